@@ -1,0 +1,33 @@
+package io.jgovernor.cgroup;
+
+import io.jgovernor.model.Resources;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One cgroup controller of one cgroup version: which files it manages, and which writes make a
+ * directory say what a policy wants. Implementations are stateless; kernel quirks (write order,
+ * rounding, clamping) live in the implementation that has them.
+ */
+public interface Controller {
+    /** The kernel's name for the controller: "cpu", "cpuset", "memory", ... */
+    String name();
+
+    /** Whether a policy with these resources needs a directory in this controller's hierarchy. */
+    boolean usedBy(Resources resources);
+
+    /** The files to read before {@link #reconcile}; a file missing from a directory is simply absent from the map. */
+    List<String> observedFiles();
+
+    /**
+     * The writes, in the order the kernel accepts them, that turn a directory whose files read
+     * {@code observed} (raw text, as read) into one that says what {@code resources} wants. Keys
+     * that resources leaves out are returned to the kernel default of a fresh cgroup. Returns an
+     * empty list when nothing differs once both sides are normalized.
+     */
+    List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed);
+
+    /** What the observed files of a directory just made with mkdir read, so a new group needs no read-back. */
+    Map<String, String> fresh(GroupContext context);
+}

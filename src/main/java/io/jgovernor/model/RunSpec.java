@@ -1,0 +1,56 @@
+package io.jgovernor.model;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** A workload the daemon starts inside the group. */
+public record RunSpec(List<String> command, Optional<String> user, Optional<String> group,
+                      Optional<Path> workingDir, Map<String, String> env, Restart restart,
+                      Duration stopTimeout, Optional<Isolation> isolate) {
+    public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    public RunSpec {
+        command = List.copyOf(command);
+        env = Map.copyOf(env);
+    }
+
+    public enum Restart {
+        NEVER("never"), ON_FAILURE("on-failure"), ALWAYS("always");
+
+        public final String key;
+
+        Restart(String key) {
+            this.key = key;
+        }
+    }
+
+    public enum Namespace {
+        PID("pid"), MOUNT("mount"), UTS("uts"), IPC("ipc"), NET("net"), USER("user");
+
+        public final String key;
+
+        Namespace(String key) {
+            this.key = key;
+        }
+    }
+
+    public record Isolation(Set<Namespace> namespaces, Optional<String> hostname, Optional<Path> rootfs,
+                            boolean readOnlyRootfs, List<BindMount> mounts, List<IdMapping> uidMap) {
+        public Isolation {
+            namespaces = Set.copyOf(namespaces);
+            mounts = List.copyOf(mounts);
+            uidMap = List.copyOf(uidMap);
+        }
+    }
+
+    public record BindMount(Path source, Path target, boolean readOnly) {
+    }
+
+    /** One line of /proc/PID/uid_map: ids [inside, inside+count) map to [outside, outside+count). */
+    public record IdMapping(long inside, long outside, long count) {
+    }
+}
