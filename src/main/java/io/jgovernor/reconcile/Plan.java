@@ -1,0 +1,52 @@
+package io.jgovernor.reconcile;
+
+import io.jgovernor.cgroup.Write;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What a pass will do, computed from desired and observed state before anything is written.
+ * Logs, dry runs and drift counts all read this one list. Steps run in list order.
+ */
+record Plan(List<Step> steps) {
+    Plan {
+        steps = List.copyOf(steps);
+    }
+
+    boolean isEmpty() {
+        return steps.isEmpty();
+    }
+
+    /** {@code group} is the policy name ("(root)" for the daemon's root) that the step serves. */
+    sealed interface Step {
+        String group();
+
+        Path dir();
+
+        /** Whether the group's desired state is what was applied before: a step then repairs drift. */
+        boolean drift();
+    }
+
+    record Mkdir(String group, Path dir, boolean drift) implements Step {
+        @Override
+        public String toString() {
+            return group + ": mkdir " + dir;
+        }
+    }
+
+    record WriteFile(String group, Path dir, Write write, boolean drift) implements Step {
+        @Override
+        public String toString() {
+            return group + ": " + write.file() + " " + write.was() + " -> " + write.wanted();
+        }
+    }
+
+    /** Moves every process of {@code dir} to {@code target}, then removes {@code dir}. */
+    record Remove(String group, Path dir, Path target, boolean drift) implements Step {
+        @Override
+        public String toString() {
+            return group + ": remove " + dir + " (processes to " + target + ")";
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package io.jgovernor.reconcile;
+
+import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupLayout;
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.Write;
+import io.jgovernor.model.CpuList;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Resources;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Turns the desired tree and what the kernel shows now into a {@link Plan}. Reading happens here,
+ * writing never: a plan can be printed, counted or thrown away.
+ */
+final class Planner {
+    private static final String ROOT = "(root)";
+
+    private final CgroupLayout layout;
+    private final CgroupFiles files;
+    private final Map<Hierarchy, List<Controller>> controllers;
+    /** The control files of each hierarchy, probed once: a fresh directory has exactly these. */
+    private final Map<Hierarchy, Set<String>> controlFiles;
+
+    Planner(CgroupLayout layout, CgroupFiles files, Map<Hierarchy, List<Controller>> controllers,
+            Map<Hierarchy, Set<String>> controlFiles) {
+        this.layout = layout;
+        this.files = files;
+        this.controllers = controllers;
+        this.controlFiles = controlFiles;
+    }
+
+    /**
+     * @param applied the resources last applied without error, by group label; a step for a group
+     *                whose resources are unchanged since then repairs drift
+     * @param unreadable collects the groups whose files could not be read (they get no writes)
+     */
+    Plan plan(DesiredTree tree, Scope scope, Map<String, Resources> applied, List<ReconcileError> unreadable) {
+        List<Plan.Step> steps = new ArrayList<>();
+        List<Plan.Step> removals = new ArrayList<>();
+        for (Hierarchy h : layout.hierarchies()) {
+            List<Controller> here = controllers.getOrDefault(h, List.of());
+            if (here.isEmpty()) {
+                continue;
+            }
+            Cpuset rootParent = parentCpuset(h, layout.rootDir(h).getParent());
+            Map<String, Cpuset> effective = new HashMap<>();
+            DesiredTree.Node root = tree.root();
+            boolean rootWanted = root.hierarchies().contains(h);
+            if (rootWanted) {
+                Cpuset own = rootParent.inside(root.resources());
+                effective.put(ROOT, own);
+                // The root is planned on every pass that needs it: it is one directory, and a
+                // scoped pass may be the first to use a hierarchy.
+                planNode(h, here, ROOT, layout.rootDir(h), root.resources(), rootParent, applied, steps, unreadable);
+            }
+            for (DesiredTree.Node node : tree.groups().values()) {
+                GroupName name = node.name().orElseThrow();
+                Cpuset parent = name.parent().map(p -> effective.get(p.value())).orElse(effective.get(ROOT));
+                if (parent == null) {
+                    parent = rootParent;
+                }
+                effective.put(name.value(), parent.inside(node.resources()));
+                if (node.hierarchies().contains(h) && scope.covers(name)) {
+                    planNode(h, here, name.value(), layout.groupDir(h, name), node.resources(), parent,
+                            applied, steps, unreadable);
+                }
+            }
+            planRemovals(h, tree, scope, removals);
+        }
+        // Removals run last and bottom-up, after every new parent exists to take processes.
+        steps.addAll(removals.reversed());
+        return new Plan(steps);
+    }
+
+    private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, Resources resources,
+                          Cpuset parent, Map<String, Resources> applied, List<Plan.Step> steps,
+                          List<ReconcileError> unreadable) {
+        GroupContext context = new GroupContext(group, parent.cpus(), parent.mems());
+        boolean drift = resources.equals(applied.get(group));
+        boolean exists = Files.isDirectory(dir);
+        if (!exists) {
+            steps.add(new Plan.Mkdir(group, dir, drift));
+        }
+        Set<String> present = controlFiles.getOrDefault(h, Set.of());
+        for (Controller c : here) {
+            Map<String, String> observed;
+            if (exists) {
+                observed = new HashMap<>();
+                try {
+                    for (String file : c.observedFiles()) {
+                        Optional<String> value = files.read(dir, file);
+                        if (value.isPresent()) {
+                            observed.put(file, value.get());
+                        }
+                    }
+                } catch (CgroupException e) {
+                    unreadable.add(new ReconcileError(group, e));
+                    continue;
+                }
+            } else {
+                observed = new HashMap<>(c.fresh(context));
+                observed.keySet().retainAll(present);
+            }
+            for (Write w : c.reconcile(resources, context, observed)) {
+                steps.add(new Plan.WriteFile(group, dir, w, drift));
+            }
+        }
+    }
+
+    private void planRemovals(Hierarchy h, DesiredTree tree, Scope scope, List<Plan.Step> removals) {
+        Predicate<GroupName> wanted = g -> tree.group(g).map(n -> n.hierarchies().contains(h)).orElse(false);
+        Set<Path> seen = new HashSet<>();
+        if (scope.all()) {
+            Path root = layout.rootDir(h);
+            for (String child : childDirectories(root)) {
+                consider(h, root.resolve(child), child, wanted, seen, removals);
+            }
+        } else {
+            for (GroupName g : scope.groups()) {
+                Path dir = layout.groupDir(h, g);
+                if (Files.isDirectory(dir)) {
+                    consider(h, dir, g.value(), wanted, seen, removals);
+                }
+            }
+        }
+    }
+
+    /** Plans the removal of {@code dir} (group path {@code rel}) if no policy wants it, then looks below. */
+    private void consider(Hierarchy h, Path dir, String rel, Predicate<GroupName> wanted, Set<Path> seen,
+                          List<Plan.Step> removals) {
+        if (!seen.add(dir)) {
+            return;
+        }
+        // A directory whose name is not a valid group name was not made by a policy: it is ours to
+        // remove all the same, since everything beneath the root belongs to the daemon.
+        boolean keep = GroupName.problem(rel) == null && wanted.test(new GroupName(rel));
+        if (!keep) {
+            // Parent first in this list; the caller reverses it so children go before parents.
+            removals.add(new Plan.Remove(rel, dir, survivingAncestor(h, rel, wanted), false));
+        }
+        for (String child : childDirectories(dir)) {
+            consider(h, dir.resolve(child), rel + "/" + child, wanted, seen, removals);
+        }
+    }
+
+    private List<String> childDirectories(Path dir) {
+        try {
+            return files.childDirectories(dir);
+        } catch (CgroupException e) {
+            return List.of(); // an unreadable directory is left alone; the next pass tries again
+        }
+    }
+
+    private Path survivingAncestor(Hierarchy h, String rel, Predicate<GroupName> wanted) {
+        for (int slash = rel.lastIndexOf('/'); slash > 0; slash = rel.lastIndexOf('/', slash - 1)) {
+            String up = rel.substring(0, slash);
+            if (GroupName.problem(up) == null && wanted.test(new GroupName(up))) {
+                return layout.groupDir(h, new GroupName(up));
+            }
+        }
+        return layout.rootDir(h);
+    }
+
+    /** The cpus and mems a directory's children may use; empty sets where the hierarchy has no cpuset. */
+    private Cpuset parentCpuset(Hierarchy h, Path parentDir) {
+        if (!h.controllers().contains("cpuset")) {
+            return Cpuset.NONE;
+        }
+        try {
+            String cpus = files.read(parentDir, "cpuset.effective_cpus")
+                    .or(() -> readQuietly(parentDir, "cpuset.cpus")).orElse("");
+            String mems = files.read(parentDir, "cpuset.effective_mems")
+                    .or(() -> readQuietly(parentDir, "cpuset.mems")).orElse("");
+            return new Cpuset(CpuList.parse(cpus), CpuList.parse(mems));
+        } catch (CgroupException e) {
+            return Cpuset.NONE;
+        }
+    }
+
+    private Optional<String> readQuietly(Path dir, String file) {
+        try {
+            return files.read(dir, file);
+        } catch (CgroupException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** A directory's effective cpuset as its children inherit it. */
+    record Cpuset(CpuList cpus, CpuList mems) {
+        static final Cpuset NONE = new Cpuset(CpuList.parse(""), CpuList.parse(""));
+
+        Cpuset inside(Resources resources) {
+            return resources.cpuset()
+                    .map(c -> new Cpuset(c.cpus().orElse(cpus), c.mems().orElse(mems)))
+                    .orElse(this);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.jgovernor.reconcile;
+
+import io.jgovernor.policy.CatalogState;
+import io.jgovernor.policy.PolicyCatalog;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The daemon's one reconcile thread. A policy event makes the next pass come at once (after a
+ * short quiet time, so a burst of writes is applied once); without events a full pass runs every
+ * {@code interval} and repairs drift. Passes never overlap: they all run on this thread.
+ */
+public final class ReconcileLoop implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ReconcileLoop.class.getName());
+
+    public interface Listener {
+        void passed(CatalogState catalog, Report report);
+
+        void policyDirUnreadable(IOException e);
+    }
+
+    private final PolicyCatalog catalog;
+    private final Reconciler reconciler;
+    private final Duration interval;
+    private final Duration quiet;
+    private final Listener listener;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private boolean changed;
+    private boolean full;
+    private volatile boolean stopped;
+    private Thread thread;
+
+    public ReconcileLoop(PolicyCatalog catalog, Reconciler reconciler, Duration interval, Duration quiet,
+                         Listener listener) {
+        this.catalog = catalog;
+        this.reconciler = reconciler;
+        this.interval = interval;
+        this.quiet = quiet;
+        this.listener = listener;
+    }
+
+    /** Runs the first full pass on the caller's thread; returns whether the policies could be read. */
+    public boolean firstPass() {
+        return runPass(true);
+    }
+
+    public synchronized void start() {
+        thread = Thread.ofPlatform().name("jgovernor-reconcile").daemon(true).start(this::run);
+    }
+
+    /** Called by the watcher: a policy file changed. */
+    public void policiesChanged() {
+        signal(false);
+    }
+
+    /** Called on SIGHUP: re-read every policy and check every group. */
+    public void reloadAll() {
+        signal(true);
+    }
+
+    private void signal(boolean all) {
+        lock.lock();
+        try {
+            changed = true;
+            full |= all;
+            wake.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        long nextFull = System.nanoTime() + interval.toNanos();
+        while (!stopped) {
+            boolean fullPass;
+            lock.lock();
+            try {
+                long wait = nextFull - System.nanoTime();
+                while (!changed && wait > 0 && !stopped) {
+                    wait = wake.awaitNanos(wait);
+                }
+                if (stopped) {
+                    return;
+                }
+                if (changed) {
+                    // Let a burst settle: each further event restarts the quiet time, up to ten of them.
+                    for (int i = 0; i < 10; i++) {
+                        changed = false;
+                        if (!wake.await(quiet.toNanos(), TimeUnit.NANOSECONDS) && !changed) {
+                            break;
+                        }
+                    }
+                }
+                changed = false;
+                fullPass = full || System.nanoTime() >= nextFull;
+                full = false;
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            runPass(fullPass);
+            if (fullPass) {
+                nextFull = System.nanoTime() + interval.toNanos();
+            }
+        }
+    }
+
+    private boolean runPass(boolean fullPass) {
+        CatalogState state;
+        try {
+            state = catalog.refresh();
+        } catch (IOException e) {
+            // Never tear anything down because the directory is missing or unsafe right now.
+            LOG.log(System.Logger.Level.ERROR, "policy directory cannot be read, nothing changed: " + e.getMessage());
+            listener.policyDirUnreadable(e);
+            return false;
+        }
+        Report report;
+        try {
+            report = fullPass ? reconciler.reconcileAll(state.desired()) : reconciler.reconcileChanges(state.desired());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "reconcile pass failed", e);
+            return true;
+        }
+        listener.passed(state, report);
+        return true;
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        signal(false);
+        Thread t = thread;
+        if (t != null) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package io.jgovernor.reconcile;
+
+import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupLayout;
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Policy;
+import io.jgovernor.model.Resources;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Keeps the cgroup tree equal to the policies. Level-based: every pass rebuilds the desired tree
+ * from all valid policies, reads what the kernel shows, and writes only the differences. Not
+ * thread-safe by design: the daemon runs passes on one thread, so passes never overlap.
+ */
+public final class Reconciler {
+    private static final System.Logger LOG = System.getLogger(Reconciler.class.getName());
+
+    private final CgroupLayout layout;
+    private final CgroupFiles files;
+    private final Map<Hierarchy, List<Controller>> controllers;
+    private final Applier applier;
+    /** Resources applied without error, by group label: what drift is measured against. */
+    private final Map<String, Resources> applied = new HashMap<>();
+    private SortedMap<GroupName, Policy> lastDesired = new TreeMap<>();
+    private Planner planner;
+
+    private final AtomicLong passes = new AtomicLong();
+    private final AtomicLong errorsTotal = new AtomicLong();
+    private final AtomicLong driftTotal = new AtomicLong();
+
+    /**
+     * @param controllerFor the controller implementations of this cgroup version by kernel name;
+     *                      hierarchies whose controllers have none are not touched
+     */
+    public Reconciler(CgroupLayout layout, CgroupFiles files, Function<String, Controller> controllerFor) {
+        this.layout = layout;
+        this.files = files;
+        Map<Hierarchy, List<Controller>> byHierarchy = new LinkedHashMap<>();
+        for (Hierarchy h : layout.hierarchies()) {
+            List<Controller> list = h.controllers().stream().sorted().map(controllerFor)
+                    .filter(Objects::nonNull).toList();
+            if (!list.isEmpty()) {
+                byHierarchy.put(h, list);
+            }
+        }
+        this.controllers = Map.copyOf(byHierarchy);
+        this.applier = new Applier(files);
+    }
+
+    /** A full pass: every group, drift repaired everywhere, orphan directories removed. */
+    public Report reconcileAll(SortedMap<GroupName, Policy> desired) {
+        return pass(desired, Scope.ALL);
+    }
+
+    /**
+     * A pass over only the groups whose resources differ from the previous pass's desired state
+     * (added, changed or removed), with their descendants, whose inherited cpuset may change.
+     */
+    public Report reconcileChanges(SortedMap<GroupName, Policy> desired) {
+        Set<GroupName> changed = new HashSet<>();
+        for (var e : desired.entrySet()) {
+            Policy before = lastDesired.get(e.getKey());
+            if (before == null || !before.resources().equals(e.getValue().resources())) {
+                changed.add(e.getKey());
+            }
+        }
+        for (GroupName gone : lastDesired.keySet()) {
+            if (!desired.containsKey(gone)) {
+                changed.add(gone);
+            }
+        }
+        // A new child may make an implicit parent necessary, and a removed one may leave it
+        // needed in fewer hierarchies: its ancestors are in scope too.
+        for (GroupName g : List.copyOf(changed)) {
+            for (var p = g.parent(); p.isPresent(); p = p.get().parent()) {
+                if (!desired.containsKey(p.get()) || lastDesired.containsKey(p.get()) != desired.containsKey(p.get())) {
+                    changed.add(p.get());
+                }
+            }
+        }
+        if (changed.isEmpty()) {
+            lastDesired = new TreeMap<>(desired);
+            return new Report(false, 0, 0, 0, 0, 0, List.of(), Set.of(), Duration.ZERO);
+        }
+        return pass(desired, Scope.of(changed));
+    }
+
+    private Report pass(SortedMap<GroupName, Policy> desired, Scope scope) {
+        long start = System.nanoTime();
+        List<ReconcileError> errors = new ArrayList<>();
+        ensureRoot(errors);
+        DesiredTree tree = DesiredTree.build(desired, controllers);
+        List<ReconcileError> unreadable = new ArrayList<>();
+        Plan plan = planner().plan(tree, scope, applied, unreadable);
+        Applier.Outcome outcome = applier.apply(plan);
+        errors.addAll(unreadable);
+        errors.addAll(outcome.errors());
+
+        Set<String> failed = new HashSet<>(outcome.failedGroups());
+        unreadable.forEach(e -> failed.add(e.group()));
+        int groups = 0;
+        if (scope.all() || !failed.contains("(root)")) {
+            applied.put("(root)", tree.root().resources());
+        }
+        for (DesiredTree.Node node : tree.groups().values()) {
+            GroupName name = node.name().orElseThrow();
+            if (!scope.covers(name)) {
+                continue;
+            }
+            groups++;
+            if (failed.contains(name.value())) {
+                applied.remove(name.value());
+            } else {
+                applied.put(name.value(), node.resources());
+            }
+        }
+        applied.keySet().removeIf(label -> !label.equals("(root)") && !tree.group(new GroupName(label)).isPresent());
+        lastDesired = new TreeMap<>(desired);
+
+        passes.incrementAndGet();
+        errorsTotal.addAndGet(errors.size());
+        driftTotal.addAndGet(outcome.driftCorrections());
+        Report report = new Report(scope.all(), groups, outcome.mkdirs(), outcome.writes(), outcome.removals(),
+                outcome.driftCorrections(), errors, failed, Duration.ofNanos(System.nanoTime() - start));
+        for (ReconcileError e : errors) {
+            LOG.log(System.Logger.Level.ERROR, e.toString());
+        }
+        LOG.log(report.changedSomething() || !errors.isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
+                report::toString);
+        return report;
+    }
+
+    /**
+     * Makes the daemon's root directory in every hierarchy. A v1 cpuset directory starts empty,
+     * so each level made here gets its parent's cpus and mems before anything may join below it.
+     */
+    private void ensureRoot(List<ReconcileError> errors) {
+        for (Hierarchy h : controllers.keySet()) {
+            Path root = layout.rootDir(h);
+            if (Files.isDirectory(root)) {
+                continue;
+            }
+            List<Path> missing = new ArrayList<>();
+            for (Path p = root; p != null && !Files.isDirectory(p); p = p.getParent()) {
+                missing.addFirst(p);
+            }
+            try {
+                for (Path dir : missing) {
+                    files.mkdir(dir);
+                    if (h.controllers().contains("cpuset")) {
+                        for (String file : List.of("cpuset.cpus", "cpuset.mems")) {
+                            String parentValue = files.read(dir.getParent(), file).orElse("");
+                            files.write(dir, file, parentValue.strip().isEmpty() ? "\n" : parentValue.strip());
+                        }
+                    }
+                }
+                planner = null; // the root's file set is probed anew
+            } catch (CgroupException e) {
+                errors.add(new ReconcileError("(root)", e));
+            }
+        }
+    }
+
+    private Planner planner() {
+        if (planner == null) {
+            Map<Hierarchy, Set<String>> controlFiles = new HashMap<>();
+            for (Hierarchy h : controllers.keySet()) {
+                controlFiles.put(h, probeControlFiles(layout.rootDir(h)));
+            }
+            planner = new Planner(layout, files, controllers, controlFiles);
+        }
+        return planner;
+    }
+
+    /** The files a non-root cgroup directory of this hierarchy has: what a fresh group will have. */
+    private static Set<String> probeControlFiles(Path dir) {
+        try (Stream<Path> list = Files.list(dir)) {
+            Set<String> names = new HashSet<>();
+            list.filter(Files::isRegularFile).forEach(p -> names.add(p.getFileName().toString()));
+            return names;
+        } catch (IOException e) {
+            return Set.of();
+        }
+    }
+
+    public long passes() {
+        return passes.get();
+    }
+
+    public long errorsTotal() {
+        return errorsTotal.get();
+    }
+
+    public long driftCorrectionsTotal() {
+        return driftTotal.get();
+    }
+}
