@@ -54,18 +54,19 @@ public class Daemon {
     }
 
     private void start() throws IOException {
-        CgroupLayout layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root());
+        CgroupFiles files = new CgroupFiles();
+        CgroupLayout layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
         if (layout.mode() == CgroupMode.UNIFIED) {
             throw new IOException("cgroup v2 (the unified hierarchy) is mounted at " + config.cgroup().mount()
                     + "; this version of jgovernor governs cgroup v1 only (v2 support is on the way)");
         }
         LOG.infof("cgroup %s: %s", layout.mode() == CgroupMode.HYBRID ? "hybrid (v1 controllers used; the unified tree has none)" : "v1",
-                layout.describe());
+                layout);
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
-        Reconciler reconciler = new Reconciler(layout, new CgroupFiles(), V1Controllers::forName);
+        Reconciler reconciler = new Reconciler(layout, files, V1Controllers::forName);
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
