@@ -11,7 +11,8 @@ final class Hints {
 
     /**
      * The closest candidate: equal ignoring case, or at most two edits away (a swap of two
-     * neighbours counts as one edit, since "memroy" is the typo people make).
+     * neighbours counts as one edit, since "memroy" is the typo people make). Ties go to the
+     * candidate listed first.
      */
     static Optional<String> closest(String typed, Collection<String> candidates) {
         String best = null;
@@ -19,7 +20,7 @@ final class Hints {
         for (String candidate : candidates) {
             int d = candidate.toLowerCase(Locale.ROOT).equals(typed.toLowerCase(Locale.ROOT))
                     ? 0 : distance(typed, candidate);
-            if (d <= 2 && d < bestDistance && d < Math.max(typed.length(), candidate.length())) {
+            if (d <= 2 && d < bestDistance && d < candidate.length()) { // two edits to "io" is a guess, not a hint
                 best = candidate;
                 bestDistance = d;
             }

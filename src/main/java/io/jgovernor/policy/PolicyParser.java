@@ -105,7 +105,10 @@ public final class PolicyParser {
             nodes.errors().add(PolicyError.whole(file, "YAML syntax error: " + e.getMessage()));
         }
         if (nodes.errorCount() > 0) {
-            return new ParseResult.Rejected(nodes.errors());
+            // In file order, as a person reads and fixes them.
+            List<PolicyError> sorted = new ArrayList<>(nodes.errors());
+            sorted.sort(java.util.Comparator.comparingInt(PolicyError::line).thenComparingInt(PolicyError::column));
+            return new ParseResult.Rejected(sorted);
         }
         if (documents == 0) {
             // An empty file is far more often a truncated write than an intent to remove groups.
