@@ -37,6 +37,7 @@ public final class PolicyCatalog {
     private final PolicyParser parser;
     private final PolicyDirectory directory;
     private final Path acceptedDir;
+    private final java.time.Duration racyWindow;
     /** By file name, so that iteration is in name order. */
     private final SortedMap<String, Entry> entries = new TreeMap<>();
     private boolean started;
@@ -61,9 +62,21 @@ public final class PolicyCatalog {
     }
 
     public PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir) {
+        this(parser, policyDir, acceptedDir, RACY_WINDOW);
+    }
+
+    /**
+     * File timestamps come from the kernel's coarse clock, so a second write within the same tick
+     * can leave size, mtime, ctime and inode all unchanged. A file changed this recently is read
+     * again on the next refresh instead of trusting its fingerprint (git's "racy clean" rule).
+     */
+    static final java.time.Duration RACY_WINDOW = java.time.Duration.ofSeconds(2);
+
+    PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir, java.time.Duration racyWindow) {
         this.parser = parser;
         this.directory = new PolicyDirectory(policyDir);
         this.acceptedDir = acceptedDir;
+        this.racyWindow = racyWindow;
     }
 
     /**
@@ -96,7 +109,7 @@ public final class PolicyCatalog {
                 e.fingerprint = null; // read again once the directory is fixed
             } else if (!c.fingerprint().equals(e.fingerprint)) {
                 read(e);
-                e.fingerprint = c.fingerprint();
+                e.fingerprint = racy(c.fingerprint()) ? null : c.fingerprint();
             }
         }
         for (String gone : new ArrayList<>(entries.keySet())) {
@@ -141,6 +154,13 @@ public final class PolicyCatalog {
             allErrors.addAll(errors);
         }
         return new CatalogState(desired, statuses, new ArrayList<>(allErrors));
+    }
+
+    private boolean racy(PolicyDirectory.Fingerprint f) {
+        long newest = Math.max(f.mtimeNanos(), f.ctimeNanos());
+        java.time.Instant now = java.time.Instant.now();
+        long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        return nowNanos - newest < racyWindow.toNanos();
     }
 
     /** Reads and parses a changed file; any problem leaves it without a candidate. */
