@@ -66,7 +66,7 @@ public class Daemon {
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
-        Reconciler reconciler = new Reconciler(layout, files, V1Controllers::forName);
+        Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
@@ -91,7 +91,7 @@ public class Daemon {
         });
         CatalogState c = lastCatalog;
         LOG.infof("jgovernor ready: %d groups from %s (%d files valid, %d invalid)",
-                c == null ? 0 : c.desired().size(), policyDir, c == null ? 0 : c.validFiles(), c == null ? 0 : c.invalidFiles());
+                c == null ? 0 : c.desired().size(), policyDir, c == null ? 0 : c.validCount(), c == null ? 0 : c.invalidCount());
     }
 
     private void onPass(CatalogState catalog, Report report) {
