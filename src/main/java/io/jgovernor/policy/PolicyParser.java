@@ -69,7 +69,9 @@ public final class PolicyParser {
     public PolicyParser(HostFacts host) {
         this.host = host;
         // Core schema: YAML 1.2, where "yes" and "on" are strings and only true/false are booleans.
-        this.settings = LoadSettings.builder().setSchema(new CoreSchema()).setAllowDuplicateKeys(true).build();
+        // Duplicate and non-scalar keys are let through so that Nodes reports them with a location.
+        this.settings = LoadSettings.builder().setSchema(new CoreSchema()).setAllowDuplicateKeys(true)
+                .setAllowNonScalarKeys(true).build();
     }
 
     /** Parses every policy document of {@code content}; {@code file} only names where errors are. */
