@@ -6,6 +6,7 @@ import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 import io.jgovernor.sys.Libc;
 import io.jgovernor.testing.TestCgroups;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.FileOutputStream;
@@ -31,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Not a test (no timing assertions): run with
- * {@code ./mvnw -B -q test -Dtest=CgroupFilesBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
+ * {@code ./mvnw -B -q test -Dtest=CgroupFilesBenchmark -Djgovernor.benchmark=true}
  * and read the numbers it prints. 1000 groups x 14 files on the real cgroupfs, written through
  * CgroupFiles, against a raw loop of open/write/close downcalls on pre-encoded paths and values
  * (the least any Java code can do), and against FileOutputStream.
@@ -45,6 +46,8 @@ class CgroupFilesBenchmark {
 
     @Test
     void writeThousandGroups() throws Exception {
+        Assumptions.assumeTrue(Boolean.getBoolean("jgovernor.benchmark"),
+                "benchmark: run with -Djgovernor.benchmark=true");
         try (TestCgroups cg = TestCgroups.create()) {
             CgroupFiles files = cg.files();
             String[][] perController = {

@@ -165,6 +165,13 @@ class V1ControllersKernelTest {
     }
 
     @Test
+    void blkioWeightFileIsDetectedFromTheHost() throws Exception {
+        BlkioController fitted = BlkioController.forHierarchy(files, cg.hierarchy("blkio").ownDir());
+        Path dir = freshGroup(fitted);
+        assertEquals(fitted.fresh(context(cg.dir("cpuset"))), observe(fitted, dir));
+    }
+
+    @Test
     void pidsController() throws Exception {
         roundTrip(new PidsController(), pids(Limit.of(128)), pids(Limit.of(1)), pids(Limit.MAX), pids(Limit.of(4096)));
     }
