@@ -79,12 +79,17 @@ public class Daemon {
                         ready = false;
                     }
                 });
+        // Watch before the first pass reads the directory: a file changed in between would
+        // otherwise wait for the periodic pass. An event that arrives early costs one extra pass.
+        watcher = new PolicyWatcher(policyDir, loop::policiesChanged);
+        watcher.start();
         if (!loop.firstPass()) {
             LOG.errorf("policy directory %s cannot be read; nothing is applied until it can", policyDir);
         }
-        watcher = new PolicyWatcher(policyDir, loop::policiesChanged);
-        watcher.start();
         loop.start();
+        // SIGTERM is a requested stop, not a failure: exit 0 after the shutdown observers ran, so
+        // systemd records a clean stop (the JVM's own handler would exit with 143).
+        Signal.handle(new Signal("TERM"), s -> Quarkus.asyncExit(0));
         Signal.handle(new Signal("HUP"), s -> {
             LOG.info("SIGHUP: re-reading every policy");
             loop.reloadAll();

@@ -5,7 +5,6 @@ import io.jgovernor.policy.PolicyCatalog;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -88,12 +87,16 @@ public final class ReconcileLoop implements AutoCloseable {
                     return;
                 }
                 if (changed) {
-                    // Let a burst settle: each further event restarts the quiet time, up to ten of them.
-                    for (int i = 0; i < 10; i++) {
+                    // Let a burst settle: wait until no event came for the quiet time, but never
+                    // longer than ten quiet times in all, so a constant stream still gets applied.
+                    long deadline = System.nanoTime() + 10 * quiet.toNanos();
+                    while (changed) {
                         changed = false;
-                        if (!wake.await(quiet.toNanos(), TimeUnit.NANOSECONDS) && !changed) {
+                        long remaining = Math.min(quiet.toNanos(), deadline - System.nanoTime());
+                        if (remaining <= 0) {
                             break;
                         }
+                        wake.awaitNanos(remaining);
                     }
                 }
                 changed = false;

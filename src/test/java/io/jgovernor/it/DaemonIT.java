@@ -161,7 +161,7 @@ class DaemonIT {
         daemon.awaitExit(SOON);
         write("web.yaml", "name: web\nmemory: {limit: lots}\npids: {max: 10}\n");
         start();
-        daemon.awaitLog(web + ":2:18: memory.limit:", SOON);
+        daemon.awaitLog(web + ":2:17: memory.limit: \"lots\" is not a size", SOON);
         assertEquals("67108864", read("memory", "web", "memory.limit_in_bytes"));
         assertEquals("10", read("pids", "web", "pids.max"));
         // fixed, it applies
@@ -186,12 +186,15 @@ class DaemonIT {
     void validateExitsZeroOnValidPoliciesAndOneWithLocatedErrors() throws Exception {
         write("web.yaml", "name: web\ncpu: {quota: 50%}\n");
         assertEquals(0, validate(policies.toString()).exit());
-        Path bad = write("bad.yaml", "name: web\ncpu:\n  quota: 150\n");
+        Path bad = write("bad.yaml", "name: api\ncpu:\n  quota: 150\n");
+        Path dup = write("zz-dup.yaml", "name: web\n"); // read after web.yaml: the later file is the one rejected
         Result r = validate(policies.toString());
         assertEquals(1, r.exit());
         assertTrue(r.output().contains(bad + ":3:10: cpu.quota: \"150\" is not a percentage; write it like \"150%\""), r.output());
-        assertTrue(r.output().contains(bad + ":1:7: group \"web\" is already defined in " + policies.resolve("web.yaml")),
+        assertTrue(r.output().contains(dup + ":1:7: group \"web\" is already defined in " + policies.resolve("web.yaml")),
                 r.output());
+        assertEquals(0, validate(policies.resolve("web.yaml").toString()).exit());
+        assertEquals(1, validate(tmp.resolve("missing.yaml").toString()).exit());
         assertFalse(Files.exists(cgroups.layout().rootDir(cgroups.hierarchy("cpu")).resolve("web")));
     }
 

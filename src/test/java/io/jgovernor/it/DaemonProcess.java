@@ -24,10 +24,12 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     static DaemonProcess start(Path log, String... properties) throws IOException {
+        int readyLines = Files.exists(log) ? Files.readString(log).split("jgovernor ready", -1).length - 1 : 0;
         Process p = new ProcessBuilder(command(List.of(properties), List.of()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         DaemonProcess d = new DaemonProcess(p, log);
-        d.awaitLog("jgovernor ready", Duration.ofSeconds(30));
+        // the log file may hold an earlier run's lines: wait for this run's ready line
+        d.awaitLogCount("jgovernor ready", readyLines + 1, Duration.ofSeconds(30));
         return d;
     }
 
