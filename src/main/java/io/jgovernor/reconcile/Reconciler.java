@@ -74,7 +74,8 @@ public final class Reconciler {
 
     /**
      * A pass over only the groups whose resources differ from the previous pass's desired state
-     * (added, changed or removed), with their descendants, whose inherited cpuset may change.
+     * (added, changed or removed), with their descendants, whose inherited cpuset may change, and
+     * their ancestors, whose set of hierarchies follows their descendants'.
      */
     public Report reconcileChanges(SortedMap<GroupName, Policy> desired) {
         Set<GroupName> changed = new HashSet<>();
@@ -89,20 +90,18 @@ public final class Reconciler {
                 changed.add(gone);
             }
         }
-        // A new child may make an implicit parent necessary, and a removed one may leave it
-        // needed in fewer hierarchies: its ancestors are in scope too.
-        for (GroupName g : List.copyOf(changed)) {
+        Set<GroupName> ancestors = new HashSet<>();
+        for (GroupName g : changed) {
             for (var p = g.parent(); p.isPresent(); p = p.get().parent()) {
-                if (!desired.containsKey(p.get()) || lastDesired.containsKey(p.get()) != desired.containsKey(p.get())) {
-                    changed.add(p.get());
-                }
+                ancestors.add(p.get());
             }
         }
+        ancestors.removeAll(changed);
         if (changed.isEmpty()) {
             lastDesired = new TreeMap<>(desired);
             return new Report(false, 0, 0, 0, 0, 0, List.of(), Set.of(), Duration.ZERO);
         }
-        return pass(desired, Scope.of(changed));
+        return pass(desired, Scope.of(changed, ancestors));
     }
 
     private Report pass(SortedMap<GroupName, Policy> desired, Scope scope) {

@@ -177,6 +177,20 @@ class ReconcilerKernelTest {
         assertTrue(Files.isDirectory(k.dir("pids", "a")));
     }
 
+    @Test
+    void aChildThatStartsUsingAControllerGetsItsUnchangedParentThereInAPartialPass() throws Exception {
+        String without = "name: batch\npids: {max: 50}\n---\nname: batch/low\npids: {max: 10}\n";
+        k.reconciler.reconcileChanges(k.policies(without));
+        assertFalse(Files.exists(k.dir("memory", "batch")));
+        Report on = k.reconciler.reconcileChanges(k.policies(without + "memory: {limit: 64Mi}\n"));
+        assertEquals(java.util.List.of(), on.errors());
+        assertEquals("67108864", k.read("memory", "batch/low", "memory.limit_in_bytes"));
+        Report off = k.reconciler.reconcileChanges(k.policies(without));
+        assertEquals(java.util.List.of(), off.errors());
+        assertFalse(Files.exists(k.dir("memory", "batch")), "the parent no longer needs the memory hierarchy");
+        assertEquals("10", k.read("pids", "batch/low", "pids.max"));
+    }
+
     /** The path /proc/PID/cgroup shows for {@code group} (the test root when null). */
     private String cgroupPath(String controller, String group) {
         var h = k.cgroups.hierarchy(controller);
