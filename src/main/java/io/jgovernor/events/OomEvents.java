@@ -149,6 +149,7 @@ public final class OomEvents implements AutoCloseable {
     /** On the source's thread: read everything now, while the group is still in the state of the OOM. */
     private void notified(GroupName group, Path dir) {
         Instant time = Instant.now();
+        long t0 = System.nanoTime();
         Watch w = watches.get(group);
         if (w == null) {
             return;
@@ -166,14 +167,12 @@ public final class OomEvents implements AutoCloseable {
             }
         }
         lastKills.put(group, kills);
+        long t1 = System.nanoTime();
         OomEvent event = new OomEvent(UUID.randomUUID(), time, host, group.value(), w.cgroupPath(),
                 Math.max(0, kills - before), limit, usage, processes);
         stats.record(event.group(), event.oomKills());
         history.add(event);
         List<URI> receivers = receivers(w);
-        LOG.log(System.Logger.Level.INFO, "OOM in group " + group + ": " + event.oomKills() + " killed, usage " + usage
-                + " of limit " + limit + ", " + processes.size() + " processes left; event " + event.id()
-                + (receivers.isEmpty() ? " (no webhooks configured)" : " to " + receivers.size() + " webhooks"));
         Spool.Entry entry;
         try {
             entry = spool.add(event, receivers);
@@ -183,7 +182,15 @@ public final class OomEvents implements AutoCloseable {
                     + " (" + e.getMessage() + "); delivering it from memory only, a restart loses it");
             entry = new Spool.Entry("", event, receivers, false);
         }
+        long t2 = System.nanoTime();
         sender.submit(entry);
+        long t3 = System.nanoTime();
+        // logged after the event is on its way: the log line is not on the latency path
+        LOG.log(System.Logger.Level.INFO, "OOM in group " + group + ": " + event.oomKills() + " killed, usage " + usage
+                + " of limit " + limit + ", " + processes.size() + " processes left; event " + event.id()
+                + (receivers.isEmpty() ? " (no webhooks configured)" : " to " + receivers.size() + " webhooks")
+                + String.format(" (read %.1f ms, spooled %.1f ms, sent %.1f ms)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                (t3 - t2) / 1e6));
     }
 
     private List<URI> receivers(Watch w) {
