@@ -4,7 +4,12 @@
  * kills it. The parent busy-polls GROUP_DIR/memory.oom_control for the oom_kill counter to move
  * (the kernel's kill, seen within microseconds) and then reaps the child. Prints one line per
  * kill: "<realtime ns when the counter moved> <realtime ns when waitpid returned> <signal>".
+ * The parent runs SCHED_FIFO and polls every 100 us: on a 2-CPU machine a spinning poller at
+ * normal priority was starved by the allocator and saw the kill up to 60 ms late; the child goes
+ * back to SCHED_OTHER before it allocates.
  */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +43,14 @@ int main(int argc, char **argv) {
     snprintf(procs, sizeof procs, "%s/cgroup.procs", argv[1]);
     snprintf(control, sizeof control, "%s/memory.oom_control", argv[1]);
     int count = atoi(argv[2]), gap = atoi(argv[3]);
+    struct sched_param rt = { .sched_priority = 50 };
+    if (sched_setscheduler(0, SCHED_FIFO, &rt) != 0) perror("SCHED_FIFO (kill times less precise)");
     for (int i = 0; i < count; i++) {
         long before = oom_kills(control);
         pid_t pid = fork();
         if (pid == 0) {
+            struct sched_param normal = { .sched_priority = 0 };
+            sched_setscheduler(0, SCHED_OTHER, &normal);
             int fd = open(procs, O_WRONLY);
             if (fd < 0 || dprintf(fd, "%d", getpid()) < 0) { perror(procs); _exit(3); }
             close(fd);
@@ -52,7 +61,8 @@ int main(int argc, char **argv) {
             }
         }
         long long killed = 0;
-        while (oom_kills(control) == before) { }
+        struct timespec tick = { 0, 100000 };
+        while (oom_kills(control) == before) { nanosleep(&tick, NULL); }
         killed = now_ns();
         int status;
         waitpid(pid, &status, 0);
