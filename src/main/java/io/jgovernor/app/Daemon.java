@@ -3,7 +3,18 @@ package io.jgovernor.app;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.CgroupMode;
+import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.events.Backoff;
+import io.jgovernor.events.DeliveryStats;
+import io.jgovernor.events.OomEvents;
+import io.jgovernor.events.OomHistory;
+import io.jgovernor.events.OomStats;
+import io.jgovernor.events.Signer;
+import io.jgovernor.events.Spool;
+import io.jgovernor.events.V1OomSource;
+import io.jgovernor.events.WebhookSender;
+import io.jgovernor.model.Policy;
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.policy.PolicyCatalog;
 import io.jgovernor.policy.PolicyError;
@@ -22,6 +33,10 @@ import org.jboss.logging.Logger;
 import sun.misc.Signal;
 
 import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -35,6 +50,11 @@ public class Daemon {
     private final JgovernorConfig config;
     private ReconcileLoop loop;
     private PolicyWatcher watcher;
+    private OomEvents oomEvents;
+    private CgroupLayout layout;
+    private final OomStats oomStats = new OomStats();
+    private final OomHistory oomHistory = new OomHistory(OomHistory.DEFAULT_SIZE);
+    private final DeliveryStats deliveryStats = new DeliveryStats();
     private volatile boolean ready;
     private volatile CatalogState lastCatalog;
     private volatile Report lastReport;
@@ -55,7 +75,7 @@ public class Daemon {
 
     private void start() throws IOException {
         CgroupFiles files = new CgroupFiles();
-        CgroupLayout layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
+        layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
         if (layout.mode() == CgroupMode.UNIFIED) {
             throw new IOException("cgroup v2 (the unified hierarchy) is mounted at " + config.cgroup().mount()
                     + "; this version of jgovernor governs cgroup v1 only (v2 support is on the way)");
@@ -65,6 +85,7 @@ public class Daemon {
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
+        oomEvents = startOomEvents(files);
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
         Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
@@ -99,7 +120,64 @@ public class Daemon {
                 c == null ? 0 : c.desired().size(), policyDir, c == null ? 0 : c.validCount(), c == null ? 0 : c.invalidCount());
     }
 
+    /**
+     * The spool, the sender and the OOM watcher, before the first pass (which registers the groups);
+     * whatever an earlier run left undelivered is sent again now.
+     */
+    private OomEvents startOomEvents(CgroupFiles files) throws IOException {
+        List<URI> urls = new ArrayList<>();
+        for (String u : config.webhook().urls().orElse(List.of())) {
+            if (!u.isBlank()) {
+                urls.add(webhookUrl(u.strip()));
+            }
+        }
+        Optional<Signer> signer = Optional.empty();
+        if (config.webhook().secretFile().isPresent()) {
+            signer = Optional.of(Signer.fromFile(config.webhook().secretFile().get()));
+        }
+        Spool spool = new Spool(config.stateDir().resolve("spool"), config.webhook().spoolMaxEvents(), deliveryStats);
+        WebhookSender sender = new WebhookSender(spool, signer,
+                new Backoff(config.webhook().backoffInitial(), config.webhook().backoffMax()),
+                config.webhook().timeout(), deliveryStats);
+        OomEvents events = new OomEvents(files, OomEvents.hostname(), urls, spool, sender, oomStats, oomHistory,
+                listener -> new V1OomSource(files, listener));
+        int replayed = events.replaySpool();
+        LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),
+                signer.isPresent() ? " (signed)" : "", spool.dir(),
+                replayed > 0 ? " (" + replayed + " undelivered events from before, sending again)" : "");
+        return events;
+    }
+
+    private static URI webhookUrl(String u) throws IOException {
+        try {
+            URI uri = new URI(u);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        throw new IOException("jgovernor.webhook.urls: \"" + u + "\" is not an http:// or https:// URL with a host");
+    }
+
+    /** Every group with a memory section is watched for OOM, in the memory hierarchy. */
+    private void followOom(CatalogState catalog) {
+        Optional<Hierarchy> memory = layout.hierarchy("memory");
+        if (oomEvents == null || memory.isEmpty()) {
+            return;
+        }
+        List<OomEvents.Watch> watches = new ArrayList<>();
+        for (Policy p : catalog.desired().values()) {
+            if (p.resources().memory().isPresent()) {
+                java.nio.file.Path dir = layout.groupDir(memory.get(), p.name());
+                watches.add(new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks()));
+            }
+        }
+        oomEvents.follow(watches);
+    }
+
     private void onPass(CatalogState catalog, Report report) {
+        followOom(catalog);
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();
         for (PolicyError e : catalog.errors()) {
@@ -123,6 +201,10 @@ public class Daemon {
         if (loop != null) {
             loop.close();
         }
+        if (oomEvents != null) {
+            // undelivered events stay in the spool and are sent by the next start
+            oomEvents.close(config.webhook().shutdownGrace());
+        }
         LOG.info("jgovernor stopped; cgroups left in place");
     }
 
@@ -136,5 +218,23 @@ public class Daemon {
 
     public Report lastReport() {
         return lastReport;
+    }
+
+    public OomStats oomStats() {
+        return oomStats;
+    }
+
+    public OomHistory oomHistory() {
+        return oomHistory;
+    }
+
+    public DeliveryStats deliveryStats() {
+        return deliveryStats;
+    }
+
+    /** Events (and deliveries) still owed: the webhook queue depth. */
+    public long webhookQueueDepth() {
+        OomEvents e = oomEvents;
+        return e == null ? 0 : e.spool().pendingDeliveries();
     }
 }
