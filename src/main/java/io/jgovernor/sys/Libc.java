@@ -149,6 +149,8 @@ public final class Libc {
     private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER), true, -1);
+    private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
+    private static final MethodHandle SENDTO = handle("sendto", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
 
     private static final class PageSize {
@@ -458,6 +460,43 @@ public final class Libc {
     }
 
     /** fsync(2): the file's data and metadata reach the disk before this returns. */
+    /** socket(2); the descriptor. */
+    public static int socket(int domain, int type, int protocol) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int fd = (int) SOCKET.invokeExact(state, domain, type, protocol);
+            if (fd < 0) {
+                throw new ErrnoException("socket", "domain " + domain, errno(state));
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** One sendto(2) of {@code buf} to the socket address {@code addr} ({@code addrLen} bytes of it). */
+    public static long sendto(int fd, MemorySegment buf, int flags, MemorySegment addr, int addrLen) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            while (true) {
+                long n = (long) SENDTO.invokeExact(state, fd, buf, buf.byteSize(), flags, addr, addrLen);
+                if (n >= 0) {
+                    return n;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("sendto", "fd " + fd, errno);
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
     public static void fsync(int fd) throws ErrnoException {
         MemorySegment state = STATE.get();
         try {
