@@ -70,10 +70,6 @@ final class CgroupText {
         return count;
     }
 
-    /** Bytes read and written on one device, from blkio.throttle.io_service_bytes. */
-    record DeviceIo(String device, long readBytes, long writeBytes) {
-    }
-
     /**
      * blkio.throttle.io_service_bytes: lines "MAJ:MIN Op N" for Op in Read, Write, Sync, Async,
      * Discard, Total, and a last line "Total N". Devices in the order the kernel lists them.

@@ -97,7 +97,7 @@ public final class GroupCollector implements MultiCollector {
             if (oom >= 0) {
                 oomEvents.dataPoint(c(l, oom));
             }
-            for (CgroupText.DeviceIo d : s.io()) {
+            for (DeviceIo d : s.io()) {
                 Labels dl = Labels.of("device", d.device(), "group", g.value());
                 ioRead.dataPoint(c(dl, d.readBytes()));
                 ioWrite.dataPoint(c(dl, d.writeBytes()));

@@ -21,6 +21,6 @@ import java.util.OptionalLong;
 public record GroupSample(GroupName group, OptionalLong cpuUsageNanos, OptionalLong throttledPeriods,
                           OptionalLong throttledNanos, OptionalDouble cpuQuotaCores,
                           OptionalLong memoryUsageBytes, OptionalLong memoryLimitBytes, boolean memoryUnlimited,
-                          OptionalLong oomKills, List<CgroupText.DeviceIo> io, OptionalLong pidsCurrent,
+                          OptionalLong oomKills, List<DeviceIo> io, OptionalLong pidsCurrent,
                           OptionalLong processes) {
 }

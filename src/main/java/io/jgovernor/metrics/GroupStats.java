@@ -122,7 +122,7 @@ public final class GroupStats {
             }
         }
 
-        List<CgroupText.DeviceIo> io = List.of();
+        List<DeviceIo> io = List.of();
         text = read(blkio, "blkio.throttle.io_service_bytes");
         if (text != null) {
             try {

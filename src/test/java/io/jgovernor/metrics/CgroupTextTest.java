@@ -45,12 +45,12 @@ class CgroupTextTest {
 
     @Test
     void ioServiceBytesPerDevice() {
-        List<CgroupText.DeviceIo> io = CgroupText.ioServiceBytes(captured("blkio.throttle.io_service_bytes-host"));
+        List<DeviceIo> io = CgroupText.ioServiceBytes(captured("blkio.throttle.io_service_bytes-host"));
         assertEquals(2, io.size(), io.toString());
         assertEquals("254:0", io.get(0).device());
         assertEquals(1552990208L, io.get(0).readBytes());
         assertEquals(2782728192L, io.get(0).writeBytes());
-        assertEquals(new CgroupText.DeviceIo("7:0", 0, 0), io.get(1));
+        assertEquals(new DeviceIo("7:0", 0, 0), io.get(1));
     }
 
     @Test
