@@ -36,6 +36,15 @@ final class DaemonProcess implements AutoCloseable {
     static List<String> command(List<String> properties, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"));
+        // never the packaged defaults (port 10191, /run/jgovernor/api.sock): a test must not meet
+        // an installed daemon, and two test daemons must not meet each other
+        if (properties.stream().noneMatch(p -> p.startsWith("quarkus.http.port="))) {
+            cmd.add("-Dquarkus.http.port=0");
+        }
+        if (properties.stream().noneMatch(p -> p.startsWith("jgovernor.api.socket="))) {
+            cmd.add("-Djgovernor.api.socket=" + System.getProperty("java.io.tmpdir") + "/jgovernor-it-" + ProcessHandle.current().pid()
+                    + "-" + System.nanoTime() + "/api.sock");
+        }
         properties.forEach(p -> cmd.add("-D" + p));
         cmd.add("-jar");
         cmd.add(APP.toString());
