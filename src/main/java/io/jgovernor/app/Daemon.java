@@ -15,6 +15,13 @@ import io.jgovernor.events.Spool;
 import io.jgovernor.events.V1OomSource;
 import io.jgovernor.events.WebhookSender;
 import io.jgovernor.model.Policy;
+import io.jgovernor.metrics.DaemonCollector;
+import io.jgovernor.metrics.EventCounters;
+import io.jgovernor.metrics.GroupCollector;
+import io.jgovernor.metrics.GroupStats;
+import io.jgovernor.metrics.Metrics;
+import io.jgovernor.metrics.StatFiles;
+import io.jgovernor.model.GroupName;
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.policy.PolicyCatalog;
 import io.jgovernor.policy.PolicyError;
@@ -40,6 +47,7 @@ import java.util.Optional;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /** Wires the daemon together at startup and takes it apart on SIGTERM. */
@@ -58,6 +66,12 @@ public class Daemon {
     private volatile boolean ready;
     private volatile CatalogState lastCatalog;
     private volatile Report lastReport;
+    private volatile String policyDirProblem;
+    private volatile Reconciler reconciler;
+    private volatile GroupStats groupStats;
+    private volatile Metrics metrics;
+    /** The OOM/webhook side's counters; zeros until that side is wired in. */
+    private final EventCounters events = new OomEventCounters(oomStats, deliveryStats, this::webhookQueueDepth);
     private Set<String> loggedErrors = Set.of();
 
     public Daemon(JgovernorConfig config) {
@@ -88,6 +102,11 @@ public class Daemon {
         oomEvents = startOomEvents(files);
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
         Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
+        this.reconciler = reconciler;
+        groupStats = GroupStats.of(StatFiles.of(files), layout);
+        metrics = new Metrics(new GroupCollector(this::groups, groupStats, events),
+                new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal, events),
+                true);
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
@@ -97,6 +116,7 @@ public class Daemon {
 
                     @Override
                     public void policyDirUnreadable(IOException e) {
+                        policyDirProblem = policyDir + ": " + e.getMessage();
                         ready = false;
                     }
                 });
@@ -190,6 +210,11 @@ public class Daemon {
         loggedErrors = now;
         lastCatalog = catalog;
         lastReport = report;
+        Metrics m = metrics;
+        if (m != null) {
+            m.passed(report);
+        }
+        policyDirProblem = null;
         ready = true;
     }
 
@@ -206,6 +231,42 @@ public class Daemon {
             oomEvents.close(config.webhook().shutdownGrace());
         }
         LOG.info("jgovernor stopped; cgroups left in place");
+    }
+
+    /** The groups the policies define now; empty before the first pass. */
+    private java.util.Collection<GroupName> groups() {
+        CatalogState c = lastCatalog;
+        return c == null ? Set.of() : c.desired().keySet();
+    }
+
+    /** Null until startup has found the cgroup layout. */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** Null until startup has found the cgroup layout. */
+    public GroupStats groupStats() {
+        return groupStats;
+    }
+
+    /** The first error of each group whose last pass failed, by group label. */
+    public Map<String, String> groupErrors() {
+        Reconciler r = reconciler;
+        return r == null ? Map.of() : r.groupErrors();
+    }
+
+    public long passes() {
+        Reconciler r = reconciler;
+        return r == null ? 0 : r.passes();
+    }
+
+    /** Why the policy directory cannot be read now, or null when it can. */
+    public String policyDirProblem() {
+        return policyDirProblem;
+    }
+
+    public EventCounters events() {
+        return events;
     }
 
     public boolean ready() {

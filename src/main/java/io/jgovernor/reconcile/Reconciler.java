@@ -47,6 +47,8 @@ public final class Reconciler {
     private final AtomicLong passes = new AtomicLong();
     private final AtomicLong errorsTotal = new AtomicLong();
     private final AtomicLong driftTotal = new AtomicLong();
+    /** The first error of each group whose last pass over it failed; read by status requests on other threads. */
+    private volatile Map<String, String> groupErrors = Map.of();
 
     /**
      * @param controllerFor the controller implementations of this cgroup version by kernel name;
@@ -134,6 +136,13 @@ public final class Reconciler {
             }
         }
         applied.keySet().removeIf(label -> !label.equals("(root)") && !tree.group(new GroupName(label)).isPresent());
+        Map<String, String> lastErrors = new HashMap<>(groupErrors);
+        lastErrors.keySet().removeIf(label -> label.equals("(root)") ? scope.all()
+                : !tree.group(new GroupName(label)).isPresent() || scope.covers(new GroupName(label)));
+        for (ReconcileError e : errors) {
+            lastErrors.putIfAbsent(e.group(), e.message());
+        }
+        groupErrors = Map.copyOf(lastErrors);
         lastDesired = new TreeMap<>(desired);
 
         passes.incrementAndGet();
@@ -200,6 +209,14 @@ public final class Reconciler {
         } catch (IOException e) {
             return Set.of();
         }
+    }
+
+    /**
+     * The first error of the last pass over each group that failed, by group label ("(root)" for
+     * the daemon's root); a group leaves the map when a later pass over it succeeds.
+     */
+    public Map<String, String> groupErrors() {
+        return groupErrors;
     }
 
     public long passes() {

@@ -25,7 +25,12 @@ final class DaemonProcess implements AutoCloseable {
 
     static DaemonProcess start(Path log, String... properties) throws IOException {
         int readyLines = Files.exists(log) ? Files.readString(log).split("jgovernor ready", -1).length - 1 : 0;
-        Process p = new ProcessBuilder(command(List.of(properties), List.of()))
+        List<String> props = new ArrayList<>(List.of(properties));
+        if (props.stream().noneMatch(q -> q.startsWith("jgovernor.api.socket="))) {
+            // beside the log, in the test's temporary directory, removed with it
+            props.add("jgovernor.api.socket=" + log.toAbsolutePath().getParent().resolve("run/api.sock"));
+        }
+        Process p = new ProcessBuilder(command(props, List.of()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         DaemonProcess d = new DaemonProcess(p, log);
         // the log file may hold an earlier run's lines: wait for this run's ready line
@@ -36,6 +41,11 @@ final class DaemonProcess implements AutoCloseable {
     static List<String> command(List<String> properties, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"));
+        // never the packaged default port (10191): a test must not meet an installed daemon, and
+        // two test daemons must not meet each other; start() does the same for the socket
+        if (properties.stream().noneMatch(p -> p.startsWith("quarkus.http.port="))) {
+            cmd.add("-Dquarkus.http.port=0");
+        }
         properties.forEach(p -> cmd.add("-D" + p));
         cmd.add("-jar");
         cmd.add(APP.toString());
