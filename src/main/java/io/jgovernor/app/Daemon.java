@@ -3,20 +3,8 @@ package io.jgovernor.app;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.CgroupMode;
-import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.v1.V1Controllers;
-import io.jgovernor.events.Backoff;
-import io.jgovernor.events.DeliveryStats;
-import io.jgovernor.events.OomEvents;
-import io.jgovernor.events.OomHistory;
-import io.jgovernor.events.OomStats;
-import io.jgovernor.events.Signer;
-import io.jgovernor.events.Spool;
-import io.jgovernor.events.V1OomSource;
-import io.jgovernor.events.WebhookSender;
-import io.jgovernor.model.Policy;
 import io.jgovernor.metrics.DaemonCollector;
-import io.jgovernor.metrics.EventCounters;
 import io.jgovernor.metrics.GroupCollector;
 import io.jgovernor.metrics.GroupStats;
 import io.jgovernor.metrics.Metrics;
@@ -40,12 +28,9 @@ import org.jboss.logging.Logger;
 import sun.misc.Signal;
 
 import java.io.IOException;
-import java.net.URI;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -56,22 +41,19 @@ public class Daemon {
     private static final Logger LOG = Logger.getLogger(Daemon.class);
 
     private final JgovernorConfig config;
+    private final Systemd systemd = Systemd.fromEnvironment();
+    private final OomWiring oom = new OomWiring();
+    private CgroupLayout layout;
     private ReconcileLoop loop;
     private PolicyWatcher watcher;
-    private OomEvents oomEvents;
-    private CgroupLayout layout;
-    private final OomStats oomStats = new OomStats();
-    private final OomHistory oomHistory = new OomHistory(OomHistory.DEFAULT_SIZE);
-    private final DeliveryStats deliveryStats = new DeliveryStats();
     private volatile boolean ready;
+    private volatile boolean reloading;
     private volatile CatalogState lastCatalog;
     private volatile Report lastReport;
     private volatile String policyDirProblem;
     private volatile Reconciler reconciler;
     private volatile GroupStats groupStats;
     private volatile Metrics metrics;
-    /** The OOM/webhook side's counters; zeros until that side is wired in. */
-    private final EventCounters events = new OomEventCounters(oomStats, deliveryStats, this::webhookQueueDepth);
     private Set<String> loggedErrors = Set.of();
 
     public Daemon(JgovernorConfig config) {
@@ -99,13 +81,14 @@ public class Daemon {
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
-        oomEvents = startOomEvents(files);
+        oom.start(config, files);
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
         Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
         this.reconciler = reconciler;
         groupStats = GroupStats.of(StatFiles.of(files), layout);
-        metrics = new Metrics(new GroupCollector(this::groups, groupStats, events),
-                new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal, events),
+        metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),
+                new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
+                        oom.counters()),
                 true);
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
@@ -118,8 +101,15 @@ public class Daemon {
                     public void policyDirUnreadable(IOException e) {
                         policyDirProblem = policyDir + ": " + e.getMessage();
                         ready = false;
+                        systemd.status("policy directory unreadable: " + policyDirProblem);
+                    }
+
+                    @Override
+                    public void alive() {
+                        systemd.watchdogPing();
                     }
                 });
+        systemd.watchdog().ifPresent(loop::heartbeat);
         // Watch before the first pass reads the directory: a file changed in between would
         // otherwise wait for the periodic pass. An event that arrives early costs one extra pass.
         watcher = new PolicyWatcher(policyDir, loop::policiesChanged);
@@ -133,71 +123,18 @@ public class Daemon {
         Signal.handle(new Signal("TERM"), s -> Quarkus.asyncExit(0));
         Signal.handle(new Signal("HUP"), s -> {
             LOG.info("SIGHUP: re-reading every policy");
+            reloading = true;
+            systemd.reloading();
             loop.reloadAll();
         });
-        CatalogState c = lastCatalog;
-        LOG.infof("jgovernor ready: %d groups from %s (%d files valid, %d invalid)",
-                c == null ? 0 : c.desired().size(), policyDir, c == null ? 0 : c.validCount(), c == null ? 0 : c.invalidCount());
-    }
-
-    /**
-     * The spool, the sender and the OOM watcher, before the first pass (which registers the groups);
-     * whatever an earlier run left undelivered is sent again now.
-     */
-    private OomEvents startOomEvents(CgroupFiles files) throws IOException {
-        List<URI> urls = new ArrayList<>();
-        for (String u : config.webhook().urls().orElse(List.of())) {
-            if (!u.isBlank()) {
-                urls.add(webhookUrl(u.strip()));
-            }
-        }
-        Optional<Signer> signer = Optional.empty();
-        if (config.webhook().secretFile().isPresent()) {
-            signer = Optional.of(Signer.fromFile(config.webhook().secretFile().get()));
-        }
-        Spool spool = new Spool(config.stateDir().resolve("spool"), config.webhook().spoolMaxEvents(), deliveryStats);
-        WebhookSender sender = new WebhookSender(spool, signer,
-                new Backoff(config.webhook().backoffInitial(), config.webhook().backoffMax()),
-                config.webhook().timeout(), deliveryStats);
-        OomEvents events = new OomEvents(files, OomEvents.hostname(), urls, spool, sender, oomStats, oomHistory,
-                listener -> new V1OomSource(files, listener));
-        int replayed = events.replaySpool();
-        LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),
-                signer.isPresent() ? " (signed)" : "", spool.dir(),
-                replayed > 0 ? " (" + replayed + " undelivered events from before, sending again)" : "");
-        return events;
-    }
-
-    private static URI webhookUrl(String u) throws IOException {
-        try {
-            URI uri = new URI(u);
-            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
-                return uri;
-            }
-        } catch (java.net.URISyntaxException e) {
-            // reported below
-        }
-        throw new IOException("jgovernor.webhook.urls: \"" + u + "\" is not an http:// or https:// URL with a host");
-    }
-
-    /** Every group with a memory section is watched for OOM, in the memory hierarchy. */
-    private void followOom(CatalogState catalog) {
-        Optional<Hierarchy> memory = layout.hierarchy("memory");
-        if (oomEvents == null || memory.isEmpty()) {
-            return;
-        }
-        List<OomEvents.Watch> watches = new ArrayList<>();
-        for (Policy p : catalog.desired().values()) {
-            if (p.resources().memory().isPresent()) {
-                java.nio.file.Path dir = layout.groupDir(memory.get(), p.name());
-                watches.add(new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks()));
-            }
-        }
-        oomEvents.follow(watches);
+        // READY=1 after the first full pass, also when the policy directory could not be read:
+        // the daemon is up and says why nothing is applied (STATUS=, the ready health check).
+        systemd.ready(statusLine());
+        LOG.infof("jgovernor ready: %s", statusLine());
     }
 
     private void onPass(CatalogState catalog, Report report) {
-        followOom(catalog);
+        oom.follow(catalog, layout);
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();
         for (PolicyError e : catalog.errors()) {
@@ -216,9 +153,29 @@ public class Daemon {
         }
         policyDirProblem = null;
         ready = true;
+        if (reloading && report.full()) {
+            reloading = false;
+            systemd.ready(statusLine());
+        } else {
+            systemd.status(statusLine());
+        }
+    }
+
+    /** One line for STATUS= and the log: what is applied and what is wrong. */
+    private String statusLine() {
+        CatalogState c = lastCatalog;
+        if (c == null) {
+            String problem = policyDirProblem;
+            return problem == null ? "starting" : "policy directory unreadable: " + problem;
+        }
+        Reconciler r = reconciler;
+        int failing = r == null ? 0 : r.groupErrors().size();
+        return c.desired().size() + " groups from " + config.policyDir() + "; " + c.validCount() + " files valid, "
+                + c.invalidCount() + " invalid" + (failing > 0 ? "; " + failing + " groups with errors" : "");
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        systemd.stopping();
         // cgroups are left in place: the processes in them keep their limits while the daemon is away.
         if (watcher != null) {
             watcher.close();
@@ -226,15 +183,12 @@ public class Daemon {
         if (loop != null) {
             loop.close();
         }
-        if (oomEvents != null) {
-            // undelivered events stay in the spool and are sent by the next start
-            oomEvents.close(config.webhook().shutdownGrace());
-        }
+        oom.close(config);
         LOG.info("jgovernor stopped; cgroups left in place");
     }
 
     /** The groups the policies define now; empty before the first pass. */
-    private java.util.Collection<GroupName> groups() {
+    private Collection<GroupName> groups() {
         CatalogState c = lastCatalog;
         return c == null ? Set.of() : c.desired().keySet();
     }
@@ -265,10 +219,6 @@ public class Daemon {
         return policyDirProblem;
     }
 
-    public EventCounters events() {
-        return events;
-    }
-
     public boolean ready() {
         return ready;
     }
@@ -279,23 +229,5 @@ public class Daemon {
 
     public Report lastReport() {
         return lastReport;
-    }
-
-    public OomStats oomStats() {
-        return oomStats;
-    }
-
-    public OomHistory oomHistory() {
-        return oomHistory;
-    }
-
-    public DeliveryStats deliveryStats() {
-        return deliveryStats;
-    }
-
-    /** Events (and deliveries) still owed: the webhook queue depth. */
-    public long webhookQueueDepth() {
-        OomEvents e = oomEvents;
-        return e == null ? 0 : e.spool().pendingDeliveries();
     }
 }

@@ -1,6 +1,7 @@
 package io.jgovernor.it;
 
 import io.jgovernor.model.GroupName;
+import io.jgovernor.testing.NotifySocket;
 import io.jgovernor.testing.TestCgroups;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,11 +57,15 @@ class DaemonIT {
     }
 
     private DaemonProcess start(String... extra) throws IOException {
+        return start(java.util.Map.of(), extra);
+    }
+
+    private DaemonProcess start(java.util.Map<String, String> env, String... extra) throws IOException {
         List<String> props = new java.util.ArrayList<>(List.of(
                 "jgovernor.policy-dir=" + policies, "jgovernor.state-dir=" + state,
                 "jgovernor.cgroup.root=" + cgroups.root()));
         props.addAll(List.of(extra));
-        daemon = DaemonProcess.start(log, props.toArray(String[]::new));
+        daemon = DaemonProcess.start(log, env, props.toArray(String[]::new));
         cgroups.register(ProcessHandle.of(daemon.pid()).orElseThrow());
         return daemon;
     }
@@ -136,6 +141,31 @@ class DaemonIT {
         assertEquals(0, daemon.awaitExit(SOON));
         assertTrue(daemon.log().contains("cgroups left in place"));
         assertEquals("67108864", read("memory", "web", "memory.limit_in_bytes"));
+    }
+
+    @Test
+    void systemdHearsReadyAfterTheFirstPassReloadingAroundSighupAndWatchdogPings() throws Throwable {
+        write("web.yaml", "name: web\npids: {max: 10}\n");
+        try (NotifySocket notify = new NotifySocket(tmp.resolve("notify.sock"))) {
+            start(java.util.Map.of("NOTIFY_SOCKET", notify.path().toString(), "WATCHDOG_USEC", "400000"));
+            String ready = notify.await("READY=1", SOON).orElseThrow(() -> new AssertionError("no READY=1"));
+            // READY comes after the first pass: the group is already there
+            assertEquals("10", read("pids", "web", "pids.max"));
+            assertTrue(ready.contains("STATUS=1 groups from " + policies), ready);
+            assertTrue(notify.await("WATCHDOG=1", SOON).isPresent(), "no watchdog ping");
+            assertTrue(notify.await("WATCHDOG=1", SOON).isPresent(), "only one watchdog ping");
+
+            write("web.yaml", "name: web\npids: {max: 10}\n---\nname: db\n");
+            daemon.signal("HUP");
+            String reloading = notify.await("RELOADING=1", SOON).orElseThrow(() -> new AssertionError("no RELOADING=1"));
+            assertTrue(reloading.contains("MONOTONIC_USEC="), reloading);
+            String readyAgain = notify.await("READY=1", SOON).orElseThrow(() -> new AssertionError("no READY=1 after the reload"));
+            assertTrue(readyAgain.contains("STATUS=2 groups"), readyAgain);
+
+            daemon.signal("TERM");
+            assertEquals(0, daemon.awaitExit(SOON));
+            assertTrue(notify.await("STOPPING=1", SOON).isPresent(), "no STOPPING=1");
+        }
     }
 
     @Test

@@ -24,14 +24,21 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     static DaemonProcess start(Path log, String... properties) throws IOException {
+        return start(log, java.util.Map.of(), properties);
+    }
+
+    /** With {@code env} added to the daemon's environment (NOTIFY_SOCKET, WATCHDOG_USEC, ...). */
+    static DaemonProcess start(Path log, java.util.Map<String, String> env, String... properties) throws IOException {
         int readyLines = Files.exists(log) ? Files.readString(log).split("jgovernor ready", -1).length - 1 : 0;
         List<String> props = new ArrayList<>(List.of(properties));
         if (props.stream().noneMatch(q -> q.startsWith("jgovernor.api.socket="))) {
             // beside the log, in the test's temporary directory, removed with it
             props.add("jgovernor.api.socket=" + log.toAbsolutePath().getParent().resolve("run/api.sock"));
         }
-        Process p = new ProcessBuilder(command(props, List.of()))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(command(props, List.of()))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        Process p = builder.start();
         DaemonProcess d = new DaemonProcess(p, log);
         // the log file may hold an earlier run's lines: wait for this run's ready line
         d.awaitLogCount("jgovernor ready", readyLines + 1, Duration.ofSeconds(30));
