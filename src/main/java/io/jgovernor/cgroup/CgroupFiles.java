@@ -34,6 +34,7 @@ public final class CgroupFiles {
     private static final int PATH_MAX = 4096;
     private static final int INITIAL_DATA = 16 * 1024;
     private static final int DIR_MODE = 0755;
+    private static final byte DT_DIR = 4;
 
     /** Native scratch space of one thread; freed by the GC with the thread. */
     private static final class Buffers {
@@ -214,21 +215,47 @@ public final class CgroupFiles {
 
     /** Names of the subdirectories (child groups) of {@code dir}, sorted; empty if {@code dir} is gone. */
     public List<String> childDirectories(Path dir) throws CgroupException {
+        // getdents64 gives each entry's type: a cgroup directory holds a dozen control files per
+        // child group, and a stat(2) for each was most of a periodic pass over 1000 groups.
+        Buffers b = buffers.get();
+        encodePath(b.path, dir, null, "list", null);
+        int fd = Libc.openRaw(b.path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+        if (fd == -Errno.ENOENT) {
+            return List.of();
+        }
+        if (fd < 0) {
+            throw new CgroupException(dir, null, "list", null, -fd);
+        }
         List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path entry : entries) {
-                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
-                    names.add(entry.getFileName().toString());
+        try {
+            MemorySegment data = b.data;
+            while (true) {
+                long n = Libc.getdents64Raw(fd, data, data.byteSize());
+                if (n == -Errno.EINVAL) {
+                    data = b.grow(0); // the buffer is too small for the next entry
+                    continue;
+                }
+                if (n < 0) {
+                    throw new CgroupException(dir, null, "list", null, (int) -n);
+                }
+                if (n == 0) {
+                    break;
+                }
+                // struct linux_dirent64 { u64 d_ino; s64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+                for (long at = 0; at < n; ) {
+                    int reclen = Short.toUnsignedInt(data.get(ValueLayout.JAVA_SHORT_UNALIGNED, at + 16));
+                    byte type = data.get(ValueLayout.JAVA_BYTE, at + 18);
+                    if (type == DT_DIR) {
+                        String name = data.getString(at + 19);
+                        if (!name.equals(".") && !name.equals("..")) {
+                            names.add(name);
+                        }
+                    }
+                    at += reclen;
                 }
             }
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (NotDirectoryException e) {
-            throw new CgroupException(dir, null, "list", null, Errno.ENOTDIR);
-        } catch (AccessDeniedException e) {
-            throw new CgroupException(dir, null, "list", null, Errno.EACCES);
-        } catch (IOException e) {
-            throw new CgroupException(dir, null, "list", null, 0, String.valueOf(e.getMessage()));
+        } finally {
+            Libc.closeRaw(fd);
         }
         names.sort(null);
         return names;

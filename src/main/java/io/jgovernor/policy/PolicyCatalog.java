@@ -71,6 +71,8 @@ public final class PolicyCatalog {
      * again on the next refresh instead of trusting its fingerprint (git's "racy clean" rule).
      */
     static final java.time.Duration RACY_WINDOW = java.time.Duration.ofSeconds(2);
+    /** Below this many files to read, parallel parsing costs more than it saves. */
+    private static final int PARALLEL_READS = 16;
 
     PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir, java.time.Duration racyWindow) {
         this.parser = parser;
@@ -88,6 +90,67 @@ public final class PolicyCatalog {
      */
     public CatalogState refresh() throws IOException {
         List<PolicyDirectory.Candidate> listed = directory.list();
+        start(listed);
+        Optional<String> dirProblem = FileSafety.directoryProblem(directory.dir());
+        Set<String> present = new java.util.HashSet<>();
+        List<Entry> toRead = new ArrayList<>();
+        for (PolicyDirectory.Candidate c : listed) {
+            String name = c.file().getFileName().toString();
+            present.add(name);
+            Entry e = entries.computeIfAbsent(name, k -> new Entry(c.file()));
+            if (dirProblem.isPresent()) {
+                refuse(e, dirProblem.get());
+            } else if (!c.fingerprint().equals(e.fingerprint)) {
+                e.fingerprint = c.fingerprint();
+                toRead.add(e);
+            }
+        }
+        for (String gone : new ArrayList<>(entries.keySet())) {
+            if (!present.contains(gone)) {
+                entries.remove(gone);
+                deleteCopy(gone);
+            }
+        }
+        readAll(toRead);
+        return resolve();
+    }
+
+    /**
+     * Like {@link #refresh()}, but reads only the files named (as inotify reported them), so an
+     * edit costs the same with one policy file or a thousand. The cross-file rules still run over
+     * every file's state. The first refresh is always a full one.
+     */
+    public CatalogState refresh(java.util.Collection<String> names) throws IOException {
+        if (!started) {
+            return refresh();
+        }
+        Optional<String> dirProblem = FileSafety.directoryProblem(directory.dir());
+        if (!Files.isDirectory(directory.dir())) {
+            throw new java.nio.file.NoSuchFileException(directory.dir().toString(), null, "policy directory is gone");
+        }
+        List<Entry> toRead = new ArrayList<>();
+        for (String name : new TreeSet<>(names)) {
+            Optional<PolicyDirectory.Candidate> c = directory.candidate(name);
+            if (c.isEmpty()) {
+                if (entries.remove(name) != null) {
+                    deleteCopy(name);
+                }
+                continue;
+            }
+            Entry e = entries.computeIfAbsent(name, k -> new Entry(c.get().file()));
+            if (dirProblem.isPresent()) {
+                refuse(e, dirProblem.get());
+            } else {
+                // named by an event: read it whatever its fingerprint says
+                e.fingerprint = c.get().fingerprint();
+                toRead.add(e);
+            }
+        }
+        readAll(toRead);
+        return resolve();
+    }
+
+    private void start(List<PolicyDirectory.Candidate> listed) throws IOException {
         if (!started) {
             Map<String, Version> copies = loadAccepted(listed);
             copies.forEach((name, version) -> {
@@ -97,28 +160,33 @@ public final class PolicyCatalog {
             });
             started = true;
         }
-        Optional<String> dirProblem = FileSafety.directoryProblem(directory.dir());
-        Set<String> present = new java.util.HashSet<>();
-        for (PolicyDirectory.Candidate c : listed) {
-            String name = c.file().getFileName().toString();
-            present.add(name);
-            Entry e = entries.computeIfAbsent(name, k -> new Entry(c.file()));
-            if (dirProblem.isPresent()) {
-                e.candidate = null;
-                e.fileErrors = List.of(PolicyError.whole(directory.dir(), dirProblem.get()));
-                e.fingerprint = null; // read again once the directory is fixed
-            } else if (!c.fingerprint().equals(e.fingerprint)) {
-                read(e);
-                e.fingerprint = racy(c.fingerprint()) ? null : c.fingerprint();
-            }
-        }
-        for (String gone : new ArrayList<>(entries.keySet())) {
-            if (!present.contains(gone)) {
-                entries.remove(gone);
-                deleteCopy(gone);
-            }
-        }
+    }
 
+    private void refuse(Entry e, String dirProblem) {
+        e.candidate = null;
+        e.fileErrors = List.of(PolicyError.whole(directory.dir(), dirProblem));
+        e.fingerprint = null; // read again once the directory is fixed
+    }
+
+    /**
+     * Reads and parses changed files, on all CPUs when there are many (a cold start reads every
+     * file). A file changed within the racy window keeps no fingerprint, so it is read again.
+     */
+    private void readAll(List<Entry> toRead) {
+        if (toRead.size() >= PARALLEL_READS) {
+            toRead.parallelStream().forEach(this::read);
+        } else {
+            toRead.forEach(this::read);
+        }
+        for (Entry e : toRead) {
+            if (e.fingerprint != null && racy(e.fingerprint)) {
+                e.fingerprint = null;
+            }
+        }
+    }
+
+    /** Applies the cross-file rules to every file's state and says what is desired now. */
+    private CatalogState resolve() {
         List<String> names = new ArrayList<>(entries.keySet());
         List<CrossFile.Input> inputs = new ArrayList<>();
         for (String name : names) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The candidate policy files of a directory: regular files (or symlinks to them) directly in it,
@@ -66,6 +67,22 @@ public final class PolicyDirectory {
         }
         out.sort(Comparator.comparing(c -> c.file().getFileName().toString()));
         return out;
+    }
+
+    /**
+     * The candidate named {@code name}, or empty when no policy file of that name is there now
+     * (deleted, renamed away, or not a regular file).
+     */
+    public Optional<Candidate> candidate(String name) {
+        Path entry = dir.resolve(name);
+        if (!isPolicyName(name) || !entry.getParent().equals(dir) || !Files.isRegularFile(entry)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new Candidate(entry, fingerprint(entry)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     static Fingerprint fingerprint(Path file) throws IOException {

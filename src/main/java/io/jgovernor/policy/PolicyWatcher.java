@@ -9,6 +9,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Watches the policy directory with inotify and says when a policy file may have changed.
@@ -18,8 +21,9 @@ import java.nio.file.Path;
  * parsing then could apply half a policy. Here a file is looked at when its writer closes it,
  * when it is renamed into place (IN_MOVED_TO, what editors and config management do), deleted,
  * or its mode or owner changes (IN_ATTRIB: fixing permissions makes a refused file acceptable).
- * The watcher only wakes the reconcile loop; what changed is found by the catalog's fingerprints,
- * so a lost or merged event costs nothing but a pass.
+ * The watcher names the files that changed, so a pass reads only those; when it cannot know
+ * (the kernel's queue overflowed, the directory was replaced) it says "everything", and the
+ * catalog lists the directory and compares fingerprints.
  */
 public final class PolicyWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PolicyWatcher.class.getName());
@@ -31,14 +35,15 @@ public final class PolicyWatcher implements AutoCloseable {
     private static final long RETRY_MILLIS = 1000;
 
     private final Path dir;
-    private final Runnable onChange;
+    /** Called with the names of changed policy files, or with null: look at every file. */
+    private final Consumer<Set<String>> onChange;
     private final int inotify;
     private final int stop;
     private volatile boolean closed;
     private int watch = -1;
     private Thread thread;
 
-    public PolicyWatcher(Path dir, Runnable onChange) throws ErrnoException {
+    public PolicyWatcher(Path dir, Consumer<Set<String>> onChange) throws ErrnoException {
         this.dir = dir;
         this.onChange = onChange;
         this.inotify = Libc.inotifyInit1(Libc.IN_CLOEXEC | Libc.IN_NONBLOCK);
@@ -79,12 +84,17 @@ public final class PolicyWatcher implements AutoCloseable {
                 if (ready == 0) {
                     // The directory was missing: once it is back, whatever is in it is new.
                     if (Files.isDirectory(dir) && addWatch()) {
-                        onChange.run();
+                        onChange.accept(null);
                     }
                     continue;
                 }
-                if ((fds.get(ValueLayout.JAVA_SHORT, 6) & Libc.POLLIN) != 0 && drain(buf)) {
-                    onChange.run();
+                if ((fds.get(ValueLayout.JAVA_SHORT, 6) & Libc.POLLIN) != 0) {
+                    Set<String> names = new HashSet<>();
+                    if (drain(buf, names)) {
+                        onChange.accept(null);
+                    } else if (!names.isEmpty()) {
+                        onChange.accept(names);
+                    }
                 }
             }
         } catch (ErrnoException | RuntimeException e) {
@@ -94,16 +104,19 @@ public final class PolicyWatcher implements AutoCloseable {
         }
     }
 
-    /** Reads every queued event; returns whether any concerns a policy file or the directory itself. */
-    private boolean drain(MemorySegment buf) throws ErrnoException {
-        boolean relevant = false;
+    /**
+     * Reads every queued event, adding the policy files they name to {@code names}; returns true
+     * when every file must be looked at (queue overflow, the directory itself moved or went).
+     */
+    private boolean drain(MemorySegment buf, Set<String> names) throws ErrnoException {
+        boolean everything = false;
         while (true) {
             long n;
             try {
                 n = Libc.read(inotify, buf);
             } catch (ErrnoException e) {
                 if (e.errno() == 11) { // EAGAIN: queue empty
-                    return relevant;
+                    return everything;
                 }
                 throw e;
             }
@@ -113,15 +126,17 @@ public final class PolicyWatcher implements AutoCloseable {
                 String name = len > 0 ? name(buf, off + EVENT_HEADER, len) : "";
                 off += EVENT_HEADER + len;
                 if ((mask & IN_Q_OVERFLOW) != 0) {
-                    relevant = true;
+                    everything = true;
                 } else if ((mask & (Libc.IN_DELETE_SELF | Libc.IN_MOVE_SELF | Libc.IN_IGNORED)) != 0) {
                     LOG.log(System.Logger.Level.WARNING, "policy directory " + dir + " was removed or moved");
                     watch = -1;
-                    relevant = true;
+                    everything = true;
                 } else if (PolicyDirectory.isPolicyName(name)) {
                     // A new regular file is read when its writer closes it; a new symlink has no close.
                     boolean createdFile = mask == Libc.IN_CREATE && !Files.isSymbolicLink(dir.resolve(name));
-                    relevant |= !createdFile;
+                    if (!createdFile) {
+                        names.add(name);
+                    }
                 }
             }
         }

@@ -5,6 +5,8 @@ import io.jgovernor.policy.PolicyCatalog;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -36,6 +38,8 @@ public final class ReconcileLoop implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private boolean changed;
     private boolean full;
+    /** Policy files named by events since the last pass; null: every file must be looked at. */
+    private Set<String> changedFiles = new HashSet<>();
     private volatile boolean stopped;
     private Thread thread;
 
@@ -50,7 +54,7 @@ public final class ReconcileLoop implements AutoCloseable {
 
     /** Runs the first full pass on the caller's thread; returns whether the policies could be read. */
     public boolean firstPass() {
-        return runPass(true);
+        return runPass(true, null);
     }
 
     /**
@@ -65,8 +69,18 @@ public final class ReconcileLoop implements AutoCloseable {
         thread = Thread.ofPlatform().name("jgovernor-reconcile").daemon(true).start(this::run);
     }
 
-    /** Called by the watcher: a policy file changed. */
-    public void policiesChanged() {
+    /** Called by the watcher: these policy files changed (null: any may have). */
+    public void policiesChanged(Set<String> names) {
+        lock.lock();
+        try {
+            if (names == null || changedFiles == null) {
+                changedFiles = null;
+            } else {
+                changedFiles.addAll(names);
+            }
+        } finally {
+            lock.unlock();
+        }
         signal(false);
     }
 
@@ -91,6 +105,7 @@ public final class ReconcileLoop implements AutoCloseable {
         long nextBeat = System.nanoTime();
         while (!stopped) {
             boolean fullPass;
+            Set<String> files;
             lock.lock();
             try {
                 while (!changed && !stopped) {
@@ -124,22 +139,25 @@ public final class ReconcileLoop implements AutoCloseable {
                 changed = false;
                 fullPass = full || System.nanoTime() - nextFull >= 0;
                 full = false;
+                files = fullPass ? null : changedFiles;
+                changedFiles = new HashSet<>();
             } catch (InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
-            runPass(fullPass);
+            runPass(fullPass, files);
             if (fullPass) {
                 nextFull = System.nanoTime() + interval.toNanos();
             }
         }
     }
 
-    private boolean runPass(boolean fullPass) {
+    /** @param files the policy files to read again, or null: list the directory and check every file */
+    private boolean runPass(boolean fullPass, Set<String> files) {
         CatalogState state;
         try {
-            state = catalog.refresh();
+            state = files == null ? catalog.refresh() : catalog.refresh(files);
         } catch (IOException e) {
             // Never tear anything down because the directory is missing or unsafe right now.
             LOG.log(System.Logger.Level.ERROR, "policy directory cannot be read, nothing changed: " + e.getMessage());

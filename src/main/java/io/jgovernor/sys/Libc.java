@@ -145,6 +145,9 @@ public final class Libc {
     private static final MethodHandle GETPID = handle("getpid", FunctionDescriptor.of(C_INT), false, -1);
     private static final MethodHandle SYSCONF = handle("sysconf", FunctionDescriptor.of(C_LONG, C_INT), true, -1);
     private static final MethodHandle MKDIR = handle("mkdir", FunctionDescriptor.of(C_INT, C_POINTER, C_INT), true, -1);
+    // getdents64(2) (glibc 2.30+): a directory's entries with their type, so listing a cgroup
+    // directory for its children needs no stat(2) per control file.
+    private static final MethodHandle GETDENTS64 = handle("getdents64", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
     private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
     private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
@@ -253,6 +256,25 @@ public final class Libc {
         try {
             int r = (int) CLOSE.invokeExact(state, fd);
             return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** getdents64(2) into {@code buf}; bytes of linux_dirent64 records (0 at the end), or {@code -errno}. */
+    public static long getdents64Raw(int fd, MemorySegment buf, long count) {
+        MemorySegment state = STATE.get();
+        try {
+            while (true) {
+                long n = (long) GETDENTS64.invokeExact(state, fd, buf, count);
+                if (n >= 0) {
+                    return n;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    return -errno;
+                }
+            }
         } catch (Throwable t) {
             throw unexpected(t);
         }

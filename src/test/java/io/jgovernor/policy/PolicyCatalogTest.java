@@ -205,6 +205,36 @@ class PolicyCatalogTest {
     }
 
     @Test
+    void aTargetedRefreshReadsTheNamedFilesOnly() throws IOException {
+        PolicyCatalog catalog = catalog();
+        write("a.yaml", "name: a\nmemory: {limit: 64Mi}\n");
+        write("b.yaml", "name: b\nmemory: {limit: 64Mi}\n");
+        catalog.refresh();
+        write("a.yaml", "name: a\nmemory: {limit: 32Mi}\n");
+        write("b.yaml", "name: b\nmemory: {limit: 32Mi}\n");
+        write("c.yaml", "name: c\n");
+        CatalogState s = catalog.refresh(List.of("a.yaml", "c.yaml"));
+        assertEquals(Set.of("a", "b", "c"), groups(s));
+        assertEquals(Optional.of(Limit.of(32 << 20)), memoryLimit(s, "a"));
+        assertEquals(Optional.of(Limit.of(64 << 20)), memoryLimit(s, "b"), "b was not named");
+        // a full refresh finds what no event named
+        assertEquals(Optional.of(Limit.of(32 << 20)), memoryLimit(catalog.refresh(), "b"));
+    }
+
+    @Test
+    void aTargetedRefreshOfADeletedOrRenamedAwayFileRemovesItsGroups() throws IOException {
+        PolicyCatalog catalog = catalog();
+        write("a.yaml", "name: a\n");
+        write("b.yaml", "name: b\n");
+        catalog.refresh();
+        Files.delete(policies.resolve("a.yaml"));
+        Files.move(policies.resolve("b.yaml"), policies.resolve("b.yaml.disabled"));
+        CatalogState s = catalog.refresh(List.of("a.yaml", "b.yaml"));
+        assertEquals(Set.of(), groups(s));
+        assertFalse(Files.exists(accepted.resolve("a.yaml")));
+    }
+
+    @Test
     void aChildNeedsItsParent() throws IOException {
         PolicyCatalog catalog = catalog();
         Path low = write("low.yaml", "name: batch/low\n");
