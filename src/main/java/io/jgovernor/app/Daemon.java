@@ -54,18 +54,19 @@ public class Daemon {
     }
 
     private void start() throws IOException {
-        CgroupLayout layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root());
+        CgroupFiles files = new CgroupFiles();
+        CgroupLayout layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
         if (layout.mode() == CgroupMode.UNIFIED) {
             throw new IOException("cgroup v2 (the unified hierarchy) is mounted at " + config.cgroup().mount()
                     + "; this version of jgovernor governs cgroup v1 only (v2 support is on the way)");
         }
         LOG.infof("cgroup %s: %s", layout.mode() == CgroupMode.HYBRID ? "hybrid (v1 controllers used; the unified tree has none)" : "v1",
-                layout.describe());
+                layout);
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
-        Reconciler reconciler = new Reconciler(layout, new CgroupFiles(), V1Controllers::forName);
+        Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
@@ -90,7 +91,7 @@ public class Daemon {
         });
         CatalogState c = lastCatalog;
         LOG.infof("jgovernor ready: %d groups from %s (%d files valid, %d invalid)",
-                c == null ? 0 : c.desired().size(), policyDir, c == null ? 0 : c.validFiles(), c == null ? 0 : c.invalidFiles());
+                c == null ? 0 : c.desired().size(), policyDir, c == null ? 0 : c.validCount(), c == null ? 0 : c.invalidCount());
     }
 
     private void onPass(CatalogState catalog, Report report) {

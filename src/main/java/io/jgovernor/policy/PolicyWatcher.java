@@ -118,7 +118,7 @@ public final class PolicyWatcher implements AutoCloseable {
                     LOG.log(System.Logger.Level.WARNING, "policy directory " + dir + " was removed or moved");
                     watch = -1;
                     relevant = true;
-                } else if (PolicyDirectory.isPolicyFileName(name)) {
+                } else if (PolicyDirectory.isPolicyName(name)) {
                     // A new regular file is read when its writer closes it; a new symlink has no close.
                     boolean createdFile = mask == Libc.IN_CREATE && !Files.isSymbolicLink(dir.resolve(name));
                     relevant |= !createdFile;

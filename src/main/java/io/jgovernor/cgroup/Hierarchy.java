@@ -1,0 +1,52 @@
+package io.jgovernor.cgroup;
+
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * One mounted cgroup hierarchy as this process sees it.
+ *
+ * @param controllers the controllers mounted together (["cpu", "cpuacct"] when co-mounted);
+ *                    empty for the cgroup2 hierarchy
+ * @param mountPoint  where it is mounted, e.g. /sys/fs/cgroup/cpu,cpuacct
+ * @param mountRoot   the hierarchy's directory shown at the mount point ("/" usually; a container
+ *                    without a cgroup namespace sees e.g. "/docker/&lt;id&gt;")
+ * @param ownPath     this process's cgroup in the hierarchy, from /proc/self/cgroup
+ */
+public record Hierarchy(Set<String> controllers, Path mountPoint, String mountRoot, String ownPath) {
+    public Hierarchy {
+        controllers = Set.copyOf(controllers);
+    }
+
+    public boolean isUnified() {
+        return controllers.isEmpty();
+    }
+
+    public boolean has(String controller) {
+        return controllers.contains(controller);
+    }
+
+    /**
+     * This process's own cgroup directory: the mount point plus the own path taken relative to the
+     * mount root.
+     *
+     * @throws IllegalStateException when the own path is not beneath the mount root, i.e. this
+     *                               process's cgroup is not reachable through this mount
+     */
+    public Path ownDir() {
+        String root = mountRoot.endsWith("/") ? mountRoot : mountRoot + "/";
+        String own = ownPath.endsWith("/") ? ownPath : ownPath + "/";
+        if (!own.startsWith(root)) {
+            throw new IllegalStateException("this process's cgroup " + ownPath + " in the " + name()
+                    + " hierarchy is not beneath " + mountRoot + ", the directory mounted at " + mountPoint
+                    + "; mount the hierarchy's root (or use a cgroup namespace)");
+        }
+        String relative = own.substring(root.length());
+        return relative.isEmpty() ? mountPoint : mountPoint.resolve(relative.substring(0, relative.length() - 1));
+    }
+
+    /** "cpu,cpuacct", or "cgroup2". */
+    public String name() {
+        return isUnified() ? "cgroup2" : String.join(",", controllers.stream().sorted().toList());
+    }
+}

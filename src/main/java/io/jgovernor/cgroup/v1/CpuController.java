@@ -1,0 +1,112 @@
+package io.jgovernor.cgroup.v1;
+
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.Write;
+import io.jgovernor.model.Resources;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/** cgroup v1 "cpu": cpu.shares and CFS bandwidth (cpu.cfs_period_us, cpu.cfs_quota_us). */
+public final class CpuController implements Controller {
+    public static final String SHARES = "cpu.shares";
+    public static final String CFS_PERIOD_US = "cpu.cfs_period_us";
+    public static final String CFS_QUOTA_US = "cpu.cfs_quota_us";
+
+    public static final long DEFAULT_SHARES = 1024;
+    public static final long MIN_SHARES = 2;
+    public static final long MAX_SHARES = 262144;
+    public static final long DEFAULT_PERIOD_US = 100_000;
+    /** "No quota": what the kernel reads back for an unlimited group. */
+    public static final long UNLIMITED_QUOTA = -1;
+
+    /** systemd's CGROUP_WEIGHT_DEFAULT: weight 100 is shares 1024. */
+    private static final long DEFAULT_WEIGHT = 100;
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public boolean usedBy(Resources resources) {
+        return resources.cpu().isPresent();
+    }
+
+    @Override
+    public List<String> observedFiles() {
+        return List.of(SHARES, CFS_PERIOD_US, CFS_QUOTA_US);
+    }
+
+    /**
+     * The cpu.shares a policy wants. The kernel clamps writes to 2..262144 and reads back the
+     * clamped value, so the wanted value is clamped the same way to compare equal. A v2 weight is
+     * converted as systemd does: shares = weight * 1024 / 100.
+     */
+    public static long wantedShares(Resources.Cpu cpu) {
+        long shares;
+        if (cpu.shares().isPresent()) {
+            shares = cpu.shares().getAsLong();
+        } else if (cpu.weight().isPresent()) {
+            shares = cpu.weight().getAsLong() * DEFAULT_SHARES / DEFAULT_WEIGHT;
+        } else {
+            shares = DEFAULT_SHARES;
+        }
+        return Math.clamp(shares, MIN_SHARES, MAX_SHARES);
+    }
+
+    public static long wantedPeriodMicros(Resources.Cpu cpu) {
+        return cpu.period().isPresent() ? cpu.period().get().toNanos() / 1000 : DEFAULT_PERIOD_US;
+    }
+
+    /** round(percent/100 × period); -1 (unlimited) without a quota. */
+    public static long wantedQuotaMicros(Resources.Cpu cpu) {
+        if (cpu.quotaPercent().isEmpty()) {
+            return UNLIMITED_QUOTA;
+        }
+        return Math.round(cpu.quotaPercent().getAsDouble() / 100.0 * wantedPeriodMicros(cpu));
+    }
+
+    @Override
+    public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
+        Resources.Cpu cpu = resources.cpu().orElse(new Resources.Cpu(OptionalLong.empty(), OptionalLong.empty(),
+                java.util.OptionalDouble.empty(), java.util.Optional.empty()));
+        List<Write> writes = new ArrayList<>(3);
+        long shares = wantedShares(cpu);
+        long period = wantedPeriodMicros(cpu);
+        long quota = wantedQuotaMicros(cpu);
+
+        String sharesSeen = Normalize.text(observed, SHARES);
+        if (Normalize.parseLong(sharesSeen).orElse(Long.MIN_VALUE) != shares) {
+            writes.add(new Write(SHARES, Long.toString(shares), Normalize.was(sharesSeen), Long.toString(shares)));
+        }
+
+        // Period before quota. The quota is microseconds per period, and the kernel validates
+        // each write against the other file's current value (quota >= 1ms, and the quota/period
+        // ratio against the parent's bandwidth). Writing the period first means that when the
+        // quota is written the kernel checks the final pair, the one the policy asked for,
+        // and a refused quota is reported against the value the operator wrote.
+        String periodSeen = Normalize.text(observed, CFS_PERIOD_US);
+        if (Normalize.parseLong(periodSeen).orElse(Long.MIN_VALUE) != period) {
+            writes.add(new Write(CFS_PERIOD_US, Long.toString(period), Normalize.was(periodSeen), Long.toString(period)));
+        }
+        String quotaSeen = Normalize.text(observed, CFS_QUOTA_US);
+        OptionalLong quotaParsed = Normalize.parseLong(quotaSeen);
+        // any negative quota means unlimited; the kernel prints it as -1
+        long quotaNow = quotaParsed.isPresent() && quotaParsed.getAsLong() < 0 ? UNLIMITED_QUOTA
+                : quotaParsed.orElse(Long.MIN_VALUE);
+        if (quotaNow != quota) {
+            writes.add(new Write(CFS_QUOTA_US, Long.toString(quota), Normalize.was(quotaSeen), Long.toString(quota)));
+        }
+        return writes;
+    }
+
+    @Override
+    public Map<String, String> fresh(GroupContext context) {
+        return Map.of(SHARES, DEFAULT_SHARES + "\n", CFS_PERIOD_US, DEFAULT_PERIOD_US + "\n",
+                CFS_QUOTA_US, UNLIMITED_QUOTA + "\n");
+    }
+}

@@ -1,0 +1,46 @@
+package io.jgovernor.cgroup.v1;
+
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.Write;
+import io.jgovernor.model.Limit;
+import io.jgovernor.model.Resources;
+
+import java.util.List;
+import java.util.Map;
+
+/** cgroup v1 "pids": pids.max. */
+public final class PidsController implements Controller {
+    public static final String MAX = "pids.max";
+
+    @Override
+    public String name() {
+        return "pids";
+    }
+
+    @Override
+    public boolean usedBy(Resources resources) {
+        return resources.pids().isPresent();
+    }
+
+    @Override
+    public List<String> observedFiles() {
+        return List.of(MAX);
+    }
+
+    @Override
+    public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
+        Limit wanted = resources.pids().flatMap(Resources.Pids::max).orElse(Limit.MAX);
+        String wantedText = wanted.toString(); // "max" or the number, as the kernel prints them
+        String seen = Normalize.text(observed, MAX);
+        if (wantedText.equals(seen)) {
+            return List.of();
+        }
+        return List.of(new Write(MAX, wantedText, Normalize.was(seen), wantedText));
+    }
+
+    @Override
+    public Map<String, String> fresh(GroupContext context) {
+        return Map.of(MAX, "max\n");
+    }
+}

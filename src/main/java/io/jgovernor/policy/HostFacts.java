@@ -1,0 +1,31 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.CpuList;
+import io.jgovernor.model.DeviceNumber;
+
+import java.util.SortedMap;
+
+/**
+ * What validating a policy needs to know about this machine. An interface so that the parser
+ * stays a pure function of text plus these facts, and tests can describe any host.
+ * Implementations may throw {@link java.io.UncheckedIOException} when the host cannot be read;
+ * the parser turns that into a located error.
+ */
+public interface HostFacts {
+    /** CPUs that are online now (cpuset.cpus may only name these). */
+    CpuList onlineCpus();
+
+    /** Memory nodes that can hold memory (cpuset.mems may only name these). */
+    CpuList memoryNodes();
+
+    /** Each NUMA node with the CPUs it holds. */
+    SortedMap<Integer, CpuList> numaNodes();
+
+    /**
+     * Resolves a block device given as a path ("/dev/vda") or as "MAJ:MIN".
+     *
+     * @throws IllegalArgumentException with a sentence a person can act on when the device does
+     *                                  not exist or is not a block device
+     */
+    DeviceNumber blockDevice(String device);
+}

@@ -1,0 +1,261 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Policy;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The policy files across refreshes: which version of each file is applied, and why.
+ *
+ * <p>A file is accepted or rejected as a whole, and a rejected file changes nothing: the version
+ * accepted before stays applied, so a typo never tears a group down. That last accepted content
+ * is also kept in {@code acceptedDir}, so that after a daemon restart a file that has meanwhile
+ * become invalid still applies its last good version rather than nothing.
+ *
+ * <p>Not thread-safe: the daemon refreshes from one reconcile loop, and passes never overlap.
+ */
+public final class PolicyCatalog {
+    private static final System.Logger LOG = System.getLogger(PolicyCatalog.class.getName());
+
+    private final PolicyParser parser;
+    private final PolicyDirectory directory;
+    private final Path acceptedDir;
+    private final java.time.Duration racyWindow;
+    /** By file name, so that iteration is in name order. */
+    private final SortedMap<String, Entry> entries = new TreeMap<>();
+    private boolean started;
+
+    /** A version of a file: its text and the policies in it. */
+    private record Version(String content, List<ParsedPolicy> policies) {
+    }
+
+    private static final class Entry {
+        final Path file;
+        PolicyDirectory.Fingerprint fingerprint;
+        /** The content on disk when valid on its own; null when it is not. */
+        Version candidate;
+        /** Why the content on disk is not valid on its own (parse, safety); empty when it is. */
+        List<PolicyError> fileErrors = List.of();
+        /** The version applied now, or null. */
+        Version applied;
+
+        Entry(Path file) {
+            this.file = file;
+        }
+    }
+
+    public PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir) {
+        this(parser, policyDir, acceptedDir, RACY_WINDOW);
+    }
+
+    /**
+     * File timestamps come from the kernel's coarse clock, so a second write within the same tick
+     * can leave size, mtime, ctime and inode all unchanged. A file changed this recently is read
+     * again on the next refresh instead of trusting its fingerprint (git's "racy clean" rule).
+     */
+    static final java.time.Duration RACY_WINDOW = java.time.Duration.ofSeconds(2);
+
+    PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir, java.time.Duration racyWindow) {
+        this.parser = parser;
+        this.directory = new PolicyDirectory(policyDir);
+        this.acceptedDir = acceptedDir;
+        this.racyWindow = racyWindow;
+    }
+
+    /**
+     * Reads what changed and works out the desired state again from all files.
+     *
+     * @throws IOException when the policy directory (or, on the first refresh, the accepted
+     *                     copies) cannot be read; nothing has changed then, and the caller must
+     *                     keep applying what the previous state said
+     */
+    public CatalogState refresh() throws IOException {
+        List<PolicyDirectory.Candidate> listed = directory.list();
+        if (!started) {
+            Map<String, Version> copies = loadAccepted(listed);
+            copies.forEach((name, version) -> {
+                Entry e = new Entry(directory.dir().resolve(name));
+                e.applied = version;
+                entries.put(name, e);
+            });
+            started = true;
+        }
+        Optional<String> dirProblem = FileSafety.directoryProblem(directory.dir());
+        Set<String> present = new java.util.HashSet<>();
+        for (PolicyDirectory.Candidate c : listed) {
+            String name = c.file().getFileName().toString();
+            present.add(name);
+            Entry e = entries.computeIfAbsent(name, k -> new Entry(c.file()));
+            if (dirProblem.isPresent()) {
+                e.candidate = null;
+                e.fileErrors = List.of(PolicyError.whole(directory.dir(), dirProblem.get()));
+                e.fingerprint = null; // read again once the directory is fixed
+            } else if (!c.fingerprint().equals(e.fingerprint)) {
+                read(e);
+                e.fingerprint = racy(c.fingerprint()) ? null : c.fingerprint();
+            }
+        }
+        for (String gone : new ArrayList<>(entries.keySet())) {
+            if (!present.contains(gone)) {
+                entries.remove(gone);
+                deleteCopy(gone);
+            }
+        }
+
+        List<String> names = new ArrayList<>(entries.keySet());
+        List<CrossFile.Input> inputs = new ArrayList<>();
+        for (String name : names) {
+            Entry e = entries.get(name);
+            inputs.add(new CrossFile.Input(e.file, e.applied == null ? List.of() : e.applied.policies(),
+                    e.candidate == null ? null : e.candidate.policies()));
+        }
+        List<CrossFile.Outcome> outcomes = CrossFile.resolve(inputs);
+
+        SortedMap<GroupName, Policy> desired = new TreeMap<>();
+        List<CatalogState.FileStatus> statuses = new ArrayList<>();
+        Set<PolicyError> allErrors = new LinkedHashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            Entry e = entries.get(names.get(i));
+            CrossFile.Outcome o = outcomes.get(i);
+            if (o.moved() && (e.applied == null || !e.applied.content().equals(e.candidate.content()))) {
+                e.applied = e.candidate;
+                writeCopy(names.get(i), e.applied.content());
+            }
+            if (o.applied().isEmpty() && !o.moved()) {
+                e.applied = null;
+            }
+            List<PolicyError> errors = new ArrayList<>(e.fileErrors);
+            errors.addAll(o.errors());
+            Set<GroupName> groups = new TreeSet<>();
+            for (ParsedPolicy p : o.applied()) {
+                desired.putIfAbsent(p.policy().name(), p.policy());
+                groups.add(p.policy().name());
+            }
+            boolean onLastGood = !o.moved() && !o.applied().isEmpty();
+            statuses.add(new CatalogState.FileStatus(e.file, errors.isEmpty(), errors,
+                    new TreeSet<>(groups), onLastGood));
+            allErrors.addAll(errors);
+        }
+        return new CatalogState(desired, statuses, new ArrayList<>(allErrors));
+    }
+
+    private boolean racy(PolicyDirectory.Fingerprint f) {
+        long newest = Math.max(f.mtimeNanos(), f.ctimeNanos());
+        java.time.Instant now = java.time.Instant.now();
+        long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        return nowNanos - newest < racyWindow.toNanos();
+    }
+
+    /** Reads and parses a changed file; any problem leaves it without a candidate. */
+    private void read(Entry e) {
+        e.candidate = null;
+        Optional<String> unsafe = FileSafety.fileProblem(e.file);
+        if (unsafe.isPresent()) {
+            e.fileErrors = List.of(PolicyError.whole(e.file, unsafe.get()));
+            return;
+        }
+        String content;
+        try {
+            content = Files.readString(e.file);
+        } catch (CharacterCodingException ex) {
+            e.fileErrors = List.of(PolicyError.whole(e.file, "file is not UTF-8 text"));
+            return;
+        } catch (IOException ex) {
+            e.fileErrors = List.of(PolicyError.whole(e.file, "cannot read file: " + ex));
+            return;
+        }
+        switch (parser.parse(e.file, content)) {
+            case ParseResult.Ok ok -> {
+                e.candidate = new Version(content, ok.policies());
+                e.fileErrors = List.of();
+            }
+            case ParseResult.Rejected rejected -> e.fileErrors = rejected.errors();
+        }
+    }
+
+    /**
+     * The copies a previous run accepted, for files that still exist. Copies of files deleted
+     * while the daemon was down are removed: their groups must go. A copy that no longer
+     * validates (the host changed under it) is not a good version any more and is ignored.
+     */
+    private Map<String, Version> loadAccepted(List<PolicyDirectory.Candidate> listed) throws IOException {
+        Files.createDirectories(acceptedDir);
+        Set<String> present = new java.util.HashSet<>();
+        listed.forEach(c -> present.add(c.file().getFileName().toString()));
+        Map<String, Version> copies = new TreeMap<>();
+        List<Path> stale = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(acceptedDir)) {
+            for (Path copy : files) {
+                String name = copy.getFileName().toString();
+                if (!present.contains(name) || !Files.isRegularFile(copy)) {
+                    stale.add(copy);
+                    continue;
+                }
+                Path original = directory.dir().resolve(name);
+                switch (parser.parse(original, Files.readString(copy))) {
+                    case ParseResult.Ok ok -> copies.put(name, new Version(Files.readString(copy), ok.policies()));
+                    case ParseResult.Rejected r -> LOG.log(System.Logger.Level.WARNING,
+                            "ignoring the last accepted copy of {0}: it no longer validates: {1}", original, r.errors());
+                }
+            }
+        }
+        for (Path copy : stale) {
+            if (!Files.isDirectory(copy)) {
+                Files.deleteIfExists(copy);
+            }
+        }
+        // Copies from one consistent state never overlap; if they do, keep name order's first.
+        Map<GroupName, String> owner = new HashMap<>();
+        for (String name : new ArrayList<>(copies.keySet())) {
+            boolean clash = copies.get(name).policies().stream()
+                    .anyMatch(p -> owner.containsKey(p.policy().name()));
+            if (clash) {
+                copies.remove(name);
+            } else {
+                copies.get(name).policies().forEach(p -> owner.put(p.policy().name(), name));
+            }
+        }
+        return copies;
+    }
+
+    /** Written to a temp file and renamed over, so a crash never leaves half a copy. */
+    private void writeCopy(String name, String content) {
+        Path tmp = acceptedDir.resolve("." + name + ".tmp");
+        try {
+            Files.createDirectories(acceptedDir);
+            Files.writeString(tmp, content);
+            Files.move(tmp, acceptedDir.resolve(name), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException ex) {
+            // The version is applied all the same; only a restart with an invalid file would miss it.
+            LOG.log(System.Logger.Level.WARNING, "cannot keep the accepted copy of " + name + " in " + acceptedDir, ex);
+        }
+    }
+
+    private void deleteCopy(String name) {
+        try {
+            Files.deleteIfExists(acceptedDir.resolve(name));
+        } catch (NoSuchFileException ignored) {
+            // already gone
+        } catch (IOException ex) {
+            LOG.log(System.Logger.Level.WARNING, "cannot remove the accepted copy of " + name, ex);
+        }
+    }
+}

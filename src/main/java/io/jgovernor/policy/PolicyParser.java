@@ -1,0 +1,670 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.CpuList;
+import io.jgovernor.model.DeviceNumber;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Limit;
+import io.jgovernor.model.MatchRule;
+import io.jgovernor.model.Policy;
+import io.jgovernor.model.Resources;
+import io.jgovernor.model.RunSpec;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
+
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.SortedMap;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Turns the text of one policy file into validated {@link Policy} records, or into every
+ * problem the file has, each located at file:line:column. A pure function of the text and the
+ * {@link HostFacts}: it reads no files itself, so the same text always gives the same answer
+ * on the same host.
+ */
+public final class PolicyParser {
+    static final List<String> TOP_KEYS =
+            List.of("name", "description", "match", "run", "cpu", "cpuset", "memory", "io", "pids", "events");
+    private static final List<String> CPU_KEYS = List.of("shares", "weight", "quota", "period");
+    private static final List<String> CPUSET_KEYS = List.of("cpus", "mems", "numaNode");
+    private static final List<String> MEMORY_KEYS = List.of("limit", "swapLimit", "oomKillDisable");
+    private static final List<String> IO_KEYS = List.of("weight", "devices");
+    private static final List<String> DEVICE_KEYS = List.of("device", "readBps", "writeBps", "readIops", "writeIops");
+    private static final List<String> PIDS_KEYS = List.of("max");
+    private static final List<String> EVENTS_KEYS = List.of("oom");
+    private static final List<String> OOM_KEYS = List.of("webhooks");
+    private static final List<String> MATCH_KEYS = List.of("comm", "exe", "cmdline", "user");
+
+    /** The kernel keeps 15 characters of a task's name (TASK_COMM_LEN is 16 with the NUL). */
+    static final int COMM_MAX = 15;
+    /** 1000 us is the smallest cpu.cfs_quota_us the kernel accepts. */
+    private static final long MIN_QUOTA_MICROS = 1000;
+    /** A page: the kernel cannot honour a smaller memory limit. */
+    private static final long MIN_MEMORY_LIMIT = 4096;
+    static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_.-]*[$]?");
+    static final Pattern NUMERIC_ID = Pattern.compile("\\d{1,10}");
+
+    private final HostFacts host;
+    private final LoadSettings settings;
+
+    public PolicyParser(HostFacts host) {
+        this.host = host;
+        // Core schema: YAML 1.2, where "yes" and "on" are strings and only true/false are booleans.
+        // Duplicate and non-scalar keys are let through so that Nodes reports them with a location.
+        this.settings = LoadSettings.builder().setSchema(new CoreSchema()).setAllowDuplicateKeys(true)
+                .setAllowNonScalarKeys(true).build();
+    }
+
+    /** Parses every policy document of {@code content}; {@code file} only names where errors are. */
+    public ParseResult parse(Path file, String content) {
+        Nodes nodes = new Nodes(file);
+        List<ParsedPolicy> policies = new ArrayList<>();
+        Map<GroupName, ParsedPolicy> byName = new HashMap<>();
+        int documents = 0;
+        try {
+            for (Node document : new Compose(settings).composeAllFromString(content)) {
+                if (Nodes.isNull(document)) {
+                    continue; // an empty document between two "---" holds nothing
+                }
+                documents++;
+                ParsedPolicy parsed = new Document(nodes).policy(document);
+                if (parsed == null) {
+                    continue;
+                }
+                GroupName name = parsed.policy().name();
+                ParsedPolicy earlier = byName.putIfAbsent(name, parsed);
+                if (earlier != null) {
+                    nodes.errors().add(new PolicyError(file, parsed.nameLine(), parsed.nameColumn(),
+                            "group \"" + name + "\" is already defined on line " + earlier.nameLine() + " of this file"));
+                    continue;
+                }
+                policies.add(parsed);
+            }
+        } catch (MarkedYamlEngineException e) {
+            Optional<Mark> mark = e.getProblemMark().isPresent() ? e.getProblemMark() : e.getContextMark();
+            String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
+            nodes.error(mark, "YAML syntax error: " + e.getProblem() + context);
+        } catch (YamlEngineException e) {
+            nodes.errors().add(PolicyError.whole(file, "YAML syntax error: " + e.getMessage()));
+        }
+        if (nodes.errorCount() > 0) {
+            // In file order, as a person reads and fixes them.
+            List<PolicyError> sorted = new ArrayList<>(nodes.errors());
+            sorted.sort(java.util.Comparator.comparingInt(PolicyError::line).thenComparingInt(PolicyError::column));
+            return new ParseResult.Rejected(sorted);
+        }
+        if (documents == 0) {
+            // An empty file is far more often a truncated write than an intent to remove groups.
+            return new ParseResult.Rejected(List.of(PolicyError.whole(file,
+                    "file holds no policy; delete the file to remove its groups")));
+        }
+        return new ParseResult.Ok(policies);
+    }
+
+    /** One YAML document: one policy. */
+    private final class Document {
+        private final Nodes n;
+
+        Document(Nodes nodes) {
+            this.n = nodes;
+        }
+
+        ParsedPolicy policy(Node document) {
+            int errorsBefore = n.errorCount();
+            if (Nodes.isNull(document) || !(document instanceof org.snakeyaml.engine.v2.nodes.MappingNode)) {
+                n.error(document, "a policy must be a mapping of keys such as \"name:\", got "
+                        + Nodes.describe(document));
+                return null;
+            }
+            Map<String, NodeTuple> f = n.mapping(document, "", TOP_KEYS);
+            GroupName name = null;
+            Mark nameMark = null;
+            if (!f.containsKey("name")) {
+                n.error(document, "missing required key \"name\"");
+            } else {
+                Node value = f.get("name").getValueNode();
+                nameMark = value.getStartMark().orElseThrow();
+                String text = n.text(value, "name", "a group name");
+                if (text != null) {
+                    String problem = GroupName.problem(text);
+                    if (problem != null) {
+                        n.error(value, "name: " + problem);
+                    } else {
+                        name = new GroupName(text);
+                    }
+                }
+            }
+            Optional<String> description = Optional.empty();
+            if (f.containsKey("description")) {
+                description = Optional.ofNullable(n.text(f.get("description").getValueNode(), "description", "text"));
+            }
+            List<MatchRule> match = f.containsKey("match") ? match(f.get("match").getValueNode()) : List.of();
+            Optional<RunSpec> run = f.containsKey("run")
+                    ? Optional.ofNullable(new RunParser(n).run(f.get("run").getValueNode())) : Optional.empty();
+            Resources resources = new Resources(
+                    section(f, "cpu", this::cpu), section(f, "cpuset", this::cpuset),
+                    section(f, "memory", this::memory), section(f, "io", this::io), section(f, "pids", this::pids));
+            List<URI> webhooks = f.containsKey("events") ? events(f.get("events").getValueNode()) : List.of();
+            if (n.errorCount() > errorsBefore || name == null) {
+                return null;
+            }
+            return new ParsedPolicy(new Policy(name, description, match, run, resources, webhooks),
+                    nameMark.getLine() + 1, nameMark.getColumn() + 1);
+        }
+
+        private <T> Optional<T> section(Map<String, NodeTuple> f, String key, java.util.function.Function<Node, T> parser) {
+            return f.containsKey(key) ? Optional.ofNullable(parser.apply(f.get(key).getValueNode())) : Optional.empty();
+        }
+
+        private Node value(Map<String, NodeTuple> f, String key) {
+            NodeTuple t = f.get(key);
+            return t == null ? null : t.getValueNode();
+        }
+
+        // ---- cpu ----
+
+        Resources.Cpu cpu(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "cpu", CPU_KEYS);
+            if (f == null) {
+                return null;
+            }
+            OptionalLong shares = OptionalLong.empty();
+            OptionalLong weight = OptionalLong.empty();
+            OptionalDouble quota = OptionalDouble.empty();
+            Optional<Duration> period = Optional.empty();
+            boolean periodBad = false;
+            if (value(f, "shares") != null) {
+                Long v = n.integerIn(value(f, "shares"), "cpu.shares", 2, 262144);
+                shares = v == null ? shares : OptionalLong.of(v);
+            }
+            if (value(f, "weight") != null) {
+                if (value(f, "shares") != null) {
+                    n.error(value(f, "weight"), "cpu.weight: set shares (cgroup v1) or weight (cgroup v2), not both;"
+                            + " the daemon converts one into the other");
+                } else {
+                    Long v = n.integerIn(value(f, "weight"), "cpu.weight", 1, 10000);
+                    weight = v == null ? weight : OptionalLong.of(v);
+                }
+            }
+            if (value(f, "period") != null) {
+                Node p = value(f, "period");
+                Duration d = duration(p, "cpu.period");
+                if (d == null) {
+                    periodBad = true;
+                } else if (d.compareTo(Duration.ofMillis(1)) < 0 || d.compareTo(Duration.ofSeconds(1)) > 0) {
+                    n.error(p, "cpu.period: " + Units.format(d) + " is out of range 1ms..1s (the kernel's limits for"
+                            + " cpu.cfs_period_us)");
+                    periodBad = true;
+                } else {
+                    period = Optional.of(d);
+                }
+            }
+            if (value(f, "quota") != null) {
+                Node q = value(f, "quota");
+                String text = n.text(q, "cpu.quota", "a percentage like \"50%\"");
+                if (text != null) {
+                    try {
+                        double percent = Units.percent(text);
+                        Duration p = period.orElse(Resources.Cpu.DEFAULT_PERIOD);
+                        double micros = percent / 100.0 * (p.toNanos() / 1000.0);
+                        if (percent <= 0) {
+                            n.error(q, "cpu.quota: must be more than 0%; leave quota out for no limit");
+                        } else if (percent > 1_000_000) {
+                            n.error(q, "cpu.quota: " + text.strip() + " is more than the largest quota, 1000000%");
+                        } else if (!periodBad && micros < MIN_QUOTA_MICROS) {
+                            double least = MIN_QUOTA_MICROS * 100.0 / (p.toNanos() / 1000.0);
+                            n.error(q, "cpu.quota: " + text.strip() + " of a " + Units.format(p) + " period is "
+                                    + Units.format(micros) + "us; the kernel's minimum cpu.cfs_quota_us is 1000us,"
+                                    + " so write at least " + Units.format(least) + "%");
+                        } else {
+                            quota = OptionalDouble.of(percent);
+                        }
+                    } catch (IllegalArgumentException e) {
+                        n.error(q, "cpu.quota: " + e.getMessage());
+                    }
+                }
+            }
+            return new Resources.Cpu(shares, weight, quota, period);
+        }
+
+        // ---- cpuset ----
+
+        Resources.Cpuset cpuset(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "cpuset", CPUSET_KEYS);
+            if (f == null) {
+                return null;
+            }
+            Optional<CpuList> cpus = Optional.empty();
+            Optional<CpuList> mems = Optional.empty();
+            if (value(f, "cpus") != null) {
+                cpus = Optional.ofNullable(cpuList(value(f, "cpus"), "cpuset.cpus", "CPU", this::onlineCpus));
+            }
+            if (value(f, "mems") != null) {
+                mems = Optional.ofNullable(cpuList(value(f, "mems"), "cpuset.mems", "memory node", this::memoryNodes));
+            }
+            if (value(f, "numaNode") == null) {
+                return new Resources.Cpuset(cpus, mems, OptionalInt.empty());
+            }
+            Node numa = value(f, "numaNode");
+            if (value(f, "cpus") != null || value(f, "mems") != null) {
+                n.error(numa, "cpuset.numaNode: numaNode sets both cpus and mems; write either numaNode or"
+                        + " cpus/mems, not both");
+                return null;
+            }
+            Long id = n.integerIn(numa, "cpuset.numaNode", 0, 8191);
+            if (id == null) {
+                return null;
+            }
+            SortedMap<Integer, CpuList> nodes;
+            try {
+                nodes = host.numaNodes();
+            } catch (RuntimeException e) {
+                n.error(numa, "cpuset.numaNode: cannot read this host's NUMA nodes: " + e.getMessage());
+                return null;
+            }
+            CpuList nodeCpus = nodes.get(id.intValue());
+            if (nodeCpus == null) {
+                BitSet existing = new BitSet();
+                nodes.keySet().forEach(existing::set);
+                n.error(numa, "cpuset.numaNode: NUMA node " + id + " does not exist on this host; nodes are "
+                        + new CpuList(existing));
+                return null;
+            }
+            if (nodeCpus.isEmpty()) {
+                n.error(numa, "cpuset.numaNode: NUMA node " + id + " has no CPUs; pin cpus and mems explicitly");
+                return null;
+            }
+            BitSet memNode = new BitSet();
+            memNode.set(id.intValue());
+            // Resolved now, so that later layers never read sysfs for it and see what was validated.
+            return new Resources.Cpuset(Optional.of(nodeCpus), Optional.of(new CpuList(memNode)), OptionalInt.of(id.intValue()));
+        }
+
+        private CpuList onlineCpus() {
+            return host.onlineCpus();
+        }
+
+        private CpuList memoryNodes() {
+            return host.memoryNodes();
+        }
+
+        private CpuList cpuList(Node node, String path, String what, java.util.function.Supplier<CpuList> existing) {
+            String text = n.text(node, path, "a list like \"0-3,6\"");
+            if (text == null) {
+                return null;
+            }
+            CpuList list;
+            try {
+                list = CpuList.parse(text);
+            } catch (IllegalArgumentException e) {
+                n.error(node, path + ": " + e.getMessage());
+                return null;
+            }
+            if (list.isEmpty()) {
+                n.error(node, path + ": must name at least one " + what + "; leave the key out to allow all");
+                return null;
+            }
+            CpuList host;
+            try {
+                host = existing.get();
+            } catch (RuntimeException e) {
+                n.error(node, path + ": cannot read this host's " + what + "s: " + e.getMessage());
+                return null;
+            }
+            if (!host.containsAll(list)) {
+                BitSet missing = list.bits();
+                missing.andNot(host.bits());
+                boolean one = missing.cardinality() == 1;
+                String existingWord = what.equals("CPU") ? "online" : "present";
+                n.error(node, path + ": " + what + (one ? " " : "s ") + new CpuList(missing) + (one ? " is" : " are")
+                        + " not " + existingWord + " on this host; " + existingWord + " " + what + "s are " + host);
+                return null;
+            }
+            return list;
+        }
+
+        // ---- memory ----
+
+        Resources.Memory memory(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "memory", MEMORY_KEYS);
+            if (f == null) {
+                return null;
+            }
+            Optional<Limit> limit = Optional.empty();
+            Optional<Limit> swap = Optional.empty();
+            Optional<Boolean> oomKillDisable = Optional.empty();
+            boolean limitBad = false;
+            if (value(f, "limit") != null) {
+                Node l = value(f, "limit");
+                Limit v = size(l, "memory.limit", true);
+                if (v instanceof Limit.Of(long bytes) && bytes < MIN_MEMORY_LIMIT) {
+                    n.error(l, "memory.limit: " + bytes + " bytes is less than one page (4096 bytes),"
+                            + " too little for any process");
+                    v = null;
+                }
+                limit = Optional.ofNullable(v);
+                limitBad = v == null;
+            }
+            if (value(f, "swapLimit") != null) {
+                Node s = value(f, "swapLimit");
+                Limit v = size(s, "memory.swapLimit", true);
+                if (v != null && value(f, "limit") == null) {
+                    n.error(s, "memory.swapLimit: needs memory.limit as well; swapLimit counts memory plus swap");
+                } else if (v != null && !limitBad && less(v, limit.orElseThrow())) {
+                    n.error(s, "memory.swapLimit: " + v + " is less than memory.limit " + limit.orElseThrow()
+                            + "; swapLimit counts memory plus swap, so it must be at least the limit");
+                } else {
+                    swap = Optional.ofNullable(v);
+                }
+            }
+            if (value(f, "oomKillDisable") != null) {
+                oomKillDisable = Optional.ofNullable(n.bool(value(f, "oomKillDisable"), "memory.oomKillDisable"));
+            }
+            return new Resources.Memory(limit, swap, oomKillDisable);
+        }
+
+        private static boolean less(Limit a, Limit b) {
+            if (a instanceof Limit.Max) {
+                return false;
+            }
+            return b instanceof Limit.Max || ((Limit.Of) a).value() < ((Limit.Of) b).value();
+        }
+
+        // ---- io ----
+
+        Resources.Io io(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "io", IO_KEYS);
+            if (f == null) {
+                return null;
+            }
+            OptionalInt weight = OptionalInt.empty();
+            if (value(f, "weight") != null) {
+                Long v = n.integerIn(value(f, "weight"), "io.weight", 10, 1000);
+                weight = v == null ? weight : OptionalInt.of(v.intValue());
+            }
+            List<Resources.DeviceLimits> devices = new ArrayList<>();
+            if (value(f, "devices") != null) {
+                List<Node> entries = n.list(value(f, "devices"), "io.devices");
+                Map<DeviceNumber, String> seen = new HashMap<>();
+                for (int i = 0; entries != null && i < entries.size(); i++) {
+                    Resources.DeviceLimits d = device(entries.get(i), "io.devices[" + i + "]", seen);
+                    if (d != null) {
+                        devices.add(d);
+                    }
+                }
+            }
+            return new Resources.Io(weight, devices);
+        }
+
+        private Resources.DeviceLimits device(Node node, String path, Map<DeviceNumber, String> seen) {
+            Map<String, NodeTuple> f = n.mapping(node, path, DEVICE_KEYS);
+            if (f == null) {
+                return null;
+            }
+            Optional<Limit> readBps = limit(f, "readBps", path, true);
+            Optional<Limit> writeBps = limit(f, "writeBps", path, true);
+            Optional<Limit> readIops = limit(f, "readIops", path, false);
+            Optional<Limit> writeIops = limit(f, "writeIops", path, false);
+            if (f.keySet().stream().noneMatch(k -> !k.equals("device"))) {
+                n.error(node, path + ": sets no limit; give at least one of readBps, writeBps, readIops, writeIops");
+            }
+            if (value(f, "device") == null) {
+                n.error(node, path + ": missing required key \"device\" (a block device path like /dev/vda, or MAJ:MIN)");
+                return null;
+            }
+            Node dev = value(f, "device");
+            String text = n.text(dev, path + ".device", "a block device path or MAJ:MIN");
+            if (text == null) {
+                return null;
+            }
+            DeviceNumber number;
+            try {
+                number = host.blockDevice(text);
+            } catch (RuntimeException e) {
+                n.error(dev, path + ".device: " + e.getMessage());
+                return null;
+            }
+            String earlier = seen.putIfAbsent(number, path);
+            if (earlier != null) {
+                n.error(dev, path + ".device: " + text + " is device " + number + ", already limited in " + earlier);
+                return null;
+            }
+            return new Resources.DeviceLimits(text, number, readBps, writeBps, readIops, writeIops);
+        }
+
+        private Optional<Limit> limit(Map<String, NodeTuple> f, String key, String path, boolean bytes) {
+            Node node = value(f, key);
+            if (node == null) {
+                return Optional.empty();
+            }
+            String p = path + "." + key;
+            Limit v = bytes ? size(node, p, true) : count(node, p);
+            if (v instanceof Limit.Of(long x) && x < 1) {
+                n.error(node, p + ": must be at least 1; write \"max\" for no limit");
+                return Optional.empty();
+            }
+            return Optional.ofNullable(v);
+        }
+
+        // ---- pids ----
+
+        Resources.Pids pids(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "pids", PIDS_KEYS);
+            if (f == null) {
+                return null;
+            }
+            Node max = value(f, "max");
+            if (max == null) {
+                return new Resources.Pids(Optional.empty());
+            }
+            Limit v = count(max, "pids.max");
+            if (v instanceof Limit.Of(long x) && x < 1) {
+                n.error(max, "pids.max: must be at least 1; write \"max\" for no limit");
+                return null;
+            }
+            return v == null ? null : new Resources.Pids(Optional.of(v));
+        }
+
+        // ---- events ----
+
+        List<URI> events(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "events", EVENTS_KEYS);
+            if (f == null || value(f, "oom") == null) {
+                return List.of();
+            }
+            Map<String, NodeTuple> oom = n.mapping(value(f, "oom"), "events.oom", OOM_KEYS);
+            if (oom == null || value(oom, "webhooks") == null) {
+                return List.of();
+            }
+            List<Node> hooks = n.list(value(oom, "webhooks"), "events.oom.webhooks");
+            List<URI> uris = new ArrayList<>();
+            for (int i = 0; hooks != null && i < hooks.size(); i++) {
+                String path = "events.oom.webhooks[" + i + "]";
+                String text = n.text(hooks.get(i), path, "a URL");
+                if (text == null) {
+                    continue;
+                }
+                URI uri = webhook(text);
+                if (uri == null) {
+                    n.error(hooks.get(i), path + ": \"" + text + "\" is not an absolute http or https URL with a host,"
+                            + " like \"http://127.0.0.1:9000/oom\"");
+                } else {
+                    uris.add(uri);
+                }
+            }
+            return uris;
+        }
+
+        private static URI webhook(String text) {
+            try {
+                URI uri = new URI(text.strip());
+                boolean http = "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
+                return http && !uri.isOpaque() && uri.getHost() != null ? uri : null;
+            } catch (URISyntaxException e) {
+                return null;
+            }
+        }
+
+        // ---- match ----
+
+        List<MatchRule> match(Node node) {
+            List<Node> entries = n.list(node, "match");
+            List<MatchRule> rules = new ArrayList<>();
+            for (int i = 0; entries != null && i < entries.size(); i++) {
+                MatchRule rule = matchRule(entries.get(i), "match[" + i + "]");
+                if (rule != null) {
+                    rules.add(rule);
+                }
+            }
+            return rules;
+        }
+
+        private MatchRule matchRule(Node node, String path) {
+            Map<String, NodeTuple> f = n.mapping(node, path, MATCH_KEYS);
+            if (f == null) {
+                return null;
+            }
+            if (f.isEmpty()) {
+                if (Nodes.isNull(node) || ((org.snakeyaml.engine.v2.nodes.MappingNode) node).getValue().isEmpty()) {
+                    n.error(node, path + ": an entry needs at least one of comm, exe, cmdline, user;"
+                            + " an empty entry would match every process");
+                }
+                return null;
+            }
+            Optional<String> comm = Optional.empty();
+            Optional<String> exe = Optional.empty();
+            Optional<Pattern> cmdline = Optional.empty();
+            Optional<String> user = Optional.empty();
+            if (value(f, "comm") != null) {
+                Node c = value(f, "comm");
+                String text = n.text(c, path + ".comm", "a process name");
+                if (text != null && (text.isEmpty() || text.length() > COMM_MAX)) {
+                    n.error(c, path + ".comm: \"" + text + "\" is " + text.length() + " characters; the kernel keeps"
+                            + " 1 to 15 characters of a process name in /proc/PID/comm, so it could never match");
+                } else {
+                    comm = Optional.ofNullable(text);
+                }
+            }
+            if (value(f, "exe") != null) {
+                exe = Optional.ofNullable(absolute(value(f, "exe"), path + ".exe",
+                        "exe is compared with the resolved /proc/PID/exe")).map(Path::toString);
+            }
+            if (value(f, "cmdline") != null) {
+                Node c = value(f, "cmdline");
+                String text = n.text(c, path + ".cmdline", "a Java regular expression");
+                if (text != null) {
+                    try {
+                        cmdline = Optional.of(Pattern.compile(text));
+                    } catch (PatternSyntaxException e) {
+                        n.error(c, path + ".cmdline: not a valid Java regex: " + e.getDescription()
+                                + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
+                    }
+                }
+            }
+            if (value(f, "user") != null) {
+                user = Optional.ofNullable(userOrId(value(f, "user"), path + ".user", "user name", "uid"));
+            }
+            return new MatchRule(comm, exe, cmdline, user);
+        }
+
+        // ---- shared value readers ----
+
+        private Duration duration(Node node, String path) {
+            String text = n.text(node, path, "a duration like \"100ms\"");
+            if (text == null) {
+                return null;
+            }
+            try {
+                return Units.duration(text);
+            } catch (IllegalArgumentException e) {
+                n.error(node, path + ": " + e.getMessage());
+                return null;
+            }
+        }
+
+        private Limit size(Node node, String path, boolean maxAllowed) {
+            String text = n.text(node, path, "a size like \"256Mi\"");
+            if (text == null) {
+                return null;
+            }
+            try {
+                return Units.size(text, maxAllowed);
+            } catch (IllegalArgumentException e) {
+                n.error(node, path + ": " + e.getMessage());
+                return null;
+            }
+        }
+
+        /** A positive count, or "max". */
+        private Limit count(Node node, String path) {
+            if (node instanceof org.snakeyaml.engine.v2.nodes.ScalarNode s && s.getValue().equals("max")) {
+                return Limit.MAX;
+            }
+            if (!(node instanceof org.snakeyaml.engine.v2.nodes.ScalarNode s && s.getTag().equals(
+                    org.snakeyaml.engine.v2.nodes.Tag.INT))) {
+                n.error(node, path + ": expected an integer or \"max\", got " + Nodes.describe(node));
+                return null;
+            }
+            BigInteger v = n.integer(node, path);
+            if (v.signum() < 0 || v.bitLength() > 63) {
+                n.error(node, path + ": " + v + " is out of range 1.." + Long.MAX_VALUE);
+                return null;
+            }
+            return Limit.of(v.longValue());
+        }
+
+        private Path absolute(Node node, String path, String why) {
+            return PolicyParser.absolute(n, node, path, why);
+        }
+
+        private String userOrId(Node node, String path, String nameWord, String idWord) {
+            return PolicyParser.userOrId(n, node, path, nameWord, idWord);
+        }
+    }
+
+    /** An absolute path, or null after an error that says {@code why} it must be absolute. */
+    static Path absolute(Nodes n, Node node, String path, String why) {
+        String text = n.text(node, path, "an absolute path");
+        if (text == null) {
+            return null;
+        }
+        if (!text.startsWith("/") || text.indexOf('\0') >= 0) {
+            n.error(node, path + ": \"" + text + "\" is not an absolute path; " + why);
+            return null;
+        }
+        return Path.of(text);
+    }
+
+    /** A user or group: a name as useradd accepts it, or a numeric id. */
+    static String userOrId(Nodes n, Node node, String path, String nameWord, String idWord) {
+        String text = n.text(node, path, "a " + nameWord + " or a numeric " + idWord);
+        if (text == null) {
+            return null;
+        }
+        if (!USER_NAME.matcher(text).matches() && !(NUMERIC_ID.matcher(text).matches()
+                && Long.parseLong(text) <= 0xFFFF_FFFEL)) {
+            n.error(node, path + ": \"" + text + "\" is neither a " + nameWord + " nor a numeric " + idWord);
+            return null;
+        }
+        return text;
+    }
+}

@@ -1,0 +1,331 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.RunSpec;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The {@code run:} section: a workload the daemon starts. Only its shape is checked here; whether
+ * the executable, users and rootfs exist is checked when the workload is started.
+ */
+final class RunParser {
+    private static final List<String> RUN_KEYS =
+            List.of("command", "user", "group", "workingDir", "env", "restart", "stopTimeout", "isolate");
+    private static final List<String> ISOLATE_KEYS =
+            List.of("namespaces", "hostname", "rootfs", "readOnlyRootfs", "mounts", "uidMap");
+    private static final List<String> MOUNT_KEYS = List.of("source", "target", "readOnly");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    /** RFC 1123 labels; the kernel allows 64 bytes in a UTS hostname. */
+    private static final Pattern HOSTNAME =
+            Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
+    private static final int HOSTNAME_MAX = 64;
+
+    private final Nodes n;
+
+    RunParser(Nodes nodes) {
+        this.n = nodes;
+    }
+
+    RunSpec run(Node node) {
+        int errorsBefore = n.errorCount();
+        Map<String, NodeTuple> f = n.mapping(node, "run", RUN_KEYS);
+        if (f == null) {
+            return null;
+        }
+        List<String> command = command(node, value(f, "command"));
+        Optional<String> user = Optional.ofNullable(value(f, "user"))
+                .map(v -> PolicyParser.userOrId(n, v, "run.user", "user name", "uid"));
+        Optional<String> group = Optional.ofNullable(value(f, "group"))
+                .map(v -> PolicyParser.userOrId(n, v, "run.group", "group name", "gid"));
+        Optional<Path> workingDir = Optional.ofNullable(value(f, "workingDir"))
+                .map(v -> PolicyParser.absolute(n, v, "run.workingDir", "the workload starts in this directory"));
+        Map<String, String> env = value(f, "env") == null ? Map.of() : env(value(f, "env"));
+        RunSpec.Restart restart = value(f, "restart") == null ? RunSpec.Restart.ON_FAILURE : restart(value(f, "restart"));
+        Duration stopTimeout = RunSpec.DEFAULT_STOP_TIMEOUT;
+        if (value(f, "stopTimeout") != null) {
+            stopTimeout = stopTimeout(value(f, "stopTimeout"));
+        }
+        Optional<RunSpec.Isolation> isolate = Optional.ofNullable(value(f, "isolate")).map(this::isolate);
+        if (n.errorCount() > errorsBefore) {
+            return null;
+        }
+        return new RunSpec(command, user, group, workingDir, env, restart, stopTimeout, isolate);
+    }
+
+    private static Node value(Map<String, NodeTuple> f, String key) {
+        NodeTuple t = f.get(key);
+        return t == null ? null : t.getValueNode();
+    }
+
+    private List<String> command(Node run, Node node) {
+        if (node == null) {
+            n.error(run, "run: missing required key \"command\" (a list like [\"/usr/bin/python3\", \"app.py\"])");
+            return null;
+        }
+        List<Node> items = n.list(node, "run.command");
+        if (items == null) {
+            return null;
+        }
+        if (items.isEmpty()) {
+            n.error(node, "run.command: must name at least the program to run");
+            return null;
+        }
+        List<String> command = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            String text = n.text(items.get(i), "run.command[" + i + "]", "text");
+            if (text == null) {
+                return null;
+            }
+            command.add(text);
+        }
+        if (!command.getFirst().startsWith("/")) {
+            n.error(items.getFirst(), "run.command[0]: \"" + command.getFirst() + "\" is not an absolute path;"
+                    + " the command runs without a shell and without a PATH search, so write the full path,"
+                    + " like \"/usr/bin/" + command.getFirst() + "\"");
+            return null;
+        }
+        return command;
+    }
+
+    private Map<String, String> env(Node node) {
+        Map<String, NodeTuple> f = n.mapping(node, "run.env", null);
+        if (f == null) {
+            return null;
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        for (Map.Entry<String, NodeTuple> e : f.entrySet()) {
+            String name = e.getKey();
+            Node value = e.getValue().getValueNode();
+            if (!ENV_NAME.matcher(name).matches()) {
+                n.error(e.getValue().getKeyNode(), "run.env: \"" + name + "\" is not a valid environment variable name"
+                        + " (letters, digits and _, not starting with a digit)");
+                continue;
+            }
+            if (Nodes.isNull(value)) {
+                env.put(name, ""); // "FOO:" alone: set and empty, as in a shell's FOO=
+                continue;
+            }
+            String text = n.text(value, "run.env." + name, "a value");
+            if (text != null) {
+                env.put(name, text);
+            }
+        }
+        return env;
+    }
+
+    private RunSpec.Restart restart(Node node) {
+        String text = n.text(node, "run.restart", "one of never, on-failure, always");
+        if (text == null) {
+            return null;
+        }
+        for (RunSpec.Restart r : RunSpec.Restart.values()) {
+            if (r.key.equals(text)) {
+                return r;
+            }
+        }
+        List<String> keys = Arrays.stream(RunSpec.Restart.values()).map(r -> r.key).toList();
+        n.error(node, "run.restart: \"" + text + "\" is not one of never, on-failure, always" + Hints.suffix(text, keys));
+        return null;
+    }
+
+    private Duration stopTimeout(Node node) {
+        String text = n.text(node, "run.stopTimeout", "a duration like \"10s\"");
+        if (text == null) {
+            return null;
+        }
+        try {
+            Duration d = Units.duration(text);
+            if (d.isZero()) {
+                n.error(node, "run.stopTimeout: must be more than 0; the workload needs time to stop after SIGTERM");
+                return null;
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            n.error(node, "run.stopTimeout: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private RunSpec.Isolation isolate(Node node) {
+        Map<String, NodeTuple> f = n.mapping(node, "run.isolate", ISOLATE_KEYS);
+        if (f == null) {
+            return null;
+        }
+        Set<RunSpec.Namespace> namespaces = value(f, "namespaces") == null
+                ? EnumSet.noneOf(RunSpec.Namespace.class) : namespaces(value(f, "namespaces"));
+        Optional<String> hostname = Optional.empty();
+        Optional<Path> rootfs = Optional.empty();
+        boolean readOnlyRootfs = false;
+        List<RunSpec.BindMount> mounts = List.of();
+        List<RunSpec.IdMapping> uidMap = List.of();
+        if (value(f, "hostname") != null) {
+            Node h = value(f, "hostname");
+            String text = n.text(h, "run.isolate.hostname", "a hostname");
+            if (text != null && (text.length() > HOSTNAME_MAX || !HOSTNAME.matcher(text).matches())) {
+                n.error(h, "run.isolate.hostname: \"" + text + "\" is not a valid hostname (up to 64 letters, digits,"
+                        + " hyphens and dots)");
+            } else if (text != null && requires(h, "run.isolate.hostname", namespaces, RunSpec.Namespace.UTS)) {
+                hostname = Optional.of(text);
+            }
+        }
+        if (value(f, "rootfs") != null) {
+            Node r = value(f, "rootfs");
+            Path p = PolicyParser.absolute(n, r, "run.isolate.rootfs", "the workload pivots into this directory");
+            if (p != null && requires(r, "run.isolate.rootfs", namespaces, RunSpec.Namespace.MOUNT)) {
+                rootfs = Optional.of(p);
+            }
+        }
+        if (value(f, "readOnlyRootfs") != null) {
+            Node r = value(f, "readOnlyRootfs");
+            Boolean b = n.bool(r, "run.isolate.readOnlyRootfs");
+            if (Boolean.TRUE.equals(b) && value(f, "rootfs") == null) {
+                n.error(r, "run.isolate.readOnlyRootfs: needs run.isolate.rootfs; only a rootfs the workload pivots"
+                        + " into can be made read-only");
+            } else if (b != null) {
+                readOnlyRootfs = b;
+            }
+        }
+        if (value(f, "mounts") != null) {
+            Node m = value(f, "mounts");
+            mounts = mounts(m);
+            if (mounts != null && !mounts.isEmpty()) {
+                requires(m, "run.isolate.mounts", namespaces, RunSpec.Namespace.MOUNT);
+            }
+        }
+        if (value(f, "uidMap") != null) {
+            Node u = value(f, "uidMap");
+            uidMap = uidMap(u);
+            if (uidMap != null) {
+                requires(u, "run.isolate.uidMap", namespaces, RunSpec.Namespace.USER);
+            }
+        }
+        if (namespaces == null || mounts == null || uidMap == null) {
+            return null;
+        }
+        return new RunSpec.Isolation(namespaces, hostname, rootfs, readOnlyRootfs, mounts, uidMap);
+    }
+
+    private boolean requires(Node at, String path, Set<RunSpec.Namespace> namespaces, RunSpec.Namespace needed) {
+        if (namespaces != null && !namespaces.contains(needed)) {
+            n.error(at, path + ": needs the " + needed.key + " namespace; add " + needed.key
+                    + " to run.isolate.namespaces");
+            return false;
+        }
+        return true;
+    }
+
+    private Set<RunSpec.Namespace> namespaces(Node node) {
+        List<Node> items = n.list(node, "run.isolate.namespaces");
+        if (items == null) {
+            return null;
+        }
+        List<String> keys = Arrays.stream(RunSpec.Namespace.values()).map(ns -> ns.key).toList();
+        Set<RunSpec.Namespace> set = EnumSet.noneOf(RunSpec.Namespace.class);
+        boolean bad = false;
+        for (int i = 0; i < items.size(); i++) {
+            String path = "run.isolate.namespaces[" + i + "]";
+            String text = n.text(items.get(i), path, "a namespace name");
+            if (text == null) {
+                bad = true;
+                continue;
+            }
+            RunSpec.Namespace ns = Arrays.stream(RunSpec.Namespace.values())
+                    .filter(x -> x.key.equals(text)).findFirst().orElse(null);
+            if (ns == null) {
+                n.error(items.get(i), path + ": \"" + text + "\" is not one of " + String.join(", ", keys)
+                        + Hints.suffix(text, keys));
+                bad = true;
+            } else if (!set.add(ns)) {
+                n.error(items.get(i), path + ": \"" + text + "\" is listed twice");
+                bad = true;
+            }
+        }
+        return bad ? null : set;
+    }
+
+    private List<RunSpec.BindMount> mounts(Node node) {
+        List<Node> items = n.list(node, "run.isolate.mounts");
+        if (items == null) {
+            return null;
+        }
+        List<RunSpec.BindMount> mounts = new ArrayList<>();
+        boolean bad = false;
+        for (int i = 0; i < items.size(); i++) {
+            String path = "run.isolate.mounts[" + i + "]";
+            Map<String, NodeTuple> f = n.mapping(items.get(i), path, MOUNT_KEYS);
+            if (f == null) {
+                bad = true;
+                continue;
+            }
+            Path source = required(items.get(i), f, "source", path, "the host directory to bind");
+            Path target = required(items.get(i), f, "target", path, "the place inside the workload's root");
+            Boolean readOnly = value(f, "readOnly") == null ? Boolean.FALSE : n.bool(value(f, "readOnly"), path + ".readOnly");
+            if (source == null || target == null || readOnly == null) {
+                bad = true;
+            } else {
+                mounts.add(new RunSpec.BindMount(source, target, readOnly));
+            }
+        }
+        return bad ? null : mounts;
+    }
+
+    private Path required(Node entry, Map<String, NodeTuple> f, String key, String path, String why) {
+        if (value(f, key) == null) {
+            n.error(entry, path + ": missing required key \"" + key + "\" (" + why + ")");
+            return null;
+        }
+        return PolicyParser.absolute(n, value(f, key), path + "." + key, "it names " + why);
+    }
+
+    /** "inside outside count" triples, one per line or separated by commas, as in /proc/PID/uid_map. */
+    private List<RunSpec.IdMapping> uidMap(Node node) {
+        if (!(node instanceof ScalarNode) || Nodes.isNull(node)) {
+            n.error(node, "run.isolate.uidMap: expected text like \"0 100000 65536\", got " + Nodes.describe(node));
+            return null;
+        }
+        String text = ((ScalarNode) node).getValue();
+        List<RunSpec.IdMapping> map = new ArrayList<>();
+        for (String line : text.split("[,\n]")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] parts = line.strip().split("\\s+");
+            try {
+                if (parts.length != 3) {
+                    throw new NumberFormatException();
+                }
+                long inside = Long.parseLong(parts[0]);
+                long outside = Long.parseLong(parts[1]);
+                long count = Long.parseLong(parts[2]);
+                if (inside < 0 || outside < 0 || count < 1 || inside > 0xFFFF_FFFFL || outside > 0xFFFF_FFFFL) {
+                    n.error(node, "run.isolate.uidMap: \"" + line.strip() + "\": ids must be 0 to 4294967295"
+                            + " and the count at least 1");
+                    return null;
+                }
+                map.add(new RunSpec.IdMapping(inside, outside, count));
+            } catch (NumberFormatException e) {
+                n.error(node, "run.isolate.uidMap: \"" + line.strip() + "\" is not \"inside outside count\","
+                        + " like \"0 100000 65536\"");
+                return null;
+            }
+        }
+        if (map.isEmpty()) {
+            n.error(node, "run.isolate.uidMap: holds no mapping; write \"inside outside count\", like \"0 100000 65536\"");
+            return null;
+        }
+        return map;
+    }
+}

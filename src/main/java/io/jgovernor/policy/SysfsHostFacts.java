@@ -1,0 +1,150 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.CpuList;
+import io.jgovernor.model.DeviceNumber;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.BitSet;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Host facts read from sysfs and device nodes each time they are asked for: CPUs and memory can
+ * be hot-plugged, and a validation should judge the host as it is now. The sysfs root is
+ * configurable so that tests can hand in a fake tree.
+ */
+public final class SysfsHostFacts implements HostFacts {
+    private static final Pattern NODE_DIR = Pattern.compile("node(\\d+)");
+    private static final Pattern MAJ_MIN = Pattern.compile("(\\d+):(\\d+)");
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFBLK = 0060000;
+
+    private final Path sysfs;
+
+    public SysfsHostFacts() {
+        this(Path.of("/sys"));
+    }
+
+    public SysfsHostFacts(Path sysfsRoot) {
+        this.sysfs = sysfsRoot;
+    }
+
+    @Override
+    public CpuList onlineCpus() {
+        return CpuList.parse(read(sysfs.resolve("devices/system/cpu/online")));
+    }
+
+    @Override
+    public CpuList memoryNodes() {
+        Path nodeDir = sysfs.resolve("devices/system/node");
+        // has_memory is what cpuset.mems accepts (N_MEMORY); online also counts CPU-only nodes.
+        for (String name : new String[] {"has_memory", "online"}) {
+            Path file = nodeDir.resolve(name);
+            if (Files.isRegularFile(file)) {
+                return CpuList.parse(read(file));
+            }
+        }
+        return nodeSet();
+    }
+
+    @Override
+    public SortedMap<Integer, CpuList> numaNodes() {
+        SortedMap<Integer, CpuList> nodes = new TreeMap<>();
+        BitSet ids = nodeSet().bits();
+        for (int id = ids.nextSetBit(0); id >= 0; id = ids.nextSetBit(id + 1)) {
+            Path cpulist = sysfs.resolve("devices/system/node/node" + id + "/cpulist");
+            if (Files.isRegularFile(cpulist)) {
+                nodes.put(id, CpuList.parse(read(cpulist)));
+            }
+        }
+        if (nodes.isEmpty() && !Files.isDirectory(sysfs.resolve("devices/system/node"))) {
+            // A kernel built without NUMA has no node directory: everything is node 0.
+            nodes.put(0, onlineCpus());
+        }
+        return nodes;
+    }
+
+    /** Node ids from devices/system/node/online, or from the nodeN directories when it is missing. */
+    private CpuList nodeSet() {
+        Path nodeDir = sysfs.resolve("devices/system/node");
+        Path online = nodeDir.resolve("online");
+        if (Files.isRegularFile(online)) {
+            return CpuList.parse(read(online));
+        }
+        BitSet ids = new BitSet();
+        if (Files.isDirectory(nodeDir)) {
+            try (Stream<Path> entries = Files.list(nodeDir)) {
+                entries.forEach(p -> {
+                    Matcher m = NODE_DIR.matcher(p.getFileName().toString());
+                    if (m.matches() && Files.isDirectory(p)) {
+                        ids.set(Integer.parseInt(m.group(1)));
+                    }
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        } else {
+            ids.set(0);
+        }
+        return new CpuList(ids);
+    }
+
+    @Override
+    public DeviceNumber blockDevice(String device) {
+        Matcher m = MAJ_MIN.matcher(device);
+        if (m.matches()) {
+            DeviceNumber number;
+            try {
+                number = new DeviceNumber(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("\"" + device + "\" is not a block device on this host");
+            }
+            if (!Files.exists(sysfs.resolve("dev/block/" + number))) {
+                throw new IllegalArgumentException("block device " + number + " does not exist on this host (no "
+                        + sysfs.resolve("dev/block/" + number) + ")");
+            }
+            return number;
+        }
+        Path path = Path.of(device);
+        if (!path.isAbsolute()) {
+            throw new IllegalArgumentException("\"" + device + "\" is neither an absolute device path like /dev/vda"
+                    + " nor MAJ:MIN like 8:0");
+        }
+        int mode;
+        long rdev;
+        try {
+            mode = (Integer) Files.getAttribute(path, "unix:mode");
+            rdev = (Long) Files.getAttribute(path, "unix:rdev");
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(device + " does not exist");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot inspect " + device + ": " + e.getMessage());
+        }
+        if ((mode & S_IFMT) != S_IFBLK) {
+            throw new IllegalArgumentException(device + " is not a block device");
+        }
+        return fromRdev(rdev);
+    }
+
+    /** glibc's gnu_dev_major/gnu_dev_minor: the 64-bit dev_t keeps the low 8 minor bits at the bottom. */
+    static DeviceNumber fromRdev(long rdev) {
+        long major = ((rdev >>> 8) & 0xfffL) | ((rdev >>> 32) & 0xfffff000L);
+        long minor = (rdev & 0xffL) | ((rdev >>> 12) & 0xffffff00L);
+        return new DeviceNumber((int) major, (int) minor);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+}

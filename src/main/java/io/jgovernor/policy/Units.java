@@ -1,0 +1,118 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.Limit;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The units a policy is written in: sizes, durations and percentages. Each parser throws
+ * {@link IllegalArgumentException} with a sentence that says how to write the value instead.
+ */
+final class Units {
+    private static final String NUMBER = "(\\d+(?:\\.\\d+)?)";
+    private static final Pattern SIZE = Pattern.compile(NUMBER + "\\s*(Ki|Mi|Gi|Ti|K|M|G|T)?");
+    private static final Pattern DURATION = Pattern.compile(NUMBER + "\\s*(us|ms|s|m|h)");
+    private static final Pattern BARE = Pattern.compile(NUMBER);
+    private static final Pattern PERCENT = Pattern.compile(NUMBER + "\\s*%");
+    private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+
+    private Units() {
+    }
+
+    /** Bytes, or a number with a 1024-based suffix; "max" when {@code maxAllowed}. */
+    static Limit size(String text, boolean maxAllowed) {
+        String t = text.strip();
+        if (maxAllowed && t.equals("max")) {
+            return Limit.MAX;
+        }
+        Matcher m = SIZE.matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("\"" + text + "\" is not a size; write bytes, or a number with K, M, G, T"
+                    + " (1024-based) or Ki, Mi, Gi, Ti, like \"256Mi\"" + (maxAllowed ? ", or \"max\"" : ""));
+        }
+        BigDecimal bytes = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(multiplier(m.group(2))));
+        BigInteger whole;
+        try {
+            whole = bytes.toBigIntegerExact();
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("\"" + text + "\" is not a whole number of bytes");
+        }
+        if (whole.compareTo(LONG_MAX) > 0) {
+            throw new IllegalArgumentException("\"" + text + "\" is larger than any size the kernel accepts");
+        }
+        return Limit.of(whole.longValueExact());
+    }
+
+    private static long multiplier(String suffix) {
+        if (suffix == null) {
+            return 1;
+        }
+        return switch (suffix.charAt(0)) {
+            case 'K' -> 1L << 10;
+            case 'M' -> 1L << 20;
+            case 'G' -> 1L << 30;
+            case 'T' -> 1L << 40;
+            default -> throw new IllegalStateException(suffix);
+        };
+    }
+
+    static Duration duration(String text) {
+        String t = text.strip();
+        if (BARE.matcher(t).matches()) {
+            throw new IllegalArgumentException("\"" + text + "\" has no unit; write it like \"" + t
+                    + "s\" (units: us, ms, s, m, h)");
+        }
+        Matcher m = DURATION.matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("\"" + text + "\" is not a duration; write a number with us, ms, s, m"
+                    + " or h, like \"100ms\"");
+        }
+        long unitNanos = switch (m.group(2)) {
+            case "us" -> 1_000L;
+            case "ms" -> 1_000_000L;
+            case "s" -> 1_000_000_000L;
+            case "m" -> 60_000_000_000L;
+            case "h" -> 3_600_000_000_000L;
+            default -> throw new IllegalStateException(m.group(2));
+        };
+        BigInteger nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unitNanos)).toBigInteger();
+        if (nanos.compareTo(LONG_MAX) > 0) {
+            throw new IllegalArgumentException("\"" + text + "\" is longer than any duration jgovernor can wait");
+        }
+        return Duration.ofNanos(nanos.longValueExact());
+    }
+
+    static double percent(String text) {
+        String t = text.strip();
+        if (BARE.matcher(t).matches()) {
+            throw new IllegalArgumentException("\"" + t + "\" is not a percentage; write it like \"" + t + "%\"");
+        }
+        Matcher m = PERCENT.matcher(t);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("\"" + text + "\" is not a percentage; write it like \"50%\"");
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** The shortest exact way to write a duration in policy units, for messages. */
+    static String format(Duration d) {
+        long nanos = d.toNanos();
+        long[] units = {3_600_000_000_000L, 60_000_000_000L, 1_000_000_000L, 1_000_000L, 1_000L};
+        String[] names = {"h", "m", "s", "ms", "us"};
+        for (int i = 0; i < units.length; i++) {
+            if (nanos % units[i] == 0) {
+                return nanos / units[i] + names[i];
+            }
+        }
+        return BigDecimal.valueOf(nanos, 3).stripTrailingZeros().toPlainString() + "us";
+    }
+
+    /** A number without a trailing ".0", for messages. */
+    static String format(double value) {
+        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    }
+}

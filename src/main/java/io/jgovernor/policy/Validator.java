@@ -1,0 +1,92 @@
+package io.jgovernor.policy;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code jgovernor validate [DIR|FILE...]}: every problem the daemon would report for these
+ * files, judged as a set on their own (no earlier accepted versions): file safety, parse errors,
+ * and the cross-file rules (a name defined twice, a missing parent) within the set.
+ */
+public final class Validator {
+    private final PolicyParser parser;
+
+    public Validator(PolicyParser parser) {
+        this.parser = parser;
+    }
+
+    /** Each DIR contributes its policy files in name order, each FILE itself; all errors, in that order. */
+    public List<PolicyError> validate(List<Path> filesOrDirs) {
+        Set<PolicyError> errors = new LinkedHashSet<>();
+        Set<Path> files = new LinkedHashSet<>();
+        for (Path path : filesOrDirs) {
+            if (Files.isDirectory(path)) {
+                FileSafety.directoryProblem(path).ifPresent(p -> errors.add(PolicyError.whole(path, p)));
+                try {
+                    new PolicyDirectory(path).list().forEach(c -> files.add(c.file().toAbsolutePath().normalize()));
+                } catch (IOException e) {
+                    errors.add(PolicyError.whole(path, "cannot read directory: " + e));
+                }
+            } else {
+                files.add(path.toAbsolutePath().normalize());
+            }
+        }
+        List<CrossFile.Input> inputs = new ArrayList<>();
+        for (Path file : files) {
+            Optional<List<ParsedPolicy>> parsed = parse(file, errors);
+            inputs.add(new CrossFile.Input(file, List.of(), parsed.orElse(null)));
+        }
+        for (CrossFile.Outcome o : CrossFile.resolve(inputs)) {
+            errors.addAll(o.errors());
+        }
+        return List.copyOf(errors);
+    }
+
+    private Optional<List<ParsedPolicy>> parse(Path file, Set<PolicyError> errors) {
+        if (!Files.exists(file)) {
+            errors.add(PolicyError.whole(file, "no such file or directory"));
+            return Optional.empty();
+        }
+        Optional<String> unsafe = FileSafety.fileProblem(file);
+        if (unsafe.isPresent()) {
+            errors.add(PolicyError.whole(file, unsafe.get()));
+            // A too-big or non-regular file is not read at all; an unsafe owner or mode still is,
+            // so that a person sees every problem at once.
+            if (!Files.isRegularFile(file) || sizeOf(file) > FileSafety.MAX_FILE_BYTES) {
+                return Optional.empty();
+            }
+        }
+        String content;
+        try {
+            content = Files.readString(file);
+        } catch (CharacterCodingException e) {
+            errors.add(PolicyError.whole(file, "file is not UTF-8 text"));
+            return Optional.empty();
+        } catch (IOException e) {
+            errors.add(PolicyError.whole(file, "cannot read file: " + e));
+            return Optional.empty();
+        }
+        return switch (parser.parse(file, content)) {
+            case ParseResult.Ok ok -> unsafe.isPresent() ? Optional.empty() : Optional.of(ok.policies());
+            case ParseResult.Rejected r -> {
+                errors.addAll(r.errors());
+                yield Optional.empty();
+            }
+        };
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

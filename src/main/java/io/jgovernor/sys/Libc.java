@@ -1,0 +1,433 @@
+package io.jgovernor.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The C library calls jgovernor makes, as downcalls through the Foreign Function and Memory API.
+ *
+ * <p>Every handle is made once. Calls that can fail capture errno in a per-thread call-state
+ * segment, so nothing is allocated per call. Two flavours exist:
+ * <ul>
+ *   <li>typed wrappers ({@link #open(String, int)}, {@link #eventfd(int, int)}, ...) that throw
+ *       {@link ErrnoException}, for code that treats failure as exceptional;</li>
+ *   <li>{@code ...Raw} calls on caller-owned segments that return {@code -errno} instead of
+ *       throwing, for hot paths where a failure (ENOENT on an absent file) is an expected
+ *       answer, not an exception.</li>
+ * </ul>
+ * Calls that the kernel may interrupt with EINTR are retried, except close(2), which Linux
+ * must not retry (the descriptor is already gone).
+ *
+ * <p>Every descriptor is listed in {@link #downcalls()} and must also be listed in
+ * {@code META-INF/native-image/io.jgovernor/jgovernor/reachability-metadata.json}, where
+ * GraalVM Native Image finds what downcall stubs to build (LibcMetadataTest keeps them in step).
+ */
+public final class Libc {
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_DIRECTORY = 0x10000;
+    public static final int O_CLOEXEC = 0x80000;
+
+    public static final int EFD_SEMAPHORE = 1;
+    public static final int EFD_NONBLOCK = O_NONBLOCK;
+    public static final int EFD_CLOEXEC = O_CLOEXEC;
+
+    public static final int IN_NONBLOCK = O_NONBLOCK;
+    public static final int IN_CLOEXEC = O_CLOEXEC;
+    public static final int IN_MODIFY = 0x2;
+    public static final int IN_ATTRIB = 0x4;
+    public static final int IN_CLOSE_WRITE = 0x8;
+    public static final int IN_MOVED_FROM = 0x40;
+    public static final int IN_MOVED_TO = 0x80;
+    public static final int IN_CREATE = 0x100;
+    public static final int IN_DELETE = 0x200;
+    public static final int IN_DELETE_SELF = 0x400;
+    public static final int IN_MOVE_SELF = 0x800;
+    public static final int IN_IGNORED = 0x8000;
+    public static final int IN_ONLYDIR = 0x1000000;
+
+    public static final short POLLIN = 0x1;
+    public static final short POLLPRI = 0x2;
+    public static final short POLLOUT = 0x4;
+    public static final short POLLERR = 0x8;
+    public static final short POLLHUP = 0x10;
+    public static final short POLLNVAL = 0x20;
+
+    public static final int _SC_PAGESIZE = 30;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+
+    public static final ValueLayout.OfInt C_INT = (ValueLayout.OfInt) LINKER.canonicalLayouts().get("int");
+    public static final ValueLayout.OfShort C_SHORT = (ValueLayout.OfShort) LINKER.canonicalLayouts().get("short");
+    public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) LINKER.canonicalLayouts().get("long");
+    public static final ValueLayout.OfLong C_SIZE_T = (ValueLayout.OfLong) LINKER.canonicalLayouts().get("size_t");
+    public static final ValueLayout C_POINTER = (ValueLayout) LINKER.canonicalLayouts().get("void*");
+
+    /** struct pollfd { int fd; short events; short revents; }, for {@link #poll}. */
+    public static final StructLayout POLLFD = MemoryLayout.structLayout(
+            C_INT.withName("fd"), C_SHORT.withName("events"), C_SHORT.withName("revents"));
+
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    /**
+     * One call state per thread, freed with the thread: cheaper than a confined arena per call,
+     * and errno is only ever read by the thread that made the call.
+     */
+    private static final ThreadLocal<MemorySegment> STATE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
+
+    /** A downcall as native-image needs to know it: descriptor and linker options. */
+    public record Downcall(String function, FunctionDescriptor descriptor, boolean capturesErrno,
+                           int firstVariadicArg) {
+        Linker.Option[] options() {
+            List<Linker.Option> options = new ArrayList<>(2);
+            if (capturesErrno) {
+                options.add(Linker.Option.captureCallState("errno"));
+            }
+            if (firstVariadicArg >= 0) {
+                options.add(Linker.Option.firstVariadicArg(firstVariadicArg));
+            }
+            return options.toArray(Linker.Option[]::new);
+        }
+    }
+
+    private static final List<Downcall> DOWNCALLS = new ArrayList<>();
+
+    // open(2) is variadic (the mode); calling it as a fixed-arity function is undefined on
+    // some ABIs, so the mode is passed as the declared first variadic argument.
+    private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT), true, 2);
+    private static final MethodHandle READ = handle("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
+    private static final MethodHandle WRITE = handle("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
+    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(C_INT, C_INT), true, -1);
+    private static final MethodHandle POLL = handle("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT), true, -1);
+    private static final MethodHandle EVENTFD = handle("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT), true, -1);
+    private static final MethodHandle INOTIFY_INIT1 = handle("inotify_init1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
+    private static final MethodHandle INOTIFY_ADD_WATCH = handle("inotify_add_watch", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle INOTIFY_RM_WATCH = handle("inotify_rm_watch", FunctionDescriptor.of(C_INT, C_INT, C_INT), true, -1);
+    private static final MethodHandle GETPID = handle("getpid", FunctionDescriptor.of(C_INT), false, -1);
+    private static final MethodHandle SYSCONF = handle("sysconf", FunctionDescriptor.of(C_LONG, C_INT), true, -1);
+    private static final MethodHandle MKDIR = handle("mkdir", FunctionDescriptor.of(C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
+
+    private static final class PageSize {
+        static final long VALUE = sysconfOrFail(_SC_PAGESIZE);
+    }
+
+    private Libc() {
+    }
+
+    private static MethodHandle handle(String name, FunctionDescriptor descriptor, boolean capturesErrno,
+                                       int firstVariadicArg) {
+        Downcall downcall = new Downcall(name, descriptor, capturesErrno, firstVariadicArg);
+        DOWNCALLS.add(downcall);
+        MemorySegment address = LOOKUP.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("the C library has no " + name));
+        return LINKER.downcallHandle(address, descriptor, downcall.options());
+    }
+
+    /** Every downcall this class makes, in the form native-image metadata lists them. */
+    public static List<Downcall> downcalls() {
+        return Collections.unmodifiableList(DOWNCALLS);
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static RuntimeException unexpected(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("downcall failed", t);
+    }
+
+    // ---- raw calls: caller-owned NUL-terminated paths and buffers; result or -errno ----
+
+    /** open(2) on a NUL-terminated path; the descriptor, or {@code -errno}. */
+    public static int openRaw(MemorySegment path, int flags) {
+        MemorySegment state = STATE.get();
+        try {
+            while (true) {
+                int fd = (int) OPEN.invokeExact(state, path, flags, 0);
+                if (fd >= 0) {
+                    return fd;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    return -errno;
+                }
+            }
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** read(2) into {@code buf}; bytes read (0 at end of file), or {@code -errno}. */
+    public static long readRaw(int fd, MemorySegment buf, long count) {
+        MemorySegment state = STATE.get();
+        try {
+            while (true) {
+                long n = (long) READ.invokeExact(state, fd, buf, count);
+                if (n >= 0) {
+                    return n;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    return -errno;
+                }
+            }
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** One write(2) of {@code count} bytes of {@code buf}; bytes written, or {@code -errno}. */
+    public static long writeRaw(int fd, MemorySegment buf, long count) {
+        MemorySegment state = STATE.get();
+        try {
+            while (true) {
+                long n = (long) WRITE.invokeExact(state, fd, buf, count);
+                if (n >= 0) {
+                    return n;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    return -errno;
+                }
+            }
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** close(2); 0 or {@code -errno}. Never retried: on Linux the descriptor is released even on EINTR. */
+    public static int closeRaw(int fd) {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) CLOSE.invokeExact(state, fd);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** mkdir(2); 0 or {@code -errno}. */
+    public static int mkdirRaw(MemorySegment path, int mode) {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) MKDIR.invokeExact(state, path, mode);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** rmdir(2); 0 or {@code -errno}. */
+    public static int rmdirRaw(MemorySegment path) {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) RMDIR.invokeExact(state, path);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- typed wrappers ----
+
+    public static int open(String path, int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = openRaw(arena.allocateFrom(path), flags);
+            if (fd < 0) {
+                throw new ErrnoException("open", path, -fd);
+            }
+            return fd;
+        }
+    }
+
+    /** Reads up to {@code buf.byteSize()} bytes; 0 at end of file. */
+    public static long read(int fd, MemorySegment buf) throws ErrnoException {
+        long n = readRaw(fd, buf, buf.byteSize());
+        if (n < 0) {
+            throw new ErrnoException("read", "fd " + fd, (int) -n);
+        }
+        return n;
+    }
+
+    /** One write(2) of the whole of {@code buf}; the bytes written. */
+    public static long write(int fd, MemorySegment buf) throws ErrnoException {
+        long n = writeRaw(fd, buf, buf.byteSize());
+        if (n < 0) {
+            throw new ErrnoException("write", "fd " + fd, (int) -n);
+        }
+        return n;
+    }
+
+    public static void close(int fd) throws ErrnoException {
+        int r = closeRaw(fd);
+        if (r < 0) {
+            throw new ErrnoException("close", "fd " + fd, -r);
+        }
+    }
+
+    /**
+     * poll(2) on {@code nfds} {@link #POLLFD} structs in {@code pollfds}; the number with events,
+     * 0 on timeout. EINTR is returned as 0 (a spurious wake-up), so callers simply loop.
+     */
+    public static int poll(MemorySegment pollfds, int nfds, int timeoutMillis) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) POLL.invokeExact(state, pollfds, (long) nfds, timeoutMillis);
+            if (r >= 0) {
+                return r;
+            }
+            int errno = errno(state);
+            if (errno == Errno.EINTR) {
+                return 0;
+            }
+            throw new ErrnoException("poll", nfds + " fds", errno);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int eventfd(int initialValue, int flags) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int fd = (int) EVENTFD.invokeExact(state, initialValue, flags);
+            if (fd < 0) {
+                throw new ErrnoException("eventfd", "", errno(state));
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int inotifyInit1(int flags) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int fd = (int) INOTIFY_INIT1.invokeExact(state, flags);
+            if (fd < 0) {
+                throw new ErrnoException("inotify_init1", "", errno(state));
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The watch descriptor. */
+    public static int inotifyAddWatch(int fd, String path, int mask) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            int wd = (int) INOTIFY_ADD_WATCH.invokeExact(state, fd, arena.allocateFrom(path), mask);
+            if (wd < 0) {
+                throw new ErrnoException("inotify_add_watch", path, errno(state));
+            }
+            return wd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void inotifyRmWatch(int fd, int wd) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) INOTIFY_RM_WATCH.invokeExact(state, fd, wd);
+            if (r < 0) {
+                throw new ErrnoException("inotify_rm_watch", "wd " + wd, errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static long sysconf(int name) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            // sysconf returns -1 both for "no limit" (errno untouched) and for errors.
+            ERRNO.set(state, 0L, 0);
+            long r = (long) SYSCONF.invokeExact(state, name);
+            if (r == -1) {
+                int errno = errno(state);
+                if (errno != 0) {
+                    throw new ErrnoException("sysconf", Integer.toString(name), errno);
+                }
+            }
+            return r;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** sysconf(_SC_PAGESIZE), asked once. */
+    public static long pageSize() {
+        return PageSize.VALUE;
+    }
+
+    private static long sysconfOrFail(int name) {
+        try {
+            return sysconf(name);
+        } catch (ErrnoException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    public static void mkdir(String path, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            int r = mkdirRaw(arena.allocateFrom(path), mode);
+            if (r < 0) {
+                throw new ErrnoException("mkdir", path, -r);
+            }
+        }
+    }
+
+    public static void rmdir(String path) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            int r = rmdirRaw(arena.allocateFrom(path));
+            if (r < 0) {
+                throw new ErrnoException("rmdir", path, -r);
+            }
+        }
+    }
+}

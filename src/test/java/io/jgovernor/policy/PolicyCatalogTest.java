@@ -1,0 +1,338 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.CpuList;
+import io.jgovernor.model.DeviceNumber;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Limit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class PolicyCatalogTest {
+    @TempDir
+    Path root;
+    Path policies;
+    Path accepted;
+    final PolicyParser parser = new PolicyParser(FakeHost.HOST);
+
+    @BeforeEach
+    void setUp() throws IOException {
+        assumeTrue(FileSafetyTest.isRoot(), "policy files must be owned by root");
+        policies = Files.createDirectories(root.resolve("policies.d"));
+        FileSafetyTest.chmod(policies, "rwxr-xr-x");
+        accepted = root.resolve("state/accepted");
+    }
+
+    private Path write(String name, String content) throws IOException {
+        Path f = policies.resolve(name);
+        Files.writeString(f, content);
+        FileSafetyTest.chmod(f, "rw-r--r--");
+        return f;
+    }
+
+    private PolicyCatalog catalog() {
+        return new PolicyCatalog(parser, policies, accepted);
+    }
+
+    private static Set<String> groups(CatalogState s) {
+        return s.desired().keySet().stream().map(GroupName::value).collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static Optional<Limit> memoryLimit(CatalogState s, String group) {
+        return s.desired().get(new GroupName(group)).resources().memory().orElseThrow().limit();
+    }
+
+    private static CatalogState.FileStatus status(CatalogState s, Path file) {
+        return s.files().stream().filter(f -> f.file().equals(file)).findFirst().orElseThrow();
+    }
+
+    private static List<String> errors(CatalogState s) {
+        return s.errors().stream().map(PolicyError::toString).toList();
+    }
+
+    @Test
+    void acceptsValidFilesAndKeepsACopy() throws IOException {
+        Path web = write("web.yaml", "name: web\nmemory: {limit: 256Mi}\n---\nname: web/api\n");
+        CatalogState s = catalog().refresh();
+        assertEquals(Set.of("web", "web/api"), groups(s));
+        assertEquals(Optional.of(Limit.of(268435456L)), memoryLimit(s, "web"));
+        CatalogState.FileStatus st = status(s, web);
+        assertTrue(st.valid());
+        assertFalse(st.onLastGood());
+        assertEquals(List.of(), st.errors());
+        assertEquals(1, s.validCount());
+        assertEquals(0, s.invalidCount());
+        assertEquals(Files.readString(web), Files.readString(accepted.resolve("web.yaml")));
+    }
+
+    @Test
+    void aTypoKeepsTheOldGroups() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path web = write("web.yaml", "name: web\nmemory: {limit: 256Mi}\n");
+        catalog.refresh();
+        write("web.yaml", "name: web\nmemroy: {limit: 1Gi}\n");
+        CatalogState s = catalog.refresh();
+        assertEquals(Optional.of(Limit.of(268435456L)), memoryLimit(s, "web"));
+        CatalogState.FileStatus st = status(s, web);
+        assertFalse(st.valid());
+        assertTrue(st.onLastGood());
+        assertEquals(Set.of(new GroupName("web")), st.groups());
+        assertEquals(List.of(web + ":2:1: unknown key \"memroy\" (did you mean \"memory\"?)"), errors(s));
+        assertEquals(1, s.invalidCount());
+        assertEquals("name: web\nmemory: {limit: 256Mi}\n", Files.readString(accepted.resolve("web.yaml")));
+    }
+
+    @Test
+    void aTruncatedFileKeepsTheOldGroups() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path web = write("web.yaml", "name: web\n");
+        catalog.refresh();
+        write("web.yaml", "");
+        CatalogState s = catalog.refresh();
+        assertEquals(Set.of("web"), groups(s));
+        assertEquals(List.of(web + ":1:1: file holds no policy; delete the file to remove its groups"), errors(s));
+    }
+
+    @Test
+    void aRenameOverTheFileIsPickedUp() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path web = write("web.yaml", "name: web\nmemory: {limit: 256Mi}\n");
+        catalog.refresh();
+        Path tmp = write(".web.yaml.tmp", "name: web\nmemory: {limit: 512Mi}\n");
+        Files.move(tmp, web, StandardCopyOption.ATOMIC_MOVE);
+        CatalogState s = catalog.refresh();
+        assertEquals(Optional.of(Limit.of(512L << 20)), memoryLimit(s, "web"));
+        assertEquals(1, s.files().size());
+    }
+
+    @Test
+    void afterARestartAnInvalidFileStillAppliesItsLastGoodVersion() throws IOException {
+        Path web = write("web.yaml", "name: web\nmemory: {limit: 256Mi}\n");
+        catalog().refresh();
+        write("web.yaml", "name: web\nmemory: {limit: lots}\n");
+        CatalogState s = catalog().refresh(); // a new daemon on the same directories
+        assertEquals(Optional.of(Limit.of(268435456L)), memoryLimit(s, "web"));
+        assertTrue(status(s, web).onLastGood());
+        assertEquals(List.of(web + ":2:17: memory.limit: \"lots\" is not a size; write bytes, or a number with K, M, G,"
+                + " T (1024-based) or Ki, Mi, Gi, Ti, like \"256Mi\", or \"max\""), errors(s));
+    }
+
+    @Test
+    void aFileDeletedWhileTheDaemonWasDownLosesItsCopy() throws IOException {
+        Path web = write("web.yaml", "name: web\n");
+        catalog().refresh();
+        assertTrue(Files.exists(accepted.resolve("web.yaml")));
+        Files.delete(web);
+        CatalogState s = catalog().refresh();
+        assertEquals(Set.of(), groups(s));
+        assertFalse(Files.exists(accepted.resolve("web.yaml")));
+    }
+
+    @Test
+    void deletingAFileRemovesItsGroupsAndItsCopy() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path web = write("web.yaml", "name: web\n");
+        write("db.yaml", "name: db\n");
+        catalog.refresh();
+        Files.delete(web);
+        CatalogState s = catalog.refresh();
+        assertEquals(Set.of("db"), groups(s));
+        assertEquals(1, s.files().size());
+        assertFalse(Files.exists(accepted.resolve("web.yaml")));
+        assertTrue(Files.exists(accepted.resolve("db.yaml")));
+    }
+
+    @Test
+    void aDuplicateNameAcrossNewFilesRejectsTheLaterOneByName() throws IOException {
+        Path a = write("a.yaml", "name: web\n");
+        Path b = write("b.yaml", "description: copy\nname: web\n");
+        CatalogState s = catalog().refresh();
+        assertEquals(Set.of("web"), groups(s));
+        assertTrue(status(s, a).valid());
+        assertFalse(status(s, b).valid());
+        assertFalse(status(s, b).onLastGood());
+        assertEquals(Set.of(), status(s, b).groups());
+        assertEquals(List.of(b + ":2:7: group \"web\" is already defined in " + a), errors(s));
+    }
+
+    @Test
+    void aFileWhoseGroupIsAppliedKeepsItAgainstANewcomer() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path z = write("z.yaml", "name: web\n");
+        catalog.refresh();
+        Path a = write("a.yaml", "name: web\nmemory: {limit: 1Gi}\n");
+        CatalogState s = catalog.refresh();
+        assertEquals(Optional.empty(), s.desired().get(new GroupName("web")).resources().memory());
+        assertEquals(List.of(a + ":1:7: group \"web\" is already defined in " + z), errors(s));
+
+        // Level-based: once z gives the name up, a is accepted without being touched.
+        write("z.yaml", "name: other\n");
+        s = catalog.refresh();
+        assertEquals(Set.of("web", "other"), groups(s));
+        assertEquals(Optional.of(Limit.of(1L << 30)), memoryLimit(s, "web"));
+        assertEquals(List.of(), s.errors());
+        assertEquals(2, s.validCount());
+    }
+
+    @Test
+    void aNameTakenBackAfterTheOwnerIsDeleted() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path a = write("a.yaml", "name: web\n");
+        Path b = write("b.yaml", "name: web\npids: {max: 5}\n");
+        CatalogState s = catalog.refresh();
+        assertFalse(status(s, b).valid());
+        Files.delete(a);
+        s = catalog.refresh();
+        assertTrue(status(s, b).valid());
+        assertEquals(Optional.of(Limit.of(5)), s.desired().get(new GroupName("web")).resources().pids().orElseThrow().max());
+    }
+
+    @Test
+    void aChildNeedsItsParent() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path low = write("low.yaml", "name: batch/low\n");
+        CatalogState s = catalog.refresh();
+        assertEquals(Set.of(), groups(s));
+        assertEquals(List.of(low + ":1:7: parent group \"batch\" is not defined"), errors(s));
+
+        write("batch.yaml", "name: batch\n");
+        s = catalog.refresh();
+        assertEquals(Set.of("batch", "batch/low"), groups(s));
+        assertEquals(List.of(), s.errors());
+    }
+
+    @Test
+    void aParentInTheSameFileCounts() throws IOException {
+        CatalogState s = catalog().refresh();
+        assertEquals(Set.of(), groups(s));
+        write("batch.yaml", "name: batch/low\n---\nname: batch\n");
+        s = catalog().refresh();
+        assertEquals(Set.of("batch", "batch/low"), groups(s));
+    }
+
+    @Test
+    void deletingTheParentsFileKeepsTheChildAndReportsIt() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path batch = write("batch.yaml", "name: batch\n");
+        Path low = write("low.yaml", "name: batch/low\n");
+        catalog.refresh();
+        Files.delete(batch);
+        CatalogState s = catalog.refresh();
+        assertEquals(Set.of("batch/low"), groups(s));
+        CatalogState.FileStatus st = status(s, low);
+        assertFalse(st.valid());
+        assertTrue(st.onLastGood());
+        assertEquals(List.of(low + ":1:7: parent group \"batch\" is not defined"), errors(s));
+    }
+
+    @Test
+    void anUnsafeFileIsRejectedAndKeepsItsOldVersion() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path web = write("web.yaml", "name: web\n");
+        catalog.refresh();
+        Files.writeString(web, "name: web\npids: {max: 5}\n");
+        FileSafetyTest.chmod(web, "rw-rw-r--");
+        CatalogState s = catalog.refresh();
+        assertEquals(Optional.empty(), s.desired().get(new GroupName("web")).resources().pids());
+        assertEquals(List.of(web + ":1:1: file is writable by group or others (mode 0664); run: chmod go-w " + web),
+                errors(s));
+
+        FileSafetyTest.chown(web, 65534);
+        FileSafetyTest.chmod(web, "rw-r--r--");
+        s = catalog.refresh();
+        assertEquals(List.of(web + ":1:1: file is owned by uid 65534, not root; a policy can start processes as root;"
+                + " run: chown root " + web), errors(s));
+    }
+
+    @Test
+    void anUnsafeDirectoryChangesNothing() throws IOException {
+        PolicyCatalog catalog = catalog();
+        write("web.yaml", "name: web\n");
+        catalog.refresh();
+        FileSafetyTest.chmod(policies, "rwxrwxrwx");
+        write("web.yaml", "name: web\npids: {max: 5}\n");
+        write("db.yaml", "name: db\n");
+        CatalogState s = catalog.refresh();
+        assertEquals(Set.of("web"), groups(s));
+        assertEquals(Optional.empty(), s.desired().get(new GroupName("web")).resources().pids());
+        assertEquals(List.of(policies + ":1:1: directory is writable by group or others (mode 0777); run: chmod go-w "
+                + policies), errors(s));
+        assertEquals(2, s.invalidCount());
+
+        FileSafetyTest.chmod(policies, "rwxr-xr-x");
+        s = catalog.refresh();
+        assertEquals(Set.of("web", "db"), groups(s));
+        assertEquals(List.of(), s.errors());
+    }
+
+    @Test
+    void anUnreadableDirectoryThrowsAndChangesNothing() throws IOException {
+        PolicyCatalog catalog = catalog();
+        write("web.yaml", "name: web\n");
+        catalog.refresh();
+        Path moved = root.resolve("elsewhere");
+        Files.move(policies, moved);
+        assertThrows(IOException.class, catalog::refresh);
+        Files.move(moved, policies);
+        assertEquals(Set.of("web"), groups(catalog.refresh()));
+    }
+
+    @Test
+    void unchangedFilesAreNotParsedAgain() throws IOException {
+        AtomicInteger reads = new AtomicInteger();
+        HostFacts counting = new HostFacts() {
+            @Override
+            public CpuList onlineCpus() {
+                reads.incrementAndGet();
+                return FakeHost.HOST.onlineCpus();
+            }
+
+            @Override
+            public CpuList memoryNodes() {
+                return FakeHost.HOST.memoryNodes();
+            }
+
+            @Override
+            public SortedMap<Integer, CpuList> numaNodes() {
+                return FakeHost.HOST.numaNodes();
+            }
+
+            @Override
+            public DeviceNumber blockDevice(String device) {
+                return FakeHost.HOST.blockDevice(device);
+            }
+        };
+        Path web = write("web.yaml", "name: web\ncpuset: {cpus: 1}\n");
+        PolicyCatalog trusting = new PolicyCatalog(new PolicyParser(counting), policies, accepted, Duration.ZERO);
+        trusting.refresh();
+        trusting.refresh();
+        assertEquals(1, reads.get());
+        Files.writeString(web, "name: web\ncpuset: {cpus: 2}\n");
+        CatalogState s = trusting.refresh();
+        assertEquals(2, reads.get());
+        assertEquals(Optional.of(CpuList.parse("2")), s.desired().get(new GroupName("web")).resources().cpuset().orElseThrow().cpus());
+
+        // With the default window, a file written just now is read again: its timestamps may not show a rewrite.
+        PolicyCatalog careful = new PolicyCatalog(new PolicyParser(counting), policies, accepted);
+        careful.refresh(); // parses the accepted copy, then the file
+        careful.refresh(); // the file again
+        assertEquals(5, reads.get());
+    }
+}

@@ -1,0 +1,113 @@
+package io.jgovernor.policy;
+
+import io.jgovernor.model.CpuList;
+import io.jgovernor.model.DeviceNumber;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class SysfsHostFactsTest {
+    @TempDir
+    Path sys;
+
+    private void write(String relative, String text) throws IOException {
+        Path p = sys.resolve(relative);
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, text);
+    }
+
+    @Test
+    void readsCpusAndNumaNodesFromAFakeTree() throws IOException {
+        write("devices/system/cpu/online", "0-7\n");
+        write("devices/system/node/online", "0-1\n");
+        write("devices/system/node/has_memory", "0\n");
+        write("devices/system/node/node0/cpulist", "0-3\n");
+        write("devices/system/node/node1/cpulist", "4-7\n");
+        SysfsHostFacts host = new SysfsHostFacts(sys);
+        assertEquals(CpuList.parse("0-7"), host.onlineCpus());
+        assertEquals(CpuList.parse("0"), host.memoryNodes());
+        assertEquals(new TreeMap<>(Map.of(0, CpuList.parse("0-3"), 1, CpuList.parse("4-7"))), host.numaNodes());
+    }
+
+    @Test
+    void nodeListFallsBackToTheNodeDirectories() throws IOException {
+        write("devices/system/cpu/online", "0-3\n");
+        write("devices/system/node/node0/cpulist", "0-1\n");
+        write("devices/system/node/node2/cpulist", "2-3\n");
+        SysfsHostFacts host = new SysfsHostFacts(sys);
+        assertEquals(CpuList.parse("0,2"), host.memoryNodes());
+        assertEquals(new TreeMap<>(Map.of(0, CpuList.parse("0-1"), 2, CpuList.parse("2-3"))), host.numaNodes());
+    }
+
+    @Test
+    void aKernelWithoutNumaIsOneNode() throws IOException {
+        write("devices/system/cpu/online", "0-1\n");
+        SysfsHostFacts host = new SysfsHostFacts(sys);
+        assertEquals(new TreeMap<>(Map.of(0, CpuList.parse("0-1"))), host.numaNodes());
+        assertEquals(CpuList.parse("0"), host.memoryNodes());
+    }
+
+    @Test
+    void majMinMustExistUnderDevBlock() throws IOException {
+        Files.createDirectories(sys.resolve("dev/block/8:0"));
+        SysfsHostFacts host = new SysfsHostFacts(sys);
+        assertEquals(new DeviceNumber(8, 0), host.blockDevice("8:0"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> host.blockDevice("8:16"));
+        assertEquals("block device 8:16 does not exist on this host (no " + sys.resolve("dev/block/8:16") + ")",
+                e.getMessage());
+    }
+
+    @Test
+    void pathsMustBeBlockDevices() throws IOException {
+        SysfsHostFacts host = new SysfsHostFacts(sys);
+        Path file = sys.resolve("plain");
+        Files.writeString(file, "x");
+        assertEquals(file + " is not a block device",
+                assertThrows(IllegalArgumentException.class, () -> host.blockDevice(file.toString())).getMessage());
+        assertEquals("/dev/does-not-exist does not exist",
+                assertThrows(IllegalArgumentException.class, () -> host.blockDevice("/dev/does-not-exist")).getMessage());
+        assertEquals("\"vda\" is neither an absolute device path like /dev/vda nor MAJ:MIN like 8:0",
+                assertThrows(IllegalArgumentException.class, () -> host.blockDevice("vda")).getMessage());
+        assertEquals("/dev/null is not a block device",
+                assertThrows(IllegalArgumentException.class, () -> host.blockDevice("/dev/null")).getMessage());
+    }
+
+    @Test
+    void rdevDecodesLikeGlibc() {
+        assertEquals(new DeviceNumber(8, 16), SysfsHostFacts.fromRdev(0x0810));
+        // major 259, minor 300: minor's high bits sit above the major's low 12 bits
+        long rdev = ((259L & 0xfff) << 8) | (300L & 0xff) | ((300L & ~0xffL) << 12);
+        assertEquals(new DeviceNumber(259, 300), SysfsHostFacts.fromRdev(rdev));
+    }
+
+    /** The machine's own devices: /dev/loop0 is 7:0 everywhere; /dev/vda is a virtio disk here. */
+    @Test
+    void resolvesRealDevicesOnThisMachine() {
+        SysfsHostFacts host = new SysfsHostFacts();
+        assumeTrue(Files.exists(Path.of("/dev/loop0")), "no /dev/loop0 on this machine");
+        assertEquals(new DeviceNumber(7, 0), host.blockDevice("/dev/loop0"));
+        assertEquals(new DeviceNumber(7, 0), host.blockDevice("7:0"));
+        if (Files.exists(Path.of("/dev/vda"))) {
+            DeviceNumber vda = host.blockDevice("/dev/vda");
+            assertEquals(vda, host.blockDevice(vda.toString()));
+        }
+        assertEquals(CpuList.parse(readOnline()), host.onlineCpus());
+    }
+
+    private static String readOnline() {
+        try {
+            return Files.readString(Path.of("/sys/devices/system/cpu/online"));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

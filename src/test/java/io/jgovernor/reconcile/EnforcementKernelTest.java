@@ -1,0 +1,171 @@
+package io.jgovernor.reconcile;
+
+import io.jgovernor.testing.TestCgroups;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A limit is only proven when a real process is held by it: each test applies a policy through
+ * the reconciler, puts a real process into the group, and measures what the kernel did to it.
+ */
+class EnforcementKernelTest {
+    private KernelGroups k;
+
+    @BeforeEach
+    void setUp() {
+        k = new KernelGroups();
+    }
+
+    @AfterEach
+    void tearDown() {
+        k.close();
+    }
+
+    /** Starts {@code sh -c script}, which should wait for a line on stdin before doing its work. */
+    private Process shell(String script) throws IOException {
+        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        k.cgroups.register(p.toHandle());
+        return p;
+    }
+
+    private static void go(Process p) throws IOException {
+        OutputStream in = p.getOutputStream();
+        in.write('\n');
+        in.flush();
+    }
+
+    @Test
+    void cpuQuotaOfTwentyPercentHoldsABusyLoopNearTwentyPercent() throws Exception {
+        k.apply("""
+                name: spin
+                cpu:
+                  quota: 20%
+                """);
+        assertEquals("20000", k.read("cpu", "spin", "cpu.cfs_quota_us"));
+        Process p = shell("read go; while :; do :; done");
+        k.join(p.pid(), "spin");
+        go(p);
+        Thread.sleep(300); // let the loop start before the window opens
+        long usage0 = Long.parseLong(k.read("cpuacct", "spin", "cpuacct.usage"));
+        long t0 = System.nanoTime();
+        Thread.sleep(3000);
+        long usage1 = Long.parseLong(k.read("cpuacct", "spin", "cpuacct.usage"));
+        long t1 = System.nanoTime();
+        double share = (double) (usage1 - usage0) / (t1 - t0);
+        // Unthrottled, the loop takes a whole CPU (1.0); a 2-core machine shared with other work
+        // may give it less, never more than the quota plus one period's slack.
+        assertTrue(share > 0.10 && share < 0.26, "busy loop used " + share + " of a CPU under a 20% quota");
+        String stat = k.read("cpu", "spin", "cpu.stat");
+        long throttled = Long.parseLong(stat.lines().filter(l -> l.startsWith("nr_throttled "))
+                .findFirst().orElseThrow().split(" ")[1]);
+        assertTrue(throttled > 10, "throttled periods: " + stat);
+    }
+
+    @Test
+    void processAllocatingPastTheMemoryLimitIsOomKilled() throws Exception {
+        k.apply("""
+                name: hog
+                memory:
+                  limit: 32Mi
+                  swapLimit: 32Mi
+                """);
+        assertEquals(String.valueOf(32 << 20), k.read("memory", "hog", "memory.limit_in_bytes"));
+        // tail keeps a line in memory until it ends, and /dev/zero has no newline.
+        Process p = shell("read go; head -c 268435456 /dev/zero | tail");
+        k.join(p.pid(), "hog");
+        go(p);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the allocation was not stopped");
+        assertEquals(128 + 9, p.exitValue(), "tail should die of SIGKILL from the OOM killer");
+        String oom = k.read("memory", "hog", "memory.oom_control");
+        long kills = Long.parseLong(oom.lines().filter(l -> l.startsWith("oom_kill "))
+                .findFirst().orElseThrow().split(" ")[1]);
+        assertTrue(kills >= 1, "memory.oom_control: " + oom);
+    }
+
+    @Test
+    void directReadFromALoopDeviceIsHeldNearOneMiBPerSecond() throws Exception {
+        Path image = Files.createTempFile("jgovernor-test-", ".img");
+        String loop = null;
+        try {
+            try (var f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+                f.setLength(16 << 20);
+            }
+            loop = run("losetup", "--find", "--show", image.toString());
+            k.apply("""
+                    name: reader
+                    io:
+                      devices:
+                        - device: %s
+                          readBps: 1Mi
+                    """.formatted(loop));
+            assertTrue(k.read("blkio", "reader", "blkio.throttle.read_bps_device").contains(" 1048576"));
+            // 3 MiB at 1 MiB/s: about 3 s (the first slice may pass a little more).
+            Process p = shell("read go; exec dd if=" + loop + " of=/dev/null bs=64k count=48 iflag=direct");
+            k.join(p.pid(), "reader");
+            long t0 = System.nanoTime();
+            go(p);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "dd did not finish");
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertEquals(0, p.exitValue());
+            double mibPerSecond = 3.0 / seconds;
+            assertTrue(mibPerSecond > 0.5 && mibPerSecond < 1.6, "direct read ran at " + mibPerSecond + " MiB/s");
+        } finally {
+            if (loop != null) {
+                run("losetup", "--detach", loop);
+            }
+            Files.deleteIfExists(image);
+        }
+    }
+
+    @Test
+    void pidsMaxStopsAFork() throws Exception {
+        k.apply("""
+                name: forky
+                pids:
+                  max: 3
+                """);
+        Process p = shell("read go; for i in 1 2 3 4 5 6; do sleep 5 & done; wait");
+        k.join(p.pid(), "forky");
+        go(p);
+        Thread.sleep(500);
+        String events = k.read("pids", "forky", "pids.events");
+        long refused = Long.parseLong(events.split("\\s+")[1]);
+        assertTrue(refused >= 1, "pids.events: " + events);
+        assertTrue(Long.parseLong(k.read("pids", "forky", "pids.current")) <= 3);
+    }
+
+    @Test
+    void cpusetPinsAProcessToItsCpus() throws Exception {
+        k.apply("""
+                name: pinned
+                cpuset:
+                  cpus: "1"
+                  mems: "0"
+                """);
+        Process p = k.cgroups.start("sleep", "30");
+        k.join(p.pid(), "pinned");
+        String allowed = Files.readAllLines(Path.of("/proc/" + p.pid() + "/status")).stream()
+                .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow();
+        assertEquals("1", allowed.split("\\s+")[1]);
+    }
+
+    private static String run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+        return out;
+    }
+
+}

@@ -1,0 +1,75 @@
+package io.jgovernor.reconcile;
+
+import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Policy;
+import io.jgovernor.policy.ParseResult;
+import io.jgovernor.policy.ParsedPolicy;
+import io.jgovernor.policy.PolicyParser;
+import io.jgovernor.policy.SysfsHostFacts;
+import io.jgovernor.testing.TestCgroups;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** A reconciler on a throwaway test root, with policies written as YAML the way operators write them. */
+final class KernelGroups implements AutoCloseable {
+    final TestCgroups cgroups = TestCgroups.create();
+    final Reconciler reconciler = new Reconciler(cgroups.layout(), cgroups.files(),
+            name -> V1Controllers.forName(name).orElse(null));
+    private final PolicyParser parser = new PolicyParser(new SysfsHostFacts());
+
+    SortedMap<GroupName, Policy> policies(String yaml) {
+        SortedMap<GroupName, Policy> out = new TreeMap<>();
+        switch (parser.parse(Path.of("test.yaml"), yaml)) {
+            case ParseResult.Ok ok -> {
+                for (ParsedPolicy p : ok.policies()) {
+                    out.put(p.policy().name(), p.policy());
+                }
+            }
+            case ParseResult.Rejected r -> fail("test policy rejected: " + r.errors());
+        }
+        return out;
+    }
+
+    /** Applies the policies in a full pass and asserts the kernel took every write. */
+    Report apply(String yaml) {
+        Report report = reconciler.reconcileAll(policies(yaml));
+        assertEquals(java.util.List.of(), report.errors(), "reconcile errors");
+        return report;
+    }
+
+    Path dir(String controller, String group) {
+        return cgroups.layout().groupDir(cgroups.hierarchy(controller), new GroupName(group));
+    }
+
+    String read(String controller, String group, String file) throws IOException {
+        return Files.readString(dir(controller, group).resolve(file)).strip();
+    }
+
+    /** Moves a process into the group in every hierarchy where the group has a directory. */
+    void join(long pid, String group) throws IOException {
+        int joined = 0;
+        for (Hierarchy h : cgroups.hierarchies()) {
+            Path dir = cgroups.layout().groupDir(h, new GroupName(group));
+            if (Files.isDirectory(dir)) {
+                cgroups.files().moveProcess(dir, (int) pid);
+                joined++;
+            }
+        }
+        assertTrue(joined > 0, "group " + group + " has no directory");
+    }
+
+    @Override
+    public void close() {
+        cgroups.close();
+    }
+}
