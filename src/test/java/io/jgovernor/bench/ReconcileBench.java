@@ -120,10 +120,11 @@ public final class ReconcileBench {
 
         Setup(Path policyDir, Path accepted, String root) throws IOException {
             long t0 = System.nanoTime();
-            layout = CgroupLayout.detect(CgroupLayout.DEFAULT_MOUNT, root);
+            CgroupFiles files = new CgroupFiles();
+            layout = CgroupLayout.detect(CgroupLayout.DEFAULT_MOUNT, root, files);
             Files.createDirectories(accepted);
             catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
-            reconciler = new Reconciler(layout, new CgroupFiles(), V1Controllers::forName);
+            reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
             setupMs = ms(System.nanoTime() - t0);
         }
     }
@@ -140,7 +141,7 @@ public final class ReconcileBench {
         print(key + "_total_ms", ms(t2 - t0));
         print(key + "_report_took_ms", ms(r.took().toNanos()));
         print(key + "_groups", desired.size());
-        print(key + "_invalid_files", state.invalidFiles());
+        print(key + "_invalid_files", state.invalidCount());
         print(key + "_mkdirs", r.mkdirs());
         print(key + "_writes", r.writes());
         print(key + "_errors", r.errors().size());
