@@ -35,7 +35,12 @@ import java.util.stream.Stream;
  *   <li>WARMUPS cold applies and teardowns on root WARM_ROOT, to warm the JIT;</li>
  *   <li>the warm-JVM cold apply on WARM_ROOT (groups absent again, fresh catalog and reconciler);</li>
  *   <li>PASSES periodic full passes over the same, unchanged groups (refresh + reconcileAll).</li>
+ * <li>with -Dbench.edit.file=F -Dbench.edit.a=A -Dbench.edit.b=B -Dbench.edit.count=N: N edits of
+ *     policy file F (in place, alternately the contents of files B and A), each followed by what
+ *     the daemon's loop does on a policy event: catalog.refresh() + reconcileChanges. This is the
+ *     in-process part of the edit latency (no inotify, no quiet time, no thread hand-off).</li>
  * </ol>
+ * With -Dbench.jfr.dir=DIR, each phase is recorded by JFR (CPU-time samples) to DIR/PHASE.jfr.
  * Groups of COLD_ROOT and WARM_ROOT are left in place for bin/bench to check and remove.
  * Output: "key value" lines on stdout, times in milliseconds.
  *
@@ -57,7 +62,9 @@ public final class ReconcileBench {
         // 1. Cold JVM, cold cgroups: what the daemon's first pass costs (minus Quarkus start).
         Setup cold = new Setup(policyDir, stateDir.resolve("accepted-cold"), coldRoot);
         print("cold_jvm_setup_ms", cold.setupMs);
-        apply(cold, "cold_jvm");
+        try (Phase p = new Phase("cold-jvm-apply")) {
+            apply(cold, "cold_jvm");
+        }
 
         // 2. Warm-up on another root: apply from cold, then tear down.
         for (int i = 0; i < warmups; i++) {
@@ -75,7 +82,9 @@ public final class ReconcileBench {
 
         // 3. Warm JVM, cold cgroups.
         Setup warm = new Setup(policyDir, stateDir.resolve("accepted-warm"), warmRoot);
-        apply(warm, "warm_jvm");
+        try (Phase p = new Phase("warm-jvm-apply")) {
+            apply(warm, "warm_jvm");
+        }
 
         // 4. Periodic passes over unchanged groups.
         List<Double> refresh = new ArrayList<>();
@@ -85,6 +94,7 @@ public final class ReconcileBench {
         long mkdirs = 0;
         long removals = 0;
         long errors = 0;
+        Phase periodic = new Phase("periodic");
         for (int i = 0; i < passes; i++) {
             long t0 = System.nanoTime();
             CatalogState state = warm.catalog.refresh();
@@ -99,6 +109,7 @@ public final class ReconcileBench {
             removals += r.removals();
             errors += r.errors().size();
         }
+        periodic.close();
         print("periodic_passes", passes);
         print("periodic_refresh_p50_ms", pct(refresh, 50));
         print("periodic_reconcile_p50_ms", pct(reconcile, 50));
@@ -109,6 +120,74 @@ public final class ReconcileBench {
         print("periodic_mkdirs", mkdirs);
         print("periodic_removals", removals);
         print("periodic_errors", errors);
+
+        // 5. Edits, in-process.
+        String editFile = System.getProperty("bench.edit.file");
+        if (editFile != null) {
+            edits(warm, Path.of(editFile), Files.readString(Path.of(System.getProperty("bench.edit.a"))),
+                    Files.readString(Path.of(System.getProperty("bench.edit.b"))),
+                    Integer.getInteger("bench.edit.count", 100));
+        }
+    }
+
+    private static void edits(Setup s, Path file, String a, String b, int count) throws Exception {
+        List<Double> refresh = new ArrayList<>();
+        List<Double> reconcile = new ArrayList<>();
+        List<Double> total = new ArrayList<>();
+        long writes = 0;
+        long errors = 0;
+        try (Phase p = new Phase("edit")) {
+            for (int i = 0; i < count; i++) {
+                Files.writeString(file, i % 2 == 0 ? b : a); // truncate + write + close, like `cat >`
+                long t0 = System.nanoTime();
+                CatalogState state = s.catalog.refresh();
+                long t1 = System.nanoTime();
+                Report r = s.reconciler.reconcileChanges(state.desired());
+                long t2 = System.nanoTime();
+                refresh.add(ms(t1 - t0));
+                reconcile.add(ms(t2 - t1));
+                total.add(ms(t2 - t0));
+                writes += r.writes();
+                errors += r.errors().size() + state.invalidCount();
+                Thread.sleep(5);
+            }
+        }
+        print("edit_inproc_count", count);
+        print("edit_inproc_refresh_p50_ms", pct(refresh, 50));
+        print("edit_inproc_reconcile_p50_ms", pct(reconcile, 50));
+        print("edit_inproc_total_p50_ms", pct(total, 50));
+        print("edit_inproc_total_p99_ms", pct(total, 99));
+        print("edit_inproc_writes", writes);
+        print("edit_inproc_errors", errors);
+    }
+
+    /** A JFR recording of one phase, when -Dbench.jfr.dir is set; CPU-time samples (JDK 25, Linux). */
+    private static final class Phase implements AutoCloseable {
+        private final String name;
+        private final jdk.jfr.Recording recording;
+
+        Phase(String name) {
+            this.name = name;
+            String dir = System.getProperty("bench.jfr.dir");
+            if (dir == null) {
+                recording = null;
+                return;
+            }
+            recording = new jdk.jfr.Recording();
+            recording.enable("jdk.CPUTimeSample").with("throttle", "1 ms");
+            recording.enable("jdk.ExecutionSample").withPeriod(java.time.Duration.ofMillis(1));
+            recording.enable("jdk.NativeMethodSample").withPeriod(java.time.Duration.ofMillis(1));
+            recording.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (recording != null) {
+                recording.stop();
+                recording.dump(Path.of(System.getProperty("bench.jfr.dir"), name + ".jfr"));
+                recording.close();
+            }
+        }
     }
 
     /** One independent daemon-like wiring: catalog, layout and reconciler, as app/Daemon builds them. */
