@@ -4,6 +4,12 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.CgroupMode;
 import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.metrics.DaemonCollector;
+import io.jgovernor.metrics.GroupCollector;
+import io.jgovernor.metrics.GroupStats;
+import io.jgovernor.metrics.Metrics;
+import io.jgovernor.metrics.StatFiles;
+import io.jgovernor.model.GroupName;
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.policy.PolicyCatalog;
 import io.jgovernor.policy.PolicyError;
@@ -24,7 +30,9 @@ import sun.misc.Signal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /** Wires the daemon together at startup and takes it apart on SIGTERM. */
@@ -33,11 +41,19 @@ public class Daemon {
     private static final Logger LOG = Logger.getLogger(Daemon.class);
 
     private final JgovernorConfig config;
+    private final Systemd systemd = Systemd.fromEnvironment();
+    private final OomWiring oom = new OomWiring();
+    private CgroupLayout layout;
     private ReconcileLoop loop;
     private PolicyWatcher watcher;
     private volatile boolean ready;
+    private volatile boolean reloading;
     private volatile CatalogState lastCatalog;
     private volatile Report lastReport;
+    private volatile String policyDirProblem;
+    private volatile Reconciler reconciler;
+    private volatile GroupStats groupStats;
+    private volatile Metrics metrics;
     private Set<String> loggedErrors = Set.of();
 
     public Daemon(JgovernorConfig config) {
@@ -55,7 +71,7 @@ public class Daemon {
 
     private void start() throws IOException {
         CgroupFiles files = new CgroupFiles();
-        CgroupLayout layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
+        layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
         if (layout.mode() == CgroupMode.UNIFIED) {
             throw new IOException("cgroup v2 (the unified hierarchy) is mounted at " + config.cgroup().mount()
                     + "; this version of jgovernor governs cgroup v1 only (v2 support is on the way)");
@@ -65,8 +81,15 @@ public class Daemon {
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
+        oom.start(config, files);
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
         Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
+        this.reconciler = reconciler;
+        groupStats = GroupStats.of(StatFiles.of(files), layout);
+        metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),
+                new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
+                        oom.counters()),
+                true);
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
@@ -76,25 +99,42 @@ public class Daemon {
 
                     @Override
                     public void policyDirUnreadable(IOException e) {
+                        policyDirProblem = policyDir + ": " + e.getMessage();
                         ready = false;
+                        systemd.status("policy directory unreadable: " + policyDirProblem);
+                    }
+
+                    @Override
+                    public void alive() {
+                        systemd.watchdogPing();
                     }
                 });
+        systemd.watchdog().ifPresent(loop::heartbeat);
+        // Watch before the first pass reads the directory: a file changed in between would
+        // otherwise wait for the periodic pass. An event that arrives early costs one extra pass.
+        watcher = new PolicyWatcher(policyDir, loop::policiesChanged);
+        watcher.start();
         if (!loop.firstPass()) {
             LOG.errorf("policy directory %s cannot be read; nothing is applied until it can", policyDir);
         }
-        watcher = new PolicyWatcher(policyDir, loop::policiesChanged);
-        watcher.start();
         loop.start();
+        // SIGTERM is a requested stop, not a failure: exit 0 after the shutdown observers ran, so
+        // systemd records a clean stop (the JVM's own handler would exit with 143).
+        Signal.handle(new Signal("TERM"), s -> Quarkus.asyncExit(0));
         Signal.handle(new Signal("HUP"), s -> {
             LOG.info("SIGHUP: re-reading every policy");
+            reloading = true;
+            systemd.reloading();
             loop.reloadAll();
         });
-        CatalogState c = lastCatalog;
-        LOG.infof("jgovernor ready: %d groups from %s (%d files valid, %d invalid)",
-                c == null ? 0 : c.desired().size(), policyDir, c == null ? 0 : c.validCount(), c == null ? 0 : c.invalidCount());
+        // READY=1 after the first full pass, also when the policy directory could not be read:
+        // the daemon is up and says why nothing is applied (STATUS=, the ready health check).
+        systemd.ready(statusLine());
+        LOG.infof("jgovernor ready: %s", statusLine());
     }
 
     private void onPass(CatalogState catalog, Report report) {
+        oom.follow(catalog, layout);
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();
         for (PolicyError e : catalog.errors()) {
@@ -107,10 +147,35 @@ public class Daemon {
         loggedErrors = now;
         lastCatalog = catalog;
         lastReport = report;
+        Metrics m = metrics;
+        if (m != null) {
+            m.passed(report);
+        }
+        policyDirProblem = null;
         ready = true;
+        if (reloading && report.full()) {
+            reloading = false;
+            systemd.ready(statusLine());
+        } else {
+            systemd.status(statusLine());
+        }
+    }
+
+    /** One line for STATUS= and the log: what is applied and what is wrong. */
+    private String statusLine() {
+        CatalogState c = lastCatalog;
+        if (c == null) {
+            String problem = policyDirProblem;
+            return problem == null ? "starting" : "policy directory unreadable: " + problem;
+        }
+        Reconciler r = reconciler;
+        int failing = r == null ? 0 : r.groupErrors().size();
+        return c.desired().size() + " groups from " + config.policyDir() + "; " + c.validCount() + " files valid, "
+                + c.invalidCount() + " invalid" + (failing > 0 ? "; " + failing + " groups with errors" : "");
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        systemd.stopping();
         // cgroups are left in place: the processes in them keep their limits while the daemon is away.
         if (watcher != null) {
             watcher.close();
@@ -118,7 +183,40 @@ public class Daemon {
         if (loop != null) {
             loop.close();
         }
+        oom.close(config);
         LOG.info("jgovernor stopped; cgroups left in place");
+    }
+
+    /** The groups the policies define now; empty before the first pass. */
+    private Collection<GroupName> groups() {
+        CatalogState c = lastCatalog;
+        return c == null ? Set.of() : c.desired().keySet();
+    }
+
+    /** Null until startup has found the cgroup layout. */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** Null until startup has found the cgroup layout. */
+    public GroupStats groupStats() {
+        return groupStats;
+    }
+
+    /** The first error of each group whose last pass failed, by group label. */
+    public Map<String, String> groupErrors() {
+        Reconciler r = reconciler;
+        return r == null ? Map.of() : r.groupErrors();
+    }
+
+    public long passes() {
+        Reconciler r = reconciler;
+        return r == null ? 0 : r.passes();
+    }
+
+    /** Why the policy directory cannot be read now, or null when it can. */
+    public String policyDirProblem() {
+        return policyDirProblem;
     }
 
     public boolean ready() {

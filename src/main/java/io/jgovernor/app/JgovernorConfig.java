@@ -36,9 +36,31 @@ public interface JgovernorConfig {
     }
 
     interface Webhook {
+        /** Receivers of every event (a group's events.oom.webhooks add to them). */
         Optional<List<String>> urls();
 
+        /** The HMAC-SHA256 key for X-Jgovernor-Signature; must not be accessible by group or others. */
         Optional<Path> secretFile();
+
+        /** At most this many undelivered events are kept in the spool; beyond, the oldest are dropped (and counted). */
+        @WithDefault("10000")
+        int spoolMaxEvents();
+
+        /** How long one request may take (connect, send, answer). */
+        @WithDefault("5s")
+        Duration timeout();
+
+        /** The first retry waits up to this long (full jitter); each later one up to twice as long ... */
+        @WithDefault("250ms")
+        Duration backoffInitial();
+
+        /** ... but never more than this. */
+        @WithDefault("5m")
+        Duration backoffMax();
+
+        /** On SIGTERM, how long requests on the wire may still take; what is left stays in the spool. */
+        @WithDefault("2s")
+        Duration shutdownGrace();
     }
 
     interface Api {

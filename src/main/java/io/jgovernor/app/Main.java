@@ -7,7 +7,8 @@ import java.util.Arrays;
 
 /**
  * {@code jgovernor} runs the daemon in the foreground; {@code jgovernor validate [DIR|FILE...]}
- * checks policy files. Subcommands run before Quarkus starts: they need no HTTP server, no
+ * checks policy files; {@code jgovernor status [--json]} asks the running daemon over its control
+ * socket. Subcommands run before Quarkus starts: they need no HTTP server, no
  * cgroups and no root, and answer in a few hundred milliseconds.
  */
 @QuarkusMain
@@ -20,6 +21,7 @@ public final class Main {
             String[] rest = Arrays.copyOfRange(args, 1, args.length);
             switch (args[0]) {
                 case "validate" -> System.exit(ValidateCommand.run(rest, System.out, System.err));
+                case "status" -> System.exit(StatusCommand.run(rest, System.out, System.err));
                 case "daemon" -> {
                     Quarkus.run(rest);
                     return;
@@ -40,5 +42,8 @@ public final class Main {
     static final String USAGE = """
             usage: jgovernor                      run the daemon in the foreground
                    jgovernor validate [DIR|FILE...]  check policy files (default: the policy directory);
-                                                 prints file:line:col: message, exits 1 if any is invalid""";
+                                                 prints file:line:col: message, exits 1 if any is invalid
+                   jgovernor status [--json] [--socket=PATH]
+                                                 groups, their state and usage, from the running daemon
+                                                 (its control socket, jgovernor.api.socket; root only)""";
 }

@@ -88,6 +88,20 @@ public final class CgroupFiles {
         }
     }
 
+    /**
+     * Opens {@code dir/file} read-only and returns the descriptor, which the caller closes: for
+     * cgroup v1 event registration ({@code cgroup.event_control} takes an open descriptor).
+     */
+    public int openDescriptor(Path dir, String file) throws CgroupException {
+        Buffers b = buffers.get();
+        encodePath(b.path, dir, file, "open", null);
+        int fd = Libc.openRaw(b.path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0) {
+            throw new CgroupException(dir, file, "open", null, -fd);
+        }
+        return fd;
+    }
+
     /** Reads each of {@code files} in {@code dir}; files that do not exist are left out of the map. */
     public Map<String, String> readAll(Path dir, List<String> files) throws CgroupException {
         Map<String, String> out = new LinkedHashMap<>();

@@ -49,4 +49,18 @@ public record Hierarchy(Set<String> controllers, Path mountPoint, String mountRo
     public String name() {
         return isUnified() ? "cgroup2" : String.join(",", controllers.stream().sorted().toList());
     }
+
+    /**
+     * The kernel's name for cgroup directory {@code dir} of this hierarchy, as /proc/PID/cgroup shows
+     * it: the mount root plus the path below the mount point, e.g. {@code /system.slice/x/jgovernor/web}.
+     */
+    public String cgroupPath(Path dir) {
+        Path normal = dir.normalize();
+        if (!normal.startsWith(mountPoint)) {
+            throw new IllegalArgumentException(dir + " is not in the " + name() + " hierarchy at " + mountPoint);
+        }
+        String below = mountPoint.relativize(normal).toString();
+        String root = mountRoot.endsWith("/") ? mountRoot : mountRoot + "/";
+        return below.isEmpty() ? mountRoot : root + below;
+    }
 }

@@ -1,5 +1,6 @@
 package io.jgovernor.policy;
 
+import io.jgovernor.model.CpuList;
 import io.jgovernor.model.GroupName;
 
 import java.nio.file.Path;
@@ -13,8 +14,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The rules that need all files at once: a group is defined by one file only, and a nested
- * group's parent must be defined somewhere.
+ * The rules that need all files at once: a group is defined by one file only, a nested group's
+ * parent must be defined somewhere, and a nested group's cpuset must lie inside its ancestors'
+ * (the v1 kernel refuses it otherwise, with EACCES, at apply time).
  *
  * <p>Every file starts on the version it had applied before (possibly nothing) and tries to move
  * to its candidate, the version now on disk. A file whose groups are already applied keeps them,
@@ -80,12 +82,15 @@ final class CrossFile {
 
     private static List<PolicyError> check(List<Input> inputs, List<List<ParsedPolicy>> applied, int self) {
         Map<GroupName, Path> others = new HashMap<>();
+        Map<GroupName, ParsedPolicy> all = new HashMap<>();
         for (int j = 0; j < inputs.size(); j++) {
             if (j != self) {
                 Path owner = inputs.get(j).file();
                 applied.get(j).forEach(p -> others.putIfAbsent(p.policy().name(), owner));
+                applied.get(j).forEach(p -> all.putIfAbsent(p.policy().name(), p));
             }
         }
+        inputs.get(self).candidate().forEach(p -> all.put(p.policy().name(), p));
         List<ParsedPolicy> candidate = inputs.get(self).candidate();
         Set<GroupName> own = new HashSet<>();
         candidate.forEach(p -> own.add(p.policy().name()));
@@ -103,7 +108,49 @@ final class CrossFile {
                 problems.add(parentMissing(file, p, parent.get()));
             }
         }
+        cpusetsNest(all, own, file, problems);
         return problems;
+    }
+
+    /**
+     * Each explicit cpus or mems set must lie inside the nearest ancestor's explicit set. Checked
+     * where the candidate file is involved, as the child or as the ancestor, so a parent cannot
+     * shrink below a child defined in another file either.
+     */
+    private static void cpusetsNest(Map<GroupName, ParsedPolicy> all, Set<GroupName> own, Path file,
+                                    List<PolicyError> problems) {
+        for (ParsedPolicy child : all.values()) {
+            GroupName name = child.policy().name();
+            for (String key : List.of("cpus", "mems")) {
+                Optional<CpuList> set = cpuset(child, key);
+                if (set.isEmpty()) {
+                    continue;
+                }
+                for (Optional<GroupName> up = name.parent(); up.isPresent(); up = up.get().parent()) {
+                    ParsedPolicy ancestor = all.get(up.get());
+                    Optional<CpuList> outer = ancestor == null ? Optional.empty() : cpuset(ancestor, key);
+                    if (outer.isEmpty()) {
+                        continue;
+                    }
+                    if (!outer.get().containsAll(set.get())) {
+                        if (own.contains(name)) {
+                            problems.add(new PolicyError(file, child.nameLine(), child.nameColumn(),
+                                    "cpuset." + key + ": \"" + set.get() + "\" is not inside parent group \""
+                                            + up.get() + "\"'s cpuset." + key + " \"" + outer.get() + "\""));
+                        } else if (own.contains(up.get())) {
+                            problems.add(new PolicyError(file, ancestor.nameLine(), ancestor.nameColumn(),
+                                    "cpuset." + key + ": \"" + outer.get() + "\" leaves out part of child group \""
+                                            + name + "\"'s cpuset." + key + " \"" + set.get() + "\""));
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    private static Optional<CpuList> cpuset(ParsedPolicy p, String key) {
+        return p.policy().resources().cpuset().flatMap(c -> key.equals("cpus") ? c.cpus() : c.mems());
     }
 
     private static PolicyError parentMissing(Path file, ParsedPolicy p, GroupName parent) {

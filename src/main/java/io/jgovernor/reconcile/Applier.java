@@ -19,6 +19,8 @@ final class Applier {
     private static final System.Logger LOG = System.getLogger(Applier.class.getName());
     /** Attempts to empty a directory before rmdir: a process may fork while it is being moved. */
     private static final int DRAIN_ATTEMPTS = 5;
+    /** Plans up to this size are logged step by step at INFO; larger ones (a cold start) at DEBUG. */
+    private static final int LOGGED_STEPS = 50;
 
     private final CgroupFiles files;
 
@@ -39,6 +41,8 @@ final class Applier {
         Set<String> failed = new HashSet<>();
         List<Path> brokenDirs = new ArrayList<>();
         List<Plan.WriteFile> retry = new ArrayList<>();
+        System.Logger.Level changeLevel = plan.steps().size() <= LOGGED_STEPS
+                ? System.Logger.Level.INFO : System.Logger.Level.DEBUG;
         for (Plan.Step step : plan.steps()) {
             if (beneath(step.dir(), brokenDirs)) {
                 failed.add(step.group());
@@ -63,7 +67,7 @@ final class Applier {
                     drift++;
                     LOG.log(System.Logger.Level.WARNING, "drift repaired: " + step);
                 } else {
-                    LOG.log(System.Logger.Level.DEBUG, step::toString);
+                    LOG.log(changeLevel, step::toString);
                 }
             } catch (CgroupException e) {
                 if (step instanceof Plan.WriteFile w) {
@@ -84,6 +88,8 @@ final class Applier {
                 if (w.drift()) {
                     drift++;
                 }
+                LOG.log(w.drift() ? System.Logger.Level.WARNING : changeLevel,
+                        (w.drift() ? "drift repaired: " : "") + w + " (on retry, after the other writes)");
             } catch (CgroupException e) {
                 errors.add(new ReconcileError(w.group(), e));
                 failed.add(w.group());

@@ -28,6 +28,10 @@ record Plan(List<Step> steps) {
         boolean drift();
     }
 
+    private static String shown(String value) {
+        return value == null || value.isBlank() ? "(empty)" : value;
+    }
+
     record Mkdir(String group, Path dir, boolean drift) implements Step {
         @Override
         public String toString() {
@@ -38,7 +42,7 @@ record Plan(List<Step> steps) {
     record WriteFile(String group, Path dir, Write write, boolean drift) implements Step {
         @Override
         public String toString() {
-            return group + ": " + write.file() + " " + write.was() + " -> " + write.wanted();
+            return group + ": " + write.file() + " " + shown(write.was()) + " -> " + shown(write.wanted());
         }
     }
 

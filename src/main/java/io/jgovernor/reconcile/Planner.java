@@ -81,8 +81,10 @@ final class Planner {
             }
             planRemovals(h, tree, scope, removals);
         }
-        // Removals run last and bottom-up, after every new parent exists to take processes.
-        steps.addAll(removals.reversed());
+        // Removals run last, after every new parent exists to take processes, and deepest
+        // first: a directory with a child cannot be removed.
+        removals.sort(java.util.Comparator.comparingInt((Plan.Step r) -> r.dir().getNameCount()).reversed());
+        steps.addAll(removals);
         return new Plan(steps);
     }
 
@@ -130,7 +132,9 @@ final class Planner {
                 consider(h, root.resolve(child), child, wanted, seen, removals);
             }
         } else {
-            for (GroupName g : scope.groups()) {
+            Set<GroupName> looked = new java.util.TreeSet<>(scope.subtrees());
+            looked.addAll(scope.nodes());
+            for (GroupName g : looked) {
                 Path dir = layout.groupDir(h, g);
                 if (Files.isDirectory(dir)) {
                     consider(h, dir, g.value(), wanted, seen, removals);
@@ -149,7 +153,6 @@ final class Planner {
         // remove all the same, since everything beneath the root belongs to the daemon.
         boolean keep = GroupName.problem(rel) == null && wanted.test(new GroupName(rel));
         if (!keep) {
-            // Parent first in this list; the caller reverses it so children go before parents.
             removals.add(new Plan.Remove(rel, dir, survivingAncestor(h, rel, wanted), false));
         }
         for (String child : childDirectories(dir)) {

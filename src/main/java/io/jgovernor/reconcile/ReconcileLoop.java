@@ -5,7 +5,6 @@ import io.jgovernor.policy.PolicyCatalog;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -21,6 +20,10 @@ public final class ReconcileLoop implements AutoCloseable {
         void passed(CatalogState catalog, Report report);
 
         void policyDirUnreadable(IOException e);
+
+        /** Called at least every heartbeat from this loop's thread while it is not stuck in a pass. */
+        default void alive() {
+        }
     }
 
     private final PolicyCatalog catalog;
@@ -28,6 +31,7 @@ public final class ReconcileLoop implements AutoCloseable {
     private final Duration interval;
     private final Duration quiet;
     private final Listener listener;
+    private volatile Duration heartbeat = Duration.ZERO;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private boolean changed;
@@ -47,6 +51,14 @@ public final class ReconcileLoop implements AutoCloseable {
     /** Runs the first full pass on the caller's thread; returns whether the policies could be read. */
     public boolean firstPass() {
         return runPass(true);
+    }
+
+    /**
+     * Makes the loop call {@link Listener#alive()} every {@code every} (systemd's watchdog): the
+     * call comes from the reconcile thread itself, so a pass stuck in the kernel stops it.
+     */
+    public void heartbeat(Duration every) {
+        this.heartbeat = every;
     }
 
     public synchronized void start() {
@@ -76,28 +88,41 @@ public final class ReconcileLoop implements AutoCloseable {
 
     private void run() {
         long nextFull = System.nanoTime() + interval.toNanos();
+        long nextBeat = System.nanoTime();
         while (!stopped) {
             boolean fullPass;
             lock.lock();
             try {
-                long wait = nextFull - System.nanoTime();
-                while (!changed && wait > 0 && !stopped) {
-                    wait = wake.awaitNanos(wait);
+                while (!changed && !stopped) {
+                    long now = System.nanoTime();
+                    if (!heartbeat.isZero() && now - nextBeat >= 0) {
+                        listener.alive();
+                        nextBeat = now + heartbeat.toNanos();
+                    }
+                    long until = heartbeat.isZero() ? nextFull : Math.min(nextFull - now, nextBeat - now) + now;
+                    if (now - nextFull >= 0) {
+                        break;
+                    }
+                    wake.awaitNanos(until - now);
                 }
                 if (stopped) {
                     return;
                 }
                 if (changed) {
-                    // Let a burst settle: each further event restarts the quiet time, up to ten of them.
-                    for (int i = 0; i < 10; i++) {
+                    // Let a burst settle: wait until no event came for the quiet time, but never
+                    // longer than ten quiet times in all, so a constant stream still gets applied.
+                    long deadline = System.nanoTime() + 10 * quiet.toNanos();
+                    while (changed) {
                         changed = false;
-                        if (!wake.await(quiet.toNanos(), TimeUnit.NANOSECONDS) && !changed) {
+                        long remaining = Math.min(quiet.toNanos(), deadline - System.nanoTime());
+                        if (remaining <= 0) {
                             break;
                         }
+                        wake.awaitNanos(remaining);
                     }
                 }
                 changed = false;
-                fullPass = full || System.nanoTime() >= nextFull;
+                fullPass = full || System.nanoTime() - nextFull >= 0;
                 full = false;
             } catch (InterruptedException e) {
                 return;

@@ -47,6 +47,8 @@ public final class Reconciler {
     private final AtomicLong passes = new AtomicLong();
     private final AtomicLong errorsTotal = new AtomicLong();
     private final AtomicLong driftTotal = new AtomicLong();
+    /** The first error of each group whose last pass over it failed; read by status requests on other threads. */
+    private volatile Map<String, String> groupErrors = Map.of();
 
     /**
      * @param controllerFor the controller implementations of this cgroup version by kernel name;
@@ -74,7 +76,8 @@ public final class Reconciler {
 
     /**
      * A pass over only the groups whose resources differ from the previous pass's desired state
-     * (added, changed or removed), with their descendants, whose inherited cpuset may change.
+     * (added, changed or removed), with their descendants, whose inherited cpuset may change, and
+     * their ancestors, whose set of hierarchies follows their descendants'.
      */
     public Report reconcileChanges(SortedMap<GroupName, Policy> desired) {
         Set<GroupName> changed = new HashSet<>();
@@ -89,20 +92,18 @@ public final class Reconciler {
                 changed.add(gone);
             }
         }
-        // A new child may make an implicit parent necessary, and a removed one may leave it
-        // needed in fewer hierarchies: its ancestors are in scope too.
-        for (GroupName g : List.copyOf(changed)) {
+        Set<GroupName> ancestors = new HashSet<>();
+        for (GroupName g : changed) {
             for (var p = g.parent(); p.isPresent(); p = p.get().parent()) {
-                if (!desired.containsKey(p.get()) || lastDesired.containsKey(p.get()) != desired.containsKey(p.get())) {
-                    changed.add(p.get());
-                }
+                ancestors.add(p.get());
             }
         }
+        ancestors.removeAll(changed);
         if (changed.isEmpty()) {
             lastDesired = new TreeMap<>(desired);
             return new Report(false, 0, 0, 0, 0, 0, List.of(), Set.of(), Duration.ZERO);
         }
-        return pass(desired, Scope.of(changed));
+        return pass(desired, Scope.of(changed, ancestors));
     }
 
     private Report pass(SortedMap<GroupName, Policy> desired, Scope scope) {
@@ -135,6 +136,13 @@ public final class Reconciler {
             }
         }
         applied.keySet().removeIf(label -> !label.equals("(root)") && !tree.group(new GroupName(label)).isPresent());
+        Map<String, String> lastErrors = new HashMap<>(groupErrors);
+        lastErrors.keySet().removeIf(label -> label.equals("(root)") ? scope.all()
+                : !tree.group(new GroupName(label)).isPresent() || scope.covers(new GroupName(label)));
+        for (ReconcileError e : errors) {
+            lastErrors.putIfAbsent(e.group(), e.message());
+        }
+        groupErrors = Map.copyOf(lastErrors);
         lastDesired = new TreeMap<>(desired);
 
         passes.incrementAndGet();
@@ -201,6 +209,14 @@ public final class Reconciler {
         } catch (IOException e) {
             return Set.of();
         }
+    }
+
+    /**
+     * The first error of the last pass over each group that failed, by group label ("(root)" for
+     * the daemon's root); a group leaves the map when a later pass over it succeeds.
+     */
+    public Map<String, String> groupErrors() {
+        return groupErrors;
     }
 
     public long passes() {

@@ -8,19 +8,24 @@ import java.util.Set;
  * Which groups a pass looks at. A periodic pass looks at everything (and so repairs drift and
  * removes orphans anywhere); a pass triggered by a policy change looks only at the groups whose
  * policy changed, which keeps an edit's latency independent of how many groups exist.
+ *
+ * @param subtrees groups looked at together with all their descendants (a changed cpuset is
+ *                 inherited below)
+ * @param nodes    groups looked at alone: the ancestors of a changed group, which may need a
+ *                 directory in a hierarchy they did not use before, or no longer need one
  */
-record Scope(boolean all, Set<GroupName> groups) {
-    static final Scope ALL = new Scope(true, Set.of());
+record Scope(boolean all, Set<GroupName> subtrees, Set<GroupName> nodes) {
+    static final Scope ALL = new Scope(true, Set.of(), Set.of());
 
-    static Scope of(Set<GroupName> groups) {
-        return new Scope(false, Set.copyOf(groups));
+    static Scope of(Set<GroupName> subtrees, Set<GroupName> nodes) {
+        return new Scope(false, Set.copyOf(subtrees), Set.copyOf(nodes));
     }
 
     boolean covers(GroupName name) {
-        if (all) {
+        if (all || nodes.contains(name)) {
             return true;
         }
-        for (GroupName g : groups) {
+        for (GroupName g : subtrees) {
             if (name.equals(g) || name.value().startsWith(g.value() + "/")) {
                 return true;
             }

@@ -68,6 +68,14 @@ public final class Libc {
 
     public static final int _SC_PAGESIZE = 30;
 
+    public static final int EPOLL_CLOEXEC = O_CLOEXEC;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+    public static final int EPOLLIN = 0x1;
+    public static final int EPOLLERR = 0x8;
+    public static final int EPOLLHUP = 0x10;
+
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
 
@@ -76,6 +84,20 @@ public final class Libc {
     public static final ValueLayout.OfLong C_LONG = (ValueLayout.OfLong) LINKER.canonicalLayouts().get("long");
     public static final ValueLayout.OfLong C_SIZE_T = (ValueLayout.OfLong) LINKER.canonicalLayouts().get("size_t");
     public static final ValueLayout C_POINTER = (ValueLayout) LINKER.canonicalLayouts().get("void*");
+
+    /**
+     * struct epoll_event { uint32_t events; epoll_data_t data; }: packed on x86-64 (12 bytes, data
+     * at offset 4), naturally aligned elsewhere (16 bytes, data at 8). Read it with
+     * {@link #epollEvents} and {@link #epollData}.
+     */
+    public static final long EPOLL_EVENT_SIZE;
+    private static final long EPOLL_DATA_OFFSET;
+
+    static {
+        boolean x86 = System.getProperty("os.arch", "").matches("amd64|x86_64");
+        EPOLL_EVENT_SIZE = x86 ? 12 : 16;
+        EPOLL_DATA_OFFSET = x86 ? 4 : 8;
+    }
 
     /** struct pollfd { int fd; short events; short revents; }, for {@link #poll}. */
     public static final StructLayout POLLFD = MemoryLayout.structLayout(
@@ -124,6 +146,12 @@ public final class Libc {
     private static final MethodHandle SYSCONF = handle("sysconf", FunctionDescriptor.of(C_LONG, C_INT), true, -1);
     private static final MethodHandle MKDIR = handle("mkdir", FunctionDescriptor.of(C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
+    private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
+    private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
+    private static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER), true, -1);
+    private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
+    private static final MethodHandle SENDTO = handle("sendto", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
 
     private static final class PageSize {
         static final long VALUE = sysconfOrFail(_SC_PAGESIZE);
@@ -429,5 +457,128 @@ public final class Libc {
                 throw new ErrnoException("rmdir", path, -r);
             }
         }
+    }
+
+    /** fsync(2): the file's data and metadata reach the disk before this returns. */
+    /** socket(2); the descriptor. */
+    public static int socket(int domain, int type, int protocol) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int fd = (int) SOCKET.invokeExact(state, domain, type, protocol);
+            if (fd < 0) {
+                throw new ErrnoException("socket", "domain " + domain, errno(state));
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** One sendto(2) of {@code buf} to the socket address {@code addr} ({@code addrLen} bytes of it). */
+    public static long sendto(int fd, MemorySegment buf, int flags, MemorySegment addr, int addrLen) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            while (true) {
+                long n = (long) SENDTO.invokeExact(state, fd, buf, buf.byteSize(), flags, addr, addrLen);
+                if (n >= 0) {
+                    return n;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("sendto", "fd " + fd, errno);
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void fsync(int fd) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            while (true) {
+                int r = (int) FSYNC.invokeExact(state, fd);
+                if (r == 0) {
+                    return;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("fsync", "fd " + fd, errno);
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int epollCreate1(int flags) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int fd = (int) EPOLL_CREATE1.invokeExact(state, flags);
+            if (fd < 0) {
+                throw new ErrnoException("epoll_create1", "", errno(state));
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * epoll_ctl(2) with an event of {@code events} whose data is {@code fd} itself (ignored for
+     * EPOLL_CTL_DEL); 0 or {@code -errno}.
+     */
+    public static int epollCtlRaw(int epfd, int op, int fd, int events) {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment event = arena.allocate(EPOLL_EVENT_SIZE, 8);
+            event.set(ValueLayout.JAVA_INT_UNALIGNED, 0, events);
+            event.set(ValueLayout.JAVA_LONG_UNALIGNED, EPOLL_DATA_OFFSET, fd);
+            int r = (int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * epoll_wait(2) into {@code events} (room for {@code maxEvents} of {@link #EPOLL_EVENT_SIZE});
+     * the number ready, 0 on timeout. EINTR is returned as 0, so callers simply loop.
+     */
+    public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis);
+            if (r >= 0) {
+                return r;
+            }
+            int errno = errno(state);
+            if (errno == Errno.EINTR) {
+                return 0;
+            }
+            throw new ErrnoException("epoll_wait", "epfd " + epfd, errno);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The events mask of the {@code i}-th struct epoll_event in {@code events}. */
+    public static int epollEvents(MemorySegment events, int i) {
+        return events.get(ValueLayout.JAVA_INT_UNALIGNED, i * EPOLL_EVENT_SIZE);
+    }
+
+    /** The data (the descriptor given to {@link #epollCtlRaw}) of the {@code i}-th event. */
+    public static int epollData(MemorySegment events, int i) {
+        return (int) events.get(ValueLayout.JAVA_LONG_UNALIGNED, i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
     }
 }

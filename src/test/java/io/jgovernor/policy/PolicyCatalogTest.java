@@ -228,6 +228,31 @@ class PolicyCatalogTest {
     }
 
     @Test
+    void aChildsCpusetMustLieInsideItsParents() throws IOException {
+        PolicyCatalog catalog = catalog();
+        write("batch.yaml", "name: batch\ncpuset: {cpus: \"0-1\", mems: \"0\"}\n");
+        Path low = write("low.yaml", "name: batch/low\ncpuset: {cpus: \"2-3\"}\n");
+        CatalogState s = catalog.refresh();
+        assertEquals(Set.of("batch"), groups(s));
+        assertEquals(List.of(low + ":1:7: cpuset.cpus: \"2-3\" is not inside parent group \"batch\"'s cpuset.cpus \"0-1\""),
+                errors(s));
+    }
+
+    @Test
+    void aParentCannotShrinkBelowAChildInAnotherFile() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path batch = write("batch.yaml", "name: batch\ncpuset: {cpus: \"0-3\"}\n");
+        write("low.yaml", "name: batch/low\n---\nname: batch/low/x\ncpuset: {cpus: \"2\"}\n");
+        assertEquals(List.of(), catalog.refresh().errors());
+        write("batch.yaml", "name: batch\ncpuset: {cpus: \"0-1\"}\n");
+        CatalogState s = catalog.refresh();
+        assertEquals(List.of(batch + ":1:7: cpuset.cpus: \"0-1\" leaves out part of child group \"batch/low/x\"'s cpuset.cpus \"2\""),
+                errors(s));
+        assertEquals(Optional.of(CpuList.parse("0-3")),
+                s.desired().get(new GroupName("batch")).resources().cpuset().orElseThrow().cpus());
+    }
+
+    @Test
     void deletingTheParentsFileKeepsTheChildAndReportsIt() throws IOException {
         PolicyCatalog catalog = catalog();
         Path batch = write("batch.yaml", "name: batch\n");

@@ -48,29 +48,48 @@ class EnforcementKernelTest {
 
     @Test
     void cpuQuotaOfTwentyPercentHoldsABusyLoopNearTwentyPercent() throws Exception {
+        // A control loop in a group without a quota runs over the same window: it shows how much
+        // CPU a loop could get on this (shared, 2-core) machine, so contention is not mistaken
+        // for the quota, nor the quota for contention.
         k.apply("""
                 name: spin
                 cpu:
                   quota: 20%
+                ---
+                name: control
+                cpu: {}
                 """);
         assertEquals("20000", k.read("cpu", "spin", "cpu.cfs_quota_us"));
         Process p = shell("read go; while :; do :; done");
+        Process control = shell("read go; while :; do :; done");
         k.join(p.pid(), "spin");
+        k.join(control.pid(), "control");
         go(p);
-        Thread.sleep(300); // let the loop start before the window opens
+        go(control);
+        Thread.sleep(300); // let the loops start before the window opens
         long usage0 = Long.parseLong(k.read("cpuacct", "spin", "cpuacct.usage"));
+        long control0 = Long.parseLong(k.read("cpuacct", "control", "cpuacct.usage"));
         long t0 = System.nanoTime();
         Thread.sleep(3000);
         long usage1 = Long.parseLong(k.read("cpuacct", "spin", "cpuacct.usage"));
+        long control1 = Long.parseLong(k.read("cpuacct", "control", "cpuacct.usage"));
         long t1 = System.nanoTime();
         double share = (double) (usage1 - usage0) / (t1 - t0);
-        // Unthrottled, the loop takes a whole CPU (1.0); a 2-core machine shared with other work
-        // may give it less, never more than the quota plus one period's slack.
-        assertTrue(share > 0.10 && share < 0.26, "busy loop used " + share + " of a CPU under a 20% quota");
+        double free = (double) (control1 - control0) / (t1 - t0);
+        // never more than the quota plus a period's slack, however busy the machine is
+        assertTrue(share < 0.26, "busy loop used " + share + " of a CPU under a 20% quota");
         String stat = k.read("cpu", "spin", "cpu.stat");
         long throttled = Long.parseLong(stat.lines().filter(l -> l.startsWith("nr_throttled "))
                 .findFirst().orElseThrow().split(" ")[1]);
-        assertTrue(throttled > 10, "throttled periods: " + stat);
+        if (free > 0.5) {
+            // The machine had room (a free loop got over half a CPU): the quota, not contention,
+            // held the loop, so it got about its 20% and was throttled again and again.
+            assertTrue(share > 0.14, "busy loop used only " + share + " of a CPU under a 20% quota, while a free loop got " + free);
+            assertTrue(throttled > 10, "throttled periods: " + stat);
+        } else {
+            System.err.println("cpu quota test: machine saturated (a free loop got " + free
+                    + " of a CPU); only the upper bound was checked");
+        }
     }
 
     @Test

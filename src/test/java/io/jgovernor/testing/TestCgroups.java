@@ -95,8 +95,13 @@ public final class TestCgroups implements AutoCloseable {
                 }
             }
         } catch (CgroupException | RuntimeException e) {
-            cg.close();
-            throw new IllegalStateException("cannot make the test cgroups: " + e.getMessage(), e);
+            IllegalStateException failure = new IllegalStateException("cannot make the test cgroups: " + e.getMessage(), e);
+            try {
+                cg.close();
+            } catch (RuntimeException cleanup) {
+                failure.addSuppressed(cleanup);
+            }
+            throw failure;
         }
         return cg;
     }

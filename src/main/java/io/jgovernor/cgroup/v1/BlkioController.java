@@ -1,5 +1,7 @@
 package io.jgovernor.cgroup.v1;
 
+import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.Write;
@@ -7,6 +9,7 @@ import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +71,15 @@ public final class BlkioController implements Controller {
 
     public BlkioController(WeightFile freshWeightFile) {
         this.freshWeightFile = freshWeightFile;
+    }
+
+    /**
+     * Fitted to the host from a directory of the blkio hierarchy (the daemon's own): CFQ shows
+     * blkio.weight in every group including the root; BFQ shows blkio.bfq.weight only below the
+     * root, so its absence proves nothing and BFQ is assumed unless blkio.weight is there.
+     */
+    public static BlkioController forHierarchy(CgroupFiles files, Path ownDir) throws CgroupException {
+        return new BlkioController(files.read(ownDir, WEIGHT).isPresent() ? WeightFile.CFQ : WeightFile.BFQ);
     }
 
     @Override

@@ -1,0 +1,124 @@
+package io.jgovernor.app;
+
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupLayout;
+import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.events.Backoff;
+import io.jgovernor.events.DeliveryStats;
+import io.jgovernor.events.OomEvents;
+import io.jgovernor.events.OomHistory;
+import io.jgovernor.events.OomStats;
+import io.jgovernor.events.Signer;
+import io.jgovernor.events.Spool;
+import io.jgovernor.events.V1OomSource;
+import io.jgovernor.events.WebhookSender;
+import io.jgovernor.metrics.EventCounters;
+import io.jgovernor.model.Policy;
+import io.jgovernor.policy.CatalogState;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The OOM side of the daemon: spool, sender and watcher built from the config, and their counters. */
+final class OomWiring {
+    private static final Logger LOG = Logger.getLogger(OomWiring.class);
+
+    private final OomStats stats = new OomStats();
+    private final OomHistory history = new OomHistory(OomHistory.DEFAULT_SIZE);
+    private final DeliveryStats deliveries = new DeliveryStats();
+    private final EventCounters counters = new OomEventCounters(stats, deliveries, this::queueDepth);
+    private volatile OomEvents events;
+
+    /**
+     * Builds the spool, the sender and the watcher, before the first pass (which registers the
+     * groups); whatever an earlier run left undelivered is sent again now.
+     */
+    void start(JgovernorConfig config, CgroupFiles files) throws IOException {
+        List<URI> urls = new ArrayList<>();
+        for (String u : config.webhook().urls().orElse(List.of())) {
+            if (!u.isBlank()) {
+                urls.add(webhookUrl(u.strip()));
+            }
+        }
+        Optional<Signer> signer = Optional.empty();
+        if (config.webhook().secretFile().isPresent()) {
+            signer = Optional.of(Signer.fromFile(config.webhook().secretFile().get()));
+        }
+        Spool spool = new Spool(config.stateDir().resolve("spool"), config.webhook().spoolMaxEvents(), deliveries);
+        WebhookSender sender = new WebhookSender(spool, signer,
+                new Backoff(config.webhook().backoffInitial(), config.webhook().backoffMax()),
+                config.webhook().timeout(), deliveries);
+        OomEvents e = new OomEvents(files, OomEvents.hostname(), urls, spool, sender, stats, history,
+                listener -> new V1OomSource(files, listener));
+        int replayed = e.replaySpool();
+        LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),
+                signer.isPresent() ? " (signed)" : "", spool.dir(),
+                replayed > 0 ? " (" + replayed + " undelivered events from before, sending again)" : "");
+        events = e;
+    }
+
+    static URI webhookUrl(String u) throws IOException {
+        try {
+            URI uri = new URI(u);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (URISyntaxException e) {
+            // reported below
+        }
+        throw new IOException("jgovernor.webhook.urls: \"" + u + "\" is not an http:// or https:// URL with a host");
+    }
+
+    /** Every group with a memory section is watched for OOM, in the memory hierarchy. */
+    void follow(CatalogState catalog, CgroupLayout layout) {
+        OomEvents e = events;
+        Optional<Hierarchy> memory = layout.hierarchy("memory");
+        if (e == null || memory.isEmpty()) {
+            return;
+        }
+        List<OomEvents.Watch> watches = new ArrayList<>();
+        for (Policy p : catalog.desired().values()) {
+            if (p.resources().memory().isPresent()) {
+                Path dir = layout.groupDir(memory.get(), p.name());
+                watches.add(new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks()));
+            }
+        }
+        e.follow(watches);
+    }
+
+    /** Undelivered events stay in the spool and are sent by the next start. */
+    void close(JgovernorConfig config) {
+        OomEvents e = events;
+        if (e != null) {
+            e.close(config.webhook().shutdownGrace());
+        }
+    }
+
+    /** Events (and deliveries) still owed: the webhook queue depth. */
+    long queueDepth() {
+        OomEvents e = events;
+        return e == null ? 0 : e.spool().pendingDeliveries();
+    }
+
+    EventCounters counters() {
+        return counters;
+    }
+
+    OomStats stats() {
+        return stats;
+    }
+
+    OomHistory history() {
+        return history;
+    }
+
+    DeliveryStats deliveries() {
+        return deliveries;
+    }
+}

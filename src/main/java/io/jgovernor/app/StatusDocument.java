@@ -1,0 +1,111 @@
+package io.jgovernor.app;
+
+import io.jgovernor.metrics.GroupSample;
+import io.jgovernor.metrics.GroupStats;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.policy.CatalogState;
+import io.jgovernor.policy.PolicyError;
+import io.jgovernor.reconcile.ReconcileError;
+import io.jgovernor.reconcile.Report;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The control API's status: every group with its state and usage (read from the cgroup files
+ * now), the policy files with their errors, and the last pass. {@code jgovernor status} prints it.
+ *
+ * <p>A group's state is {@code error} when the last pass over it failed, {@code last-good} when
+ * its policy file is rejected now and the file's last accepted version is applied instead, and
+ * {@code applied} otherwise.
+ */
+final class StatusDocument {
+    static final String APPLIED = "applied";
+    static final String ERROR = "error";
+    static final String LAST_GOOD = "last-good";
+
+    private StatusDocument() {
+    }
+
+    static JsonObject build(boolean ready, CatalogState catalog, Report report, Map<String, String> groupErrors,
+                            GroupStats stats, String policyDirProblem) {
+        JsonObject doc = new JsonObject().put("ready", ready);
+        if (policyDirProblem != null) {
+            doc.put("policyDirectoryError", policyDirProblem);
+        }
+        JsonArray groups = new JsonArray();
+        JsonArray files = new JsonArray();
+        if (catalog != null) {
+            Map<GroupName, Path> fileOf = new HashMap<>();
+            Set<GroupName> lastGood = new HashSet<>();
+            for (CatalogState.FileStatus f : catalog.files()) {
+                for (GroupName g : f.groups()) {
+                    fileOf.put(g, f.file());
+                    if (f.onLastGood()) {
+                        lastGood.add(g);
+                    }
+                }
+                JsonArray errors = new JsonArray();
+                for (PolicyError e : f.errors()) {
+                    errors.add(e.toString());
+                }
+                JsonArray names = new JsonArray();
+                f.groups().forEach(g -> names.add(g.value()));
+                files.add(new JsonObject().put("file", f.file().toString()).put("valid", f.valid())
+                        .put("onLastGood", f.onLastGood()).put("groups", names).put("errors", errors));
+            }
+            for (GroupName g : catalog.desired().keySet()) {
+                String error = groupErrors.get(g.value());
+                String state = error != null ? ERROR : lastGood.contains(g) ? LAST_GOOD : APPLIED;
+                JsonObject o = new JsonObject().put("name", g.value()).put("state", state);
+                Path file = fileOf.get(g);
+                if (file != null) {
+                    o.put("file", file.toString());
+                }
+                if (stats != null) {
+                    GroupSample s = stats.read(g);
+                    put(o, "processes", s.processes());
+                    if (s.cpuUsageNanos().isPresent()) {
+                        o.put("cpuSeconds", s.cpuUsageNanos().getAsLong() / 1e9);
+                    }
+                    if (s.cpuQuotaCores().isPresent()) {
+                        o.put("cpuQuotaCores", s.cpuQuotaCores().getAsDouble());
+                    }
+                    put(o, "memoryUsageBytes", s.memoryUsageBytes());
+                    put(o, "memoryLimitBytes", s.memoryLimitBytes());
+                    if (s.memoryUnlimited()) {
+                        o.put("memoryLimitBytes", "max");
+                    }
+                    put(o, "oomKills", s.oomKills());
+                    put(o, "pidsCurrent", s.pidsCurrent());
+                }
+                o.put("lastError", error);
+                groups.add(o);
+            }
+        }
+        doc.put("groups", groups).put("policies", files);
+        if (report != null) {
+            JsonArray errors = new JsonArray();
+            for (ReconcileError e : report.errors()) {
+                errors.add(e.toString());
+            }
+            doc.put("lastPass", new JsonObject().put("full", report.full()).put("groups", report.groups())
+                    .put("created", report.mkdirs()).put("writes", report.writes()).put("removed", report.removals())
+                    .put("driftCorrections", report.driftCorrections()).put("errors", errors)
+                    .put("seconds", report.took().toNanos() / 1e9));
+        }
+        return doc;
+    }
+
+    private static void put(JsonObject o, String key, OptionalLong v) {
+        if (v.isPresent()) {
+            o.put(key, v.getAsLong());
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.jgovernor.events;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One OOM notification of one group, as read from the kernel the moment it came. The {@code id}
+ * is fixed when the event is made and stays the same on every delivery attempt and across daemon
+ * restarts, so receivers can de-duplicate.
+ *
+ * @param cgroup            the group's memory cgroup as the kernel names it (the path shown in
+ *                          /proc/PID/cgroup), e.g. {@code /system.slice/jgovernor.service/jgovernor/web}
+ * @param oomKills          processes the kernel killed in the group since the previous event of the
+ *                          group (0 when it notified without killing, e.g. with oom_kill_disable)
+ * @param processes         the group's processes at that moment (a killed one may still be listed)
+ */
+public record OomEvent(UUID id, Instant time, String host, String group, String cgroup, long oomKills,
+                       long memoryLimitBytes, long memoryUsageBytes, List<Process> processes) {
+    public static final String TYPE = "io.jgovernor.oom";
+    private static final DateTimeFormatter RFC3339_MILLIS =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    /** A process of the group: its pid and its command name ({@code /proc/PID/comm}). */
+    public record Process(int pid, String comm) {
+    }
+
+    public OomEvent {
+        time = time.truncatedTo(ChronoUnit.MILLIS); // what the document carries, so it reads back equal
+        processes = List.copyOf(processes);
+    }
+
+    /** {@code jgovernor://HOST/GROUP}. */
+    public String source() {
+        return "jgovernor://" + host + "/" + group;
+    }
+
+    /**
+     * The CloudEvents 1.0 structured JSON document (daemon.md, "Events and webhooks"). The
+     * processes are an extension inside {@code data}: CloudEvents extension attributes may not be
+     * arrays, {@code data} may hold anything.
+     */
+    public String toCloudEvent() {
+        StringBuilder j = new StringBuilder(384);
+        j.append("{\"specversion\":\"1.0\",\"type\":\"").append(TYPE).append("\",\"source\":");
+        JsonText.quote(j, source());
+        j.append(",\"id\":");
+        JsonText.quote(j, id.toString());
+        j.append(",\"time\":\"").append(RFC3339_MILLIS.format(time)).append('"');
+        j.append(",\"datacontenttype\":\"application/json\",\"data\":{\"group\":");
+        JsonText.quote(j, group);
+        j.append(",\"host\":");
+        JsonText.quote(j, host);
+        j.append(",\"cgroup\":");
+        JsonText.quote(j, cgroup);
+        j.append(",\"oomKills\":").append(oomKills);
+        j.append(",\"memoryLimitBytes\":").append(memoryLimitBytes);
+        j.append(",\"memoryUsageBytes\":").append(memoryUsageBytes);
+        j.append(",\"processes\":[");
+        for (int k = 0; k < processes.size(); k++) {
+            Process p = processes.get(k);
+            j.append(k == 0 ? "" : ",").append("{\"pid\":").append(p.pid()).append(",\"comm\":");
+            JsonText.quote(j, p.comm());
+            j.append('}');
+        }
+        return j.append("]}}").toString();
+    }
+
+    /**
+     * Reads back a document {@link #toCloudEvent()} wrote.
+     *
+     * @throws IllegalArgumentException when it is not one
+     */
+    @SuppressWarnings("unchecked")
+    public static OomEvent fromCloudEvent(String json) {
+        Object parsed = JsonText.parse(json);
+        if (!(parsed instanceof Map<?, ?> root) || !"1.0".equals(root.get("specversion"))
+                || !TYPE.equals(root.get("type"))) {
+            throw new IllegalArgumentException("not a CloudEvents 1.0 " + TYPE + " document");
+        }
+        Map<String, Object> data = (Map<String, Object>) need(root, "data", Map.class);
+        List<Process> processes = new ArrayList<>();
+        Object list = data.get("processes");
+        if (list instanceof List<?> l) {
+            for (Object o : l) {
+                Map<String, Object> p = (Map<String, Object>) o;
+                processes.add(new Process(need(p, "pid", Long.class).intValue(), need(p, "comm", String.class)));
+            }
+        }
+        try {
+            return new OomEvent(UUID.fromString(need(root, "id", String.class)),
+                    Instant.parse(need(root, "time", String.class)),
+                    need(data, "host", String.class), need(data, "group", String.class),
+                    need(data, "cgroup", String.class), need(data, "oomKills", Long.class),
+                    need(data, "memoryLimitBytes", Long.class), need(data, "memoryUsageBytes", Long.class),
+                    processes);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("bad event: " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> T need(Map<?, ?> m, String key, Class<T> type) {
+        Object v = m.get(key);
+        if (!type.isInstance(v)) {
+            throw new IllegalArgumentException("\"" + key + "\" is missing or not a " + type.getSimpleName());
+        }
+        return type.cast(v);
+    }
+}

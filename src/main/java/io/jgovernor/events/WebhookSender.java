@@ -1,0 +1,153 @@
+package io.jgovernor.events;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Delivers spooled events by HTTP POST, at least once: per (event, receiver) the first attempt
+ * goes out at once, and a receiver that answers non-2xx or not at all (refused, timed out) is
+ * tried again after an exponential backoff with full jitter, until it answers 2xx or the event
+ * leaves the spool (dropped because the spool was full). Requests are asynchronous (the JDK
+ * HttpClient), so a slow receiver holds no thread and never delays the OOM watcher.
+ */
+public final class WebhookSender implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(WebhookSender.class.getName());
+    public static final String CONTENT_TYPE = "application/cloudevents+json";
+
+    private final Spool spool;
+    private final Optional<Signer> signer;
+    private final Backoff backoff;
+    private final Duration timeout;
+    private final DeliveryStats stats;
+    private final HttpClient client;
+    private final ScheduledExecutorService retries;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean closed;
+
+    public WebhookSender(Spool spool, Optional<Signer> signer, Backoff backoff, Duration timeout, DeliveryStats stats) {
+        this.spool = spool;
+        this.signer = signer;
+        this.backoff = backoff;
+        this.timeout = timeout;
+        this.stats = stats;
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade dance on plain http
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        this.retries = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("jgovernor-webhook-retry").daemon(true).factory());
+    }
+
+    /** Starts delivering {@code e} to every receiver that still needs it. Never blocks on the network. */
+    public void submit(Spool.Entry e) {
+        for (URI receiver : e.pending()) {
+            attempt(e, receiver, 0);
+        }
+    }
+
+    private void attempt(Spool.Entry e, URI receiver, int attempt) {
+        if (closed || !spool.holds(e)) {
+            return;
+        }
+        byte[] body = e.bodyBytes();
+        HttpRequest.Builder request = HttpRequest.newBuilder(receiver)
+                .timeout(timeout)
+                .header("Content-Type", CONTENT_TYPE)
+                .header("User-Agent", "jgovernor")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        signer.ifPresent(s -> request.header(Signer.HEADER, s.sign(body)));
+        inFlight.incrementAndGet();
+        try {
+            client.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
+                    .whenComplete((response, error) -> {
+                        try {
+                            done(e, receiver, attempt, response, error);
+                        } finally {
+                            inFlight.decrementAndGet();
+                        }
+                    });
+        } catch (RuntimeException ex) {
+            inFlight.decrementAndGet();
+            done(e, receiver, attempt, null, ex);
+        }
+    }
+
+    private void done(Spool.Entry e, URI receiver, int attempt, HttpResponse<Void> response, Throwable error) {
+        if (error == null && response.statusCode() / 100 == 2) {
+            stats.success.increment();
+            try {
+                spool.ack(e, receiver);
+            } catch (IOException ex) {
+                // the receiver has it; if the spool forgets that, it gets it again after a restart
+                LOG.log(System.Logger.Level.ERROR, "event " + e.event().id() + " delivered to " + receiver
+                        + " but the acknowledgement cannot be recorded in the spool: " + ex.getMessage());
+            }
+            if (attempt > 0) {
+                LOG.log(System.Logger.Level.INFO, "event " + e.event().id() + " delivered to " + receiver
+                        + " after " + (attempt + 1) + " attempts");
+            }
+            return;
+        }
+        stats.failure.increment();
+        if (closed) {
+            return; // stays in the spool; the next start tries again
+        }
+        long wait = backoff.delayMillis(attempt, ThreadLocalRandom.current());
+        String why = error != null ? describe(error) : "HTTP " + response.statusCode();
+        // the first failure is worth a warning; a receiver down for hours should not flood the log
+        System.Logger.Level level = attempt == 0 || Integer.bitCount(attempt) == 1
+                ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
+        LOG.log(level, "webhook " + receiver + " failed for event " + e.event().id() + " (group " + e.event().group()
+                + ", attempt " + (attempt + 1) + "): " + why + "; next attempt in " + wait + " ms");
+        try {
+            retries.schedule(() -> attempt(e, receiver, attempt + 1), wait, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException rejected) {
+            // shutting down: the event stays in the spool
+        }
+    }
+
+    private static String describe(Throwable error) {
+        Throwable t = error;
+        while ((t instanceof java.util.concurrent.CompletionException || t.getMessage() == null) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    /** Requests on the wire now. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Stops retrying at once and gives requests on the wire up to {@code grace} to finish. */
+    public void close(Duration grace) {
+        closed = true;
+        retries.shutdownNow();
+        long end = System.nanoTime() + grace.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < end) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        client.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(2));
+    }
+}

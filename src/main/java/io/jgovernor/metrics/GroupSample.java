@@ -1,0 +1,26 @@
+package io.jgovernor.metrics;
+
+import io.jgovernor.model.GroupName;
+
+import java.util.List;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
+
+/**
+ * What the kernel says about one group at one moment. A field is empty when the group has no
+ * directory in that hierarchy (its policy does not use the controller), when the file could not be
+ * read, or, for the limits, when there is none.
+ *
+ * @param cpuUsageNanos     cpuacct.usage: CPU time of the group and its descendants
+ * @param cpuQuotaCores     cpu.cfs_quota_us / cpu.cfs_period_us; empty without a quota
+ * @param memoryLimitBytes  memory.limit_in_bytes; empty when it is the kernel's "no limit"
+ * @param memoryUnlimited   the memory directory is there and its limit is the kernel's "no limit"
+ * @param io                blkio.throttle.io_service_bytes, per device
+ * @param processes         lines of cgroup.procs in the cpuacct directory (every group has one)
+ */
+public record GroupSample(GroupName group, OptionalLong cpuUsageNanos, OptionalLong throttledPeriods,
+                          OptionalLong throttledNanos, OptionalDouble cpuQuotaCores,
+                          OptionalLong memoryUsageBytes, OptionalLong memoryLimitBytes, boolean memoryUnlimited,
+                          OptionalLong oomKills, List<DeviceIo> io, OptionalLong pidsCurrent,
+                          OptionalLong processes) {
+}

@@ -1,0 +1,257 @@
+package io.jgovernor.events;
+
+import io.jgovernor.model.GroupName;
+import io.jgovernor.testing.Json;
+import io.jgovernor.testing.TestCgroups;
+import io.jgovernor.testing.TestReceiver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Real OOM kills in real cgroups, watched by the real v1 source, delivered to a real HTTP receiver
+ * on loopback.
+ */
+class OomKernelTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Backoff FAST = new Backoff(Duration.ofMillis(20), Duration.ofMillis(300));
+    private static final long LIMIT = 32L << 20;
+
+    @TempDir
+    Path tmp;
+    private TestCgroups cg;
+    private final DeliveryStats deliveries = new DeliveryStats();
+    private final OomStats stats = new OomStats();
+    private final OomHistory history = new OomHistory(OomHistory.DEFAULT_SIZE);
+    private Spool spool;
+    private OomEvents events;
+    private final Signer signer = new Signer("s3cret".getBytes(StandardCharsets.UTF_8));
+
+    @BeforeEach
+    void setUp() {
+        cg = TestCgroups.create();
+    }
+
+    @AfterEach
+    void tearDown() {
+        try {
+            if (events != null) {
+                events.close(Duration.ofMillis(200));
+            }
+        } finally {
+            cg.close();
+        }
+    }
+
+    private OomEvents start(List<URI> daemonWide) throws IOException {
+        spool = new Spool(tmp.resolve("spool"), 1000, deliveries);
+        spool.load();
+        WebhookSender sender = new WebhookSender(spool, Optional.of(signer), FAST, Duration.ofSeconds(5), deliveries);
+        events = new OomEvents(cg.files(), "testhost", daemonWide, spool, sender, stats, history,
+                listener -> new V1OomSource(cg.files(), listener));
+        return events;
+    }
+
+    /** A memory group of 32 MiB without swap, as `memory: {limit: 32Mi, swapLimit: 32Mi}` makes it. */
+    private OomEvents.Watch group(String name, URI... webhooks) throws Exception {
+        Path dir = cg.makeGroup("memory", new GroupName(name));
+        cg.files().write(dir, "memory.limit_in_bytes", Long.toString(LIMIT));
+        if (Files.exists(dir.resolve("memory.memsw.limit_in_bytes"))) {
+            cg.files().write(dir, "memory.memsw.limit_in_bytes", Long.toString(LIMIT));
+        }
+        return new OomEvents.Watch(new GroupName(name), dir, cg.hierarchy("memory").cgroupPath(dir), List.of(webhooks));
+    }
+
+    /** Runs an allocation past the limit inside the group; returns once the kernel killed it. */
+    private void oom(OomEvents.Watch w) throws Exception {
+        // tail keeps a line in memory until it ends, and /dev/zero has no newline
+        Process p = new ProcessBuilder("sh", "-c", "read go; head -c 268435456 /dev/zero | tail")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        cg.register(p.toHandle());
+        cg.files().moveProcess(w.memoryDir(), (int) p.pid());
+        OutputStream in = p.getOutputStream();
+        in.write('\n');
+        in.flush();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the allocation was not stopped");
+        assertEquals(128 + 9, p.exitValue(), "tail should die of SIGKILL from the OOM killer");
+    }
+
+    private long kernelKills(OomEvents.Watch w) throws IOException {
+        String oom = Files.readString(w.memoryDir().resolve("memory.oom_control"));
+        return Long.parseLong(oom.lines().filter(l -> l.startsWith("oom_kill ")).findFirst().orElseThrow().split(" ")[1]);
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                fail("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> data(TestReceiver.Request r) {
+        return (Map<String, Object>) ((Map<String, Object>) Json.parse(r.text())).get("data");
+    }
+
+    @Test
+    void aProcessKilledByTheOomKillerReachesTheWebhookAsASignedCloudEvent() throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            start(List.of());
+            OomEvents.Watch hog = group("hog", receiver.url("/oom"));
+            events.follow(List.of(hog));
+            oom(hog);
+
+            // The kernel may notify more than once for one kill (a second allocation hits the
+            // limit while the victim is still dying: notified, nobody killed): all are delivered.
+            await(() -> spool.size() == 0 && stats.of("hog").events() > 0
+                    && receiver.all().size() == stats.of("hog").events(), "every event to be delivered");
+            List<TestReceiver.Request> got = receiver.all();
+            assertEquals(1, stats.of("hog").kills());
+            assertEquals(1L, got.stream().mapToLong(q -> (Long) data(q).get("oomKills")).sum(), "one victim in all");
+            TestReceiver.Request r = got.stream().filter(q -> data(q).get("oomKills").equals(1L)).findFirst().orElseThrow();
+            assertEquals("application/cloudevents+json", r.header("Content-Type"));
+            assertEquals(signer.sign(r.body()), r.header("X-Jgovernor-Signature"));
+            Map<String, Object> doc = (Map<String, Object>) Json.parse(r.text());
+            assertEquals("1.0", doc.get("specversion"));
+            assertEquals("io.jgovernor.oom", doc.get("type"));
+            assertEquals("jgovernor://testhost/hog", doc.get("source"));
+            assertTrue(((String) doc.get("time")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"), r.text());
+            Map<String, Object> data = data(r);
+            assertEquals("hog", data.get("group"));
+            String expectedPath = TestCgroups.cgroupOf(ProcessHandle.current().pid(), "memory").orElseThrow()
+                    + "/" + cg.root() + "/hog";
+            assertEquals(expectedPath, data.get("cgroup"));
+            assertEquals(LIMIT, data.get("memoryLimitBytes"));
+            assertTrue((Long) data.get("memoryUsageBytes") > LIMIT / 2, r.text());
+            assertEquals(kernelKills(hog), data.get("oomKills"), r.text());
+            assertTrue(r.text().contains("\"comm\":\"sh\""), "the group's processes at that moment: " + r.text());
+            System.out.println("OOM notifications for one kill: " + stats.of("hog").events());
+            assertTrue(history.recent().stream().anyMatch(e -> e.id().toString().equals(doc.get("id"))));
+        }
+    }
+
+    @Test
+    void aReceiverDownDuringTheOomGetsTheEventOnceItIsUp() throws Exception {
+        int port = TestReceiver.freePort();
+        start(List.of(URI.create("http://127.0.0.1:" + port + "/down")));
+        OomEvents.Watch hog = group("hog");
+        events.follow(List.of(hog));
+        oom(hog);
+        await(() -> deliveries.failure() >= 2, "delivery attempts to fail while the receiver is down");
+        assertTrue(spool.size() >= 1);
+        try (TestReceiver receiver = TestReceiver.start(port, n -> 200)) {
+            await(() -> spool.size() == 0, "the spool to empty");
+            Set<String> sent = new HashSet<>();
+            for (TestReceiver.Request r : receiver.all()) {
+                sent.add(r.text());
+            }
+            Set<String> made = new HashSet<>();
+            history.recent().forEach(e -> made.add(e.toCloudEvent()));
+            assertEquals(made, sent, "every event, as it was made (same id), once the receiver is up");
+        }
+    }
+
+    @Test
+    void manyOomsInSeveralGroupsAtOnceAreEveryOneDelivered() throws Exception {
+        int groups = 4;
+        int perGroup = 5;
+        try (TestReceiver receiver = TestReceiver.start()) {
+            start(List.of(receiver.url("/all")));
+            List<OomEvents.Watch> watches = new ArrayList<>();
+            for (int g = 0; g < groups; g++) {
+                watches.add(group("g" + g));
+            }
+            events.follow(watches);
+            ExecutorService pool = Executors.newFixedThreadPool(groups);
+            try {
+                List<Future<Object>> runs = new ArrayList<>();
+                for (OomEvents.Watch w : watches) {
+                    runs.add(pool.submit(() -> {
+                        for (int k = 0; k < perGroup; k++) {
+                            oom(w);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<Object> f : runs) {
+                    f.get(5, TimeUnit.MINUTES);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            long made = watches.stream().mapToLong(w -> stats.of(w.group().value()).events()).sum();
+            await(() -> spool.size() == 0 && receiver.all().size() >= made, "every event to be delivered");
+            Map<String, Long> killsReceived = new HashMap<>();
+            Set<String> ids = new HashSet<>();
+            for (TestReceiver.Request r : receiver.all()) {
+                Map<String, Object> data = data(r);
+                killsReceived.merge((String) data.get("group"), (Long) data.get("oomKills"), Long::sum);
+                ids.add(r.text().split("\"id\":\"")[1].substring(0, 36));
+            }
+            assertEquals(made, ids.size(), "one delivery per event");
+            for (OomEvents.Watch w : watches) {
+                long kernel = kernelKills(w);
+                assertTrue(kernel >= perGroup, w.group() + ": kernel counted " + kernel);
+                assertEquals(kernel, killsReceived.getOrDefault(w.group().value(), 0L),
+                        w.group() + ": every kill the kernel counted is in a delivered event");
+                assertEquals(kernel, stats.of(w.group().value()).kills());
+            }
+        }
+    }
+
+    @Test
+    void registrationsFollowTheGroupsAndARemovedGroupDropsOut() throws Exception {
+        start(List.of());
+        OomEvents.Watch a = group("a");
+        OomEvents.Watch b = group("b");
+        events.follow(List.of(a, b));
+        OomSource source = sourceOf();
+        assertEquals(Set.of(a.group(), b.group()), source.registered().keySet());
+        events.follow(List.of(a));
+        assertEquals(Set.of(a.group()), source.registered().keySet());
+        cg.files().rmdir(a.memoryDir());
+        await(() -> source.registered().isEmpty(), "the removed group to drop out");
+        // made again, the next pass watches it again
+        OomEvents.Watch again = group("a");
+        events.follow(List.of(again));
+        assertEquals(Set.of(a.group()), source.registered().keySet());
+        oom(again);
+        await(() -> stats.of("a").events() >= 1, "the OOM of the group made again");
+        assertFalse(history.recent().isEmpty());
+    }
+
+    private OomSource sourceOf() throws Exception {
+        var f = OomEvents.class.getDeclaredField("source");
+        f.setAccessible(true);
+        return (OomSource) f.get(events);
+    }
+}

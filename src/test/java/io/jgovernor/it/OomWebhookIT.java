@@ -1,0 +1,134 @@
+package io.jgovernor.it;
+
+import io.jgovernor.model.GroupName;
+import io.jgovernor.testing.TestCgroups;
+import io.jgovernor.testing.TestReceiver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The packaged daemon, a real OOM, a receiver that is down while the daemon is SIGKILLed. */
+class OomWebhookIT {
+    private static final Duration SOON = Duration.ofSeconds(30);
+
+    @TempDir
+    Path tmp;
+    private TestCgroups cgroups;
+    private DaemonProcess daemon;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        cgroups = TestCgroups.create();
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try {
+            if (daemon != null) {
+                daemon.close();
+            }
+        } finally {
+            cgroups.close();
+        }
+    }
+
+    private DaemonProcess start(Path policies, Path state, Path log, String url, Path secret) throws IOException {
+        daemon = DaemonProcess.start(log, "jgovernor.policy-dir=" + policies, "jgovernor.state-dir=" + state,
+                "jgovernor.cgroup.root=" + cgroups.root(), "jgovernor.webhook.urls=" + url,
+                "jgovernor.webhook.secret-file=" + secret,
+                "jgovernor.webhook.backoff-initial=50ms", "jgovernor.webhook.backoff-max=500ms");
+        cgroups.register(ProcessHandle.of(daemon.pid()).orElseThrow());
+        return daemon;
+    }
+
+    private Set<String> spooledIds(Path spool) throws IOException {
+        Set<String> ids = new HashSet<>();
+        try (Stream<Path> files = Files.list(spool)) {
+            files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".event"))
+                    .forEach(n -> ids.add(n.substring(17, 17 + 36)));
+        }
+        return ids;
+    }
+
+    @Test
+    void eventsUndeliveredWhenTheDaemonIsKilledArriveAfterTheRestartWithTheirOriginalIds() throws Exception {
+        Path policies = Files.createDirectories(tmp.resolve("policies.d"));
+        Files.setPosixFilePermissions(policies, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path policy = policies.resolve("hog.yaml");
+        Files.writeString(policy, "name: hog\nmemory: {limit: 32Mi, swapLimit: 32Mi}\n");
+        Files.setPosixFilePermissions(policy, PosixFilePermissions.fromString("rw-r--r--"));
+        Path secret = tmp.resolve("secret");
+        Files.writeString(secret, "it-key\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path state = tmp.resolve("state");
+        Path log = tmp.resolve("daemon.log");
+        int port = TestReceiver.freePort(); // nothing listens there yet: the receiver is down
+        String url = "http://127.0.0.1:" + port + "/oom";
+
+        start(policies, state, log, url, secret);
+        Path dir = cgroups.layout().groupDir(cgroups.hierarchy("memory"), new GroupName("hog"));
+        for (int i = 0; i < 2; i++) {
+            Process p = new ProcessBuilder("sh", "-c", "read go; head -c 268435456 /dev/zero | tail")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            cgroups.register(p.toHandle());
+            cgroups.files().moveProcess(dir, (int) p.pid());
+            OutputStream in = p.getOutputStream();
+            in.write('\n');
+            in.flush();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the allocation was not stopped");
+        }
+        // two kills; the kernel's notifications may coalesce into one eventfd read (one event, 2 killed)
+        daemon.awaitLog("OOM in group hog", SOON);
+        daemon.awaitLog("webhook " + url + " failed", SOON);
+        Path spool = state.resolve("spool");
+        Set<String> before = spooledIds(spool);
+        assertFalse(before.isEmpty(), "spooled: " + before);
+
+        daemon.signal("KILL");
+        daemon.awaitExit(SOON);
+        try (TestReceiver receiver = TestReceiver.start(port, n -> 200)) {
+            start(policies, state, log, url, secret);
+            daemon.await(() -> receiver.all().size() >= before.size(), SOON, before.size() + " deliveries");
+            daemon.await(() -> {
+                try {
+                    return spooledIds(spool).isEmpty();
+                } catch (IOException e) {
+                    return false;
+                }
+            }, SOON, "the spool to empty");
+            Set<String> received = new HashSet<>();
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec("it-key".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            for (TestReceiver.Request r : receiver.all()) {
+                received.add(r.text().split("\"id\":\"")[1].substring(0, 36));
+                assertEquals("sha256=" + HexFormat.of().formatHex(mac.doFinal(r.body())), r.header("X-Jgovernor-Signature"));
+                assertTrue(r.text().contains("\"group\":\"hog\""), r.text());
+            }
+            assertEquals(before, received, "the events the killed daemon had spooled, with their ids");
+            assertTrue(daemon.log().contains("undelivered events from before, sending again"));
+            assertFalse(Files.exists(spool.resolve("corrupt")));
+        }
+    }
+}
