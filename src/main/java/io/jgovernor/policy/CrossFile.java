@@ -6,12 +6,12 @@ import io.jgovernor.model.GroupName;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The rules that need all files at once: a group is defined by one file only, a nested group's
@@ -36,14 +36,26 @@ final class CrossFile {
     record Outcome(Path file, List<ParsedPolicy> applied, boolean moved, List<PolicyError> errors) {
     }
 
+    /** A group as applied now: the file (input index) that defines it, and its policy. */
+    private record Owned(int file, Path path, ParsedPolicy policy) {
+    }
+
     static List<Outcome> resolve(List<Input> inputs) {
         int n = inputs.size();
         List<List<ParsedPolicy>> applied = new ArrayList<>();
         boolean[] moved = new boolean[n];
         List<List<PolicyError>> errors = new ArrayList<>();
-        for (Input in : inputs) {
+        // Every group applied now, by name. Sorted, so a group's descendants are one range
+        // ("a/" up to "a0": '0' follows '/'). Checks look names up here instead of gathering
+        // every other file's groups, which made a refresh cost files x groups.
+        TreeMap<String, Owned> index = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            Input in = inputs.get(i);
             applied.add(in.previous());
             errors.add(List.of());
+            for (ParsedPolicy p : in.previous()) {
+                index.putIfAbsent(p.policy().name().value(), new Owned(i, in.file(), p));
+            }
         }
         boolean progress = true;
         while (progress) {
@@ -53,9 +65,18 @@ final class CrossFile {
                 if (moved[i] || in.candidate() == null) {
                     continue;
                 }
-                List<PolicyError> problems = check(inputs, applied, i);
+                List<PolicyError> problems = check(inputs.get(i), i, index);
                 errors.set(i, problems);
                 if (problems.isEmpty()) {
+                    for (ParsedPolicy p : applied.get(i)) {
+                        Owned o = index.get(p.policy().name().value());
+                        if (o != null && o.file() == i) {
+                            index.remove(p.policy().name().value());
+                        }
+                    }
+                    for (ParsedPolicy p : in.candidate()) {
+                        index.put(p.policy().name().value(), new Owned(i, in.file(), p));
+                    }
                     applied.set(i, in.candidate());
                     moved[i] = true;
                     progress = true;
@@ -64,14 +85,12 @@ final class CrossFile {
         }
         // A version that stays applied may have lost its parent (the parent's file was deleted):
         // it stays, under a bare intermediate directory, and the problem is reported on its file.
-        Set<GroupName> all = new HashSet<>();
-        applied.forEach(list -> list.forEach(p -> all.add(p.policy().name())));
         List<Outcome> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Set<PolicyError> problems = new LinkedHashSet<>(errors.get(i));
             for (ParsedPolicy p : applied.get(i)) {
                 Optional<GroupName> parent = p.policy().name().parent();
-                if (parent.isPresent() && !all.contains(parent.get())) {
+                if (parent.isPresent() && !index.containsKey(parent.get().value())) {
                     problems.add(parentMissing(inputs.get(i).file(), p, parent.get()));
                 }
             }
@@ -80,36 +99,36 @@ final class CrossFile {
         return out;
     }
 
-    private static List<PolicyError> check(List<Input> inputs, List<List<ParsedPolicy>> applied, int self) {
-        Map<GroupName, Path> others = new HashMap<>();
-        Map<GroupName, ParsedPolicy> all = new HashMap<>();
-        for (int j = 0; j < inputs.size(); j++) {
-            if (j != self) {
-                Path owner = inputs.get(j).file();
-                applied.get(j).forEach(p -> others.putIfAbsent(p.policy().name(), owner));
-                applied.get(j).forEach(p -> all.putIfAbsent(p.policy().name(), p));
-            }
-        }
-        inputs.get(self).candidate().forEach(p -> all.put(p.policy().name(), p));
-        List<ParsedPolicy> candidate = inputs.get(self).candidate();
-        Set<GroupName> own = new HashSet<>();
-        candidate.forEach(p -> own.add(p.policy().name()));
-        Path file = inputs.get(self).file();
+    /** Whether file {@code self}'s candidate can replace what it has applied, given every other file's groups. */
+    private static List<PolicyError> check(Input input, int self, TreeMap<String, Owned> index) {
+        Map<String, ParsedPolicy> own = new HashMap<>();
+        input.candidate().forEach(p -> own.put(p.policy().name().value(), p));
+        Path file = input.file();
         List<PolicyError> problems = new ArrayList<>();
-        for (ParsedPolicy p : candidate) {
+        for (ParsedPolicy p : input.candidate()) {
             GroupName name = p.policy().name();
-            Path owner = others.get(name);
-            if (owner != null) {
+            Owned owner = index.get(name.value());
+            if (owner != null && owner.file() != self) {
                 problems.add(new PolicyError(file, p.nameLine(), p.nameColumn(),
-                        "group \"" + name + "\" is already defined in " + owner));
+                        "group \"" + name + "\" is already defined in " + owner.path()));
             }
             Optional<GroupName> parent = name.parent();
-            if (parent.isPresent() && !own.contains(parent.get()) && !others.containsKey(parent.get())) {
+            if (parent.isPresent() && lookup(parent.get().value(), own, self, index) == null) {
                 problems.add(parentMissing(file, p, parent.get()));
             }
         }
-        cpusetsNest(all, own, file, problems);
+        cpusetsNest(input, own, self, index, problems);
         return problems;
+    }
+
+    /** The policy of group {@code name} as it would be with the candidate applied, or null. */
+    private static ParsedPolicy lookup(String name, Map<String, ParsedPolicy> own, int self, TreeMap<String, Owned> index) {
+        ParsedPolicy p = own.get(name);
+        if (p != null) {
+            return p;
+        }
+        Owned o = index.get(name);
+        return o == null || o.file() == self ? null : o.policy();
     }
 
     /**
@@ -117,36 +136,59 @@ final class CrossFile {
      * where the candidate file is involved, as the child or as the ancestor, so a parent cannot
      * shrink below a child defined in another file either.
      */
-    private static void cpusetsNest(Map<GroupName, ParsedPolicy> all, Set<GroupName> own, Path file,
+    private static void cpusetsNest(Input input, Map<String, ParsedPolicy> own, int self, TreeMap<String, Owned> index,
                                     List<PolicyError> problems) {
-        for (ParsedPolicy child : all.values()) {
-            GroupName name = child.policy().name();
+        Path file = input.file();
+        for (ParsedPolicy p : input.candidate()) {
+            String name = p.policy().name().value();
+            // p as the child
             for (String key : List.of("cpus", "mems")) {
-                Optional<CpuList> set = cpuset(child, key);
+                Optional<CpuList> set = cpuset(p, key);
                 if (set.isEmpty()) {
                     continue;
                 }
-                for (Optional<GroupName> up = name.parent(); up.isPresent(); up = up.get().parent()) {
-                    ParsedPolicy ancestor = all.get(up.get());
-                    Optional<CpuList> outer = ancestor == null ? Optional.empty() : cpuset(ancestor, key);
-                    if (outer.isEmpty()) {
+                NearestSet outer = nearestAbove(p.policy().name(), key, own, self, index);
+                if (outer != null && !outer.set().containsAll(set.get())) {
+                    problems.add(new PolicyError(file, p.nameLine(), p.nameColumn(),
+                            "cpuset." + key + ": \"" + set.get() + "\" is not inside parent group \""
+                                    + outer.group() + "\"'s cpuset." + key + " \"" + outer.set() + "\""));
+                }
+            }
+            // p as the ancestor of groups in other files
+            for (Owned d : index.subMap(name + "/", name + "0").values()) {
+                if (d.file() == self) {
+                    continue;
+                }
+                for (String key : List.of("cpus", "mems")) {
+                    Optional<CpuList> inner = cpuset(d.policy(), key);
+                    if (inner.isEmpty()) {
                         continue;
                     }
-                    if (!outer.get().containsAll(set.get())) {
-                        if (own.contains(name)) {
-                            problems.add(new PolicyError(file, child.nameLine(), child.nameColumn(),
-                                    "cpuset." + key + ": \"" + set.get() + "\" is not inside parent group \""
-                                            + up.get() + "\"'s cpuset." + key + " \"" + outer.get() + "\""));
-                        } else if (own.contains(up.get())) {
-                            problems.add(new PolicyError(file, ancestor.nameLine(), ancestor.nameColumn(),
-                                    "cpuset." + key + ": \"" + outer.get() + "\" leaves out part of child group \""
-                                            + name + "\"'s cpuset." + key + " \"" + set.get() + "\""));
-                        }
+                    NearestSet outer = nearestAbove(d.policy().policy().name(), key, own, self, index);
+                    if (outer != null && outer.group().value().equals(name) && !outer.set().containsAll(inner.get())) {
+                        problems.add(new PolicyError(file, p.nameLine(), p.nameColumn(),
+                                "cpuset." + key + ": \"" + outer.set() + "\" leaves out part of child group \""
+                                        + d.policy().policy().name() + "\"'s cpuset." + key + " \"" + inner.get() + "\""));
                     }
-                    break;
                 }
             }
         }
+    }
+
+    private record NearestSet(GroupName group, CpuList set) {
+    }
+
+    /** The closest ancestor of {@code name} with an explicit cpuset {@code key}, with the candidate applied. */
+    private static NearestSet nearestAbove(GroupName name, String key, Map<String, ParsedPolicy> own, int self,
+                                           TreeMap<String, Owned> index) {
+        for (Optional<GroupName> up = name.parent(); up.isPresent(); up = up.get().parent()) {
+            ParsedPolicy ancestor = lookup(up.get().value(), own, self, index);
+            Optional<CpuList> set = ancestor == null ? Optional.empty() : cpuset(ancestor, key);
+            if (set.isPresent()) {
+                return new NearestSet(up.get(), set.get());
+            }
+        }
+        return null;
     }
 
     private static Optional<CpuList> cpuset(ParsedPolicy p, String key) {
