@@ -134,7 +134,7 @@ public class Daemon {
     }
 
     private void onPass(CatalogState catalog, Report report) {
-        oom.follow(catalog, layout);
+        oom.follow(catalog, layout, report.full());
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();
         for (PolicyError e : catalog.errors()) {

@@ -74,7 +74,7 @@ public interface JgovernorConfig {
         Duration interval();
 
         /** How long the policy directory must stay quiet after an event before a pass runs. */
-        @WithDefault("3ms")
+        @WithDefault("2ms")
         Duration quiet();
     }
 }

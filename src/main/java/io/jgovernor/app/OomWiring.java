@@ -34,6 +34,8 @@ final class OomWiring {
     private final DeliveryStats deliveries = new DeliveryStats();
     private final EventCounters counters = new OomEventCounters(stats, deliveries, this::queueDepth);
     private volatile OomEvents events;
+    /** Watches by group, kept between passes: paths are worked out once per group, not per pass. */
+    private final java.util.Map<io.jgovernor.model.GroupName, OomEvents.Watch> watchCache = new java.util.HashMap<>();
 
     /**
      * Builds the spool, the sender and the watcher, before the first pass (which registers the
@@ -75,8 +77,12 @@ final class OomWiring {
         throw new IOException("jgovernor.webhook.urls: \"" + u + "\" is not an http:// or https:// URL with a host");
     }
 
-    /** Every group with a memory section is watched for OOM, in the memory hierarchy. */
-    void follow(CatalogState catalog, CgroupLayout layout) {
+    /**
+     * Every group with a memory section is watched for OOM, in the memory hierarchy. A full pass
+     * always hands the list to the events side, which also retries registrations that failed
+     * (a directory not made yet, one made again); a partial pass skips an unchanged list.
+     */
+    void follow(CatalogState catalog, CgroupLayout layout, boolean fullPass) {
         OomEvents e = events;
         Optional<Hierarchy> memory = layout.hierarchy("memory");
         if (e == null || memory.isEmpty()) {
@@ -85,11 +91,35 @@ final class OomWiring {
         List<OomEvents.Watch> watches = new ArrayList<>();
         for (Policy p : catalog.desired().values()) {
             if (p.resources().memory().isPresent()) {
-                Path dir = layout.groupDir(memory.get(), p.name());
-                watches.add(new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks()));
+                OomEvents.Watch w = watchCache.get(p.name());
+                if (w == null || !w.webhooks().equals(p.oomWebhooks())) {
+                    Path dir = layout.groupDir(memory.get(), p.name());
+                    w = new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks());
+                    watchCache.put(p.name(), w);
+                }
+                watches.add(w);
             }
         }
-        e.follow(watches);
+        watchCache.keySet().retainAll(catalog.desired().keySet());
+        // Unchanged groups give the very same Watch objects: an unchanged list needs no follow.
+        if (fullPass || !sameElements(watches, lastWatches)) {
+            e.follow(watches);
+            lastWatches = watches;
+        }
+    }
+
+    private List<OomEvents.Watch> lastWatches = List.of();
+
+    private static boolean sameElements(List<OomEvents.Watch> a, List<OomEvents.Watch> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (a.get(i) != b.get(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Undelivered events stay in the spool and are sent by the next start. */

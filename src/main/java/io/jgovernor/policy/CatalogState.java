@@ -17,7 +17,8 @@ import java.util.TreeSet;
  */
 public record CatalogState(SortedMap<GroupName, Policy> desired, List<FileStatus> files, List<PolicyError> errors) {
     public CatalogState {
-        desired = Collections.unmodifiableSortedMap(new TreeMap<>(desired));
+        // wrapped, not copied: the catalog builds a new map for every refresh and keeps no handle
+        desired = Collections.unmodifiableSortedMap(desired);
         files = List.copyOf(files);
         errors = List.copyOf(errors);
     }

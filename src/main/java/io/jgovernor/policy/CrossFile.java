@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The rules that need all files at once: a group is defined by one file only, a nested group's
@@ -45,10 +44,9 @@ final class CrossFile {
         List<List<ParsedPolicy>> applied = new ArrayList<>();
         boolean[] moved = new boolean[n];
         List<List<PolicyError>> errors = new ArrayList<>();
-        // Every group applied now, by name. Sorted, so a group's descendants are one range
-        // ("a/" up to "a0": '0' follows '/'). Checks look names up here instead of gathering
-        // every other file's groups, which made a refresh cost files x groups.
-        TreeMap<String, Owned> index = new TreeMap<>();
+        // Every group applied now, by name. Checks look names up here instead of gathering every
+        // other file's groups, which made a refresh cost files x groups.
+        Map<String, Owned> index = new HashMap<>();
         for (int i = 0; i < n; i++) {
             Input in = inputs.get(i);
             applied.add(in.previous());
@@ -63,6 +61,12 @@ final class CrossFile {
             for (int i = 0; i < n; i++) {
                 Input in = inputs.get(i);
                 if (moved[i] || in.candidate() == null) {
+                    continue;
+                }
+                if (in.candidate() == in.previous()) {
+                    // the version on disk is the one applied: nothing new to check (a parent
+                    // that went away meanwhile is caught below), so an edit costs one file's check
+                    moved[i] = true;
                     continue;
                 }
                 List<PolicyError> problems = check(inputs.get(i), i, index);
@@ -88,11 +92,16 @@ final class CrossFile {
         List<Outcome> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Set<PolicyError> problems = new LinkedHashSet<>(errors.get(i));
+            boolean orphaned = false;
             for (ParsedPolicy p : applied.get(i)) {
                 Optional<GroupName> parent = p.policy().name().parent();
                 if (parent.isPresent() && !index.containsKey(parent.get().value())) {
                     problems.add(parentMissing(inputs.get(i).file(), p, parent.get()));
+                    orphaned = true;
                 }
+            }
+            if (orphaned && applied.get(i) == inputs.get(i).previous()) {
+                moved[i] = false; // kept as it was, as a last good version with a problem
             }
             out.add(new Outcome(inputs.get(i).file(), applied.get(i), moved[i], List.copyOf(problems)));
         }
@@ -100,7 +109,7 @@ final class CrossFile {
     }
 
     /** Whether file {@code self}'s candidate can replace what it has applied, given every other file's groups. */
-    private static List<PolicyError> check(Input input, int self, TreeMap<String, Owned> index) {
+    private static List<PolicyError> check(Input input, int self, Map<String, Owned> index) {
         Map<String, ParsedPolicy> own = new HashMap<>();
         input.candidate().forEach(p -> own.put(p.policy().name().value(), p));
         Path file = input.file();
@@ -122,7 +131,7 @@ final class CrossFile {
     }
 
     /** The policy of group {@code name} as it would be with the candidate applied, or null. */
-    private static ParsedPolicy lookup(String name, Map<String, ParsedPolicy> own, int self, TreeMap<String, Owned> index) {
+    private static ParsedPolicy lookup(String name, Map<String, ParsedPolicy> own, int self, Map<String, Owned> index) {
         ParsedPolicy p = own.get(name);
         if (p != null) {
             return p;
@@ -136,7 +145,7 @@ final class CrossFile {
      * where the candidate file is involved, as the child or as the ancestor, so a parent cannot
      * shrink below a child defined in another file either.
      */
-    private static void cpusetsNest(Input input, Map<String, ParsedPolicy> own, int self, TreeMap<String, Owned> index,
+    private static void cpusetsNest(Input input, Map<String, ParsedPolicy> own, int self, Map<String, Owned> index,
                                     List<PolicyError> problems) {
         Path file = input.file();
         for (ParsedPolicy p : input.candidate()) {
@@ -154,9 +163,13 @@ final class CrossFile {
                                     + outer.group() + "\"'s cpuset." + key + " \"" + outer.set() + "\""));
                 }
             }
-            // p as the ancestor of groups in other files
-            for (Owned d : index.subMap(name + "/", name + "0").values()) {
-                if (d.file() == self) {
+            // p as the ancestor of groups in other files (only sets need this: most policies skip it)
+            if (cpuset(p, "cpus").isEmpty() && cpuset(p, "mems").isEmpty()) {
+                continue;
+            }
+            String prefix = name + "/";
+            for (Owned d : index.values()) {
+                if (d.file() == self || !d.policy().policy().name().value().startsWith(prefix)) {
                     continue;
                 }
                 for (String key : List.of("cpus", "mems")) {
@@ -180,7 +193,7 @@ final class CrossFile {
 
     /** The closest ancestor of {@code name} with an explicit cpuset {@code key}, with the candidate applied. */
     private static NearestSet nearestAbove(GroupName name, String key, Map<String, ParsedPolicy> own, int self,
-                                           TreeMap<String, Owned> index) {
+                                           Map<String, Owned> index) {
         for (Optional<GroupName> up = name.parent(); up.isPresent(); up = up.get().parent()) {
             ParsedPolicy ancestor = lookup(up.get().value(), own, self, index);
             Optional<CpuList> set = ancestor == null ? Optional.empty() : cpuset(ancestor, key);

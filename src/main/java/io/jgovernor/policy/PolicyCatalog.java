@@ -202,9 +202,12 @@ public final class PolicyCatalog {
         for (int i = 0; i < names.size(); i++) {
             Entry e = entries.get(names.get(i));
             CrossFile.Outcome o = outcomes.get(i);
-            if (o.moved() && (e.applied == null || !e.applied.content().equals(e.candidate.content()))) {
-                e.applied = e.candidate;
-                writeCopy(names.get(i), e.applied.content());
+            if (o.moved() && e.applied != e.candidate) {
+                boolean newContent = e.applied == null || !e.applied.content().equals(e.candidate.content());
+                e.applied = e.candidate; // the same object from now on: an unchanged file is not checked again
+                if (newContent) {
+                    writeCopy(names.get(i), e.applied.content());
+                }
             }
             if (o.applied().isEmpty() && !o.moved()) {
                 e.applied = null;

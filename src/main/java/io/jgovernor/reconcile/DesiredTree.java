@@ -7,6 +7,7 @@ import io.jgovernor.model.Policy;
 import io.jgovernor.model.Resources;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,39 +37,65 @@ final class DesiredTree {
     }
 
     static DesiredTree build(Map<GroupName, Policy> policies, Map<Hierarchy, List<Controller>> controllers) {
-        SortedMap<GroupName, Resources> resources = new TreeMap<>();
-        policies.forEach((name, policy) -> resources.put(name, policy.resources()));
-        // A child whose parent is not (or no longer) a policy still needs the parent directory.
-        for (GroupName name : List.copyOf(resources.keySet())) {
-            for (Optional<GroupName> p = name.parent(); p.isPresent(); p = p.get().parent()) {
-                resources.putIfAbsent(p.get(), null);
+        // Which hierarchies a node needs, as a bit mask over this list: every pass builds the tree
+        // for every group, so it stays cheap (hash maps while building, one shared set per mask).
+        List<Hierarchy> order = List.copyOf(controllers.keySet());
+        Map<GroupName, Resources> resources = new HashMap<>(policies.size() * 2);
+        Map<GroupName, Integer> needs = new HashMap<>(policies.size() * 2);
+        for (var e : policies.entrySet()) {
+            Resources r = e.getValue().resources();
+            resources.put(e.getKey(), r);
+            needs.put(e.getKey(), mask(r, order, controllers));
+        }
+        // A child whose parent is not (or no longer) a policy still needs the parent directory,
+        // and a parent needs every hierarchy any descendant needs, since the child lives inside it.
+        for (var e : policies.entrySet()) {
+            int m = needs.get(e.getKey());
+            for (Optional<GroupName> p = e.getKey().parent(); p.isPresent(); p = p.get().parent()) {
+                Integer up = needs.get(p.get());
+                if (up == null) {
+                    needs.put(p.get(), mask(Resources.NONE, order, controllers) | m);
+                } else if ((up | m) != up) {
+                    needs.put(p.get(), up | m);
+                } else if (resources.containsKey(p.get())) {
+                    break; // this ancestor, and so every one above it, already has all of m
+                }
             }
         }
-        SortedMap<GroupName, Set<Hierarchy>> needs = new TreeMap<>();
-        for (var e : resources.entrySet()) {
-            Resources r = e.getValue() == null ? Resources.NONE : e.getValue();
-            Set<Hierarchy> own = new LinkedHashSet<>();
-            controllers.forEach((h, list) -> {
-                if (list.stream().anyMatch(c -> c.usedBy(r))) {
-                    own.add(h);
-                }
-            });
-            needs.put(e.getKey(), own);
-        }
-        // Bottom-up (reverse name order puts children before parents): a parent needs every
-        // hierarchy any descendant needs, since the child directory lives inside it.
-        for (GroupName name : List.copyOf(needs.keySet()).reversed()) {
-            name.parent().ifPresent(p -> needs.get(p).addAll(needs.get(name)));
-        }
+        Map<Integer, Set<Hierarchy>> sets = new HashMap<>();
         SortedMap<GroupName, Node> groups = new TreeMap<>();
-        Set<Hierarchy> all = new LinkedHashSet<>();
+        int all = 0;
         for (var e : needs.entrySet()) {
             Resources r = resources.get(e.getKey());
+            int m = e.getValue();
+            all |= m;
             groups.put(e.getKey(), new Node(Optional.of(e.getKey()), r == null ? Resources.NONE : r,
-                    Set.copyOf(e.getValue()), r == null));
-            all.addAll(e.getValue());
+                    sets.computeIfAbsent(m, k -> hierarchies(k, order)), r == null));
         }
-        return new DesiredTree(new Node(Optional.empty(), Resources.NONE, Set.copyOf(all), false), groups);
+        return new DesiredTree(new Node(Optional.empty(), Resources.NONE, hierarchies(all, order), false), groups);
+    }
+
+    private static int mask(Resources r, List<Hierarchy> order, Map<Hierarchy, List<Controller>> controllers) {
+        int m = 0;
+        for (int i = 0; i < order.size(); i++) {
+            for (Controller c : controllers.get(order.get(i))) {
+                if (c.usedBy(r)) {
+                    m |= 1 << i;
+                    break;
+                }
+            }
+        }
+        return m;
+    }
+
+    private static Set<Hierarchy> hierarchies(int mask, List<Hierarchy> order) {
+        Set<Hierarchy> out = new LinkedHashSet<>();
+        for (int i = 0; i < order.size(); i++) {
+            if ((mask & (1 << i)) != 0) {
+                out.add(order.get(i));
+            }
+        }
+        return Set.copyOf(out);
     }
 
     Node root() {
@@ -82,6 +109,21 @@ final class DesiredTree {
 
     Optional<Node> group(GroupName name) {
         return Optional.ofNullable(groups.get(name));
+    }
+
+    /** The groups a pass with this scope looks at, top-down. */
+    Iterable<Node> in(Scope scope) {
+        if (scope.all()) {
+            return groups.values();
+        }
+        SortedMap<GroupName, Node> nodes = new TreeMap<>();
+        for (GroupName g : scope.subtrees()) {
+            subtree(g).forEach(n -> nodes.put(n.name().orElseThrow(), n));
+        }
+        for (GroupName g : scope.nodes()) {
+            group(g).ifPresent(n -> nodes.put(g, n));
+        }
+        return nodes.values();
     }
 
     /** The group and all its descendants, top-down. */

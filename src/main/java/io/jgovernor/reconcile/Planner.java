@@ -56,28 +56,26 @@ final class Planner {
             if (here.isEmpty()) {
                 continue;
             }
-            Cpuset rootParent = parentCpuset(h, layout.rootDir(h).getParent());
-            Map<String, Cpuset> effective = new HashMap<>();
+            boolean cpuset = h.controllers().contains("cpuset");
+            Cpuset rootParent = cpuset ? parentCpuset(h, layout.rootDir(h).getParent()) : Cpuset.NONE;
             DesiredTree.Node root = tree.root();
-            boolean rootWanted = root.hierarchies().contains(h);
-            if (rootWanted) {
-                Cpuset own = rootParent.inside(root.resources());
-                effective.put(ROOT, own);
+            Cpuset rootEffective = rootParent.inside(root.resources());
+            if (root.hierarchies().contains(h)) {
                 // The root is planned on every pass that needs it: it is one directory, and a
                 // scoped pass may be the first to use a hierarchy.
                 planNode(h, here, ROOT, layout.rootDir(h), root.resources(), rootParent, applied, steps, unreadable);
             }
-            for (DesiredTree.Node node : tree.groups().values()) {
+            // Inherited cpusets are worked out on demand up the ancestors of the groups in scope,
+            // so a pass over one changed group does not walk all of them.
+            Map<GroupName, Cpuset> effective = new HashMap<>();
+            for (DesiredTree.Node node : tree.in(scope)) {
+                if (!node.hierarchies().contains(h)) {
+                    continue;
+                }
                 GroupName name = node.name().orElseThrow();
-                Cpuset parent = name.parent().map(p -> effective.get(p.value())).orElse(effective.get(ROOT));
-                if (parent == null) {
-                    parent = rootParent;
-                }
-                effective.put(name.value(), parent.inside(node.resources()));
-                if (node.hierarchies().contains(h) && scope.covers(name)) {
-                    planNode(h, here, name.value(), layout.groupDir(h, name), node.resources(), parent,
-                            applied, steps, unreadable);
-                }
+                Cpuset parent = cpuset ? effective(name.parent(), tree, effective, rootEffective) : Cpuset.NONE;
+                planNode(h, here, name.value(), layout.groupDir(h, name), node.resources(), parent,
+                        applied, steps, unreadable);
             }
             planRemovals(h, tree, scope, removals);
         }
@@ -86,6 +84,22 @@ final class Planner {
         removals.sort(java.util.Comparator.comparingInt((Plan.Step r) -> r.dir().getNameCount()).reversed());
         steps.addAll(removals);
         return new Plan(steps);
+    }
+
+    /** The cpuset that group {@code name} (the root when empty) hands down to its children. */
+    private static Cpuset effective(Optional<GroupName> name, DesiredTree tree, Map<GroupName, Cpuset> memo,
+                                    Cpuset rootEffective) {
+        if (name.isEmpty()) {
+            return rootEffective;
+        }
+        Cpuset known = memo.get(name.get());
+        if (known != null) {
+            return known;
+        }
+        Cpuset parent = effective(name.get().parent(), tree, memo, rootEffective);
+        Cpuset own = tree.group(name.get()).map(n -> parent.inside(n.resources())).orElse(parent);
+        memo.put(name.get(), own);
+        return own;
     }
 
     private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, Resources resources,

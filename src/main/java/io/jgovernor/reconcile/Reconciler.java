@@ -80,18 +80,7 @@ public final class Reconciler {
      * their ancestors, whose set of hierarchies follows their descendants'.
      */
     public Report reconcileChanges(SortedMap<GroupName, Policy> desired) {
-        Set<GroupName> changed = new HashSet<>();
-        for (var e : desired.entrySet()) {
-            Policy before = lastDesired.get(e.getKey());
-            if (before == null || !before.resources().equals(e.getValue().resources())) {
-                changed.add(e.getKey());
-            }
-        }
-        for (GroupName gone : lastDesired.keySet()) {
-            if (!desired.containsKey(gone)) {
-                changed.add(gone);
-            }
-        }
+        Set<GroupName> changed = changedGroups(lastDesired, desired);
         Set<GroupName> ancestors = new HashSet<>();
         for (GroupName g : changed) {
             for (var p = g.parent(); p.isPresent(); p = p.get().parent()) {
@@ -100,10 +89,39 @@ public final class Reconciler {
         }
         ancestors.removeAll(changed);
         if (changed.isEmpty()) {
-            lastDesired = new TreeMap<>(desired);
+            lastDesired = desired;
             return new Report(false, 0, 0, 0, 0, 0, List.of(), Set.of(), Duration.ZERO);
         }
         return pass(desired, Scope.of(changed, ancestors));
+    }
+
+    /**
+     * Groups added, removed or with other resources: one merge walk over the two sorted maps,
+     * and no comparison at all for a policy the catalog kept (the same object).
+     */
+    static Set<GroupName> changedGroups(SortedMap<GroupName, Policy> before, SortedMap<GroupName, Policy> after) {
+        Set<GroupName> changed = new HashSet<>();
+        var b = before.entrySet().iterator();
+        var a = after.entrySet().iterator();
+        Map.Entry<GroupName, Policy> x = b.hasNext() ? b.next() : null;
+        Map.Entry<GroupName, Policy> y = a.hasNext() ? a.next() : null;
+        while (x != null || y != null) {
+            int c = x == null ? 1 : y == null ? -1 : x.getKey().compareTo(y.getKey());
+            if (c < 0) {
+                changed.add(x.getKey());
+                x = b.hasNext() ? b.next() : null;
+            } else if (c > 0) {
+                changed.add(y.getKey());
+                y = a.hasNext() ? a.next() : null;
+            } else {
+                if (x.getValue() != y.getValue() && !x.getValue().resources().equals(y.getValue().resources())) {
+                    changed.add(y.getKey());
+                }
+                x = b.hasNext() ? b.next() : null;
+                y = a.hasNext() ? a.next() : null;
+            }
+        }
+        return changed;
     }
 
     private Report pass(SortedMap<GroupName, Policy> desired, Scope scope) {
@@ -123,27 +141,18 @@ public final class Reconciler {
         if (scope.all() || !failed.contains("(root)")) {
             applied.put("(root)", tree.root().resources());
         }
-        for (DesiredTree.Node node : tree.groups().values()) {
-            GroupName name = node.name().orElseThrow();
-            if (!scope.covers(name)) {
-                continue;
-            }
+        for (DesiredTree.Node node : tree.in(scope)) {
+            String label = node.name().orElseThrow().value();
             groups++;
-            if (failed.contains(name.value())) {
-                applied.remove(name.value());
+            if (failed.contains(label)) {
+                applied.remove(label);
             } else {
-                applied.put(name.value(), node.resources());
+                applied.put(label, node.resources());
             }
         }
-        applied.keySet().removeIf(label -> !label.equals("(root)") && !tree.group(new GroupName(label)).isPresent());
-        Map<String, String> lastErrors = new HashMap<>(groupErrors);
-        lastErrors.keySet().removeIf(label -> label.equals("(root)") ? scope.all()
-                : !tree.group(new GroupName(label)).isPresent() || scope.covers(new GroupName(label)));
-        for (ReconcileError e : errors) {
-            lastErrors.putIfAbsent(e.group(), e.message());
-        }
-        groupErrors = Map.copyOf(lastErrors);
-        lastDesired = new TreeMap<>(desired);
+        forgetRemoved(tree, scope);
+        // The catalog makes a new map for every refresh and never changes it afterwards.
+        lastDesired = desired;
 
         passes.incrementAndGet();
         errorsTotal.addAndGet(errors.size());
@@ -156,6 +165,22 @@ public final class Reconciler {
         LOG.log(report.changedSomething() || !errors.isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
                 report::toString);
         return report;
+    }
+
+    /** Drops what was applied to groups that no longer exist, so drift is not judged against them. */
+    private void forgetRemoved(DesiredTree tree, Scope scope) {
+        if (scope.all()) {
+            Set<String> present = new HashSet<>();
+            tree.groups().keySet().forEach(g -> present.add(g.value()));
+            applied.keySet().removeIf(label -> !label.equals("(root)") && !present.contains(label));
+            return;
+        }
+        for (GroupName g : scope.subtrees()) {
+            if (tree.group(g).isEmpty()) {
+                String prefix = g.value() + "/";
+                applied.keySet().removeIf(label -> label.equals(g.value()) || label.startsWith(prefix));
+            }
+        }
     }
 
     /**
