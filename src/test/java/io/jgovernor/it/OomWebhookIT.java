@@ -66,7 +66,9 @@ class OomWebhookIT {
     private Set<String> spooledIds(Path spool) throws IOException {
         Set<String> ids = new HashSet<>();
         try (Stream<Path> files = Files.list(spool)) {
-            files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".event"))
+            // only committed events: ".tmp-..." is a write in progress, which a SIGKILL may cut
+            // before its rename, and an event never renamed into place was never promised
+            files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".event") && !n.startsWith("."))
                     .forEach(n -> ids.add(n.substring(17, 17 + 36)));
         }
         return ids;
