@@ -32,19 +32,7 @@ class EnforcementKernelTest {
         k.close();
     }
 
-    /** Starts {@code sh -c script}, which should wait for a line on stdin before doing its work. */
-    private Process shell(String script) throws IOException {
-        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        k.cgroups.register(p.toHandle());
-        return p;
-    }
 
-    private static void go(Process p) throws IOException {
-        OutputStream in = p.getOutputStream();
-        in.write('\n');
-        in.flush();
-    }
 
     @Test
     void cpuQuotaOfTwentyPercentHoldsABusyLoopNearTwentyPercent() throws Exception {
@@ -60,12 +48,12 @@ class EnforcementKernelTest {
                 cpu: {}
                 """);
         assertEquals("20000", k.read("cpu", "spin", "cpu.cfs_quota_us"));
-        Process p = shell("read go; while :; do :; done");
-        Process control = shell("read go; while :; do :; done");
+        Process p = k.shell("read go; while :; do :; done");
+        Process control = k.shell("read go; while :; do :; done");
         k.join(p.pid(), "spin");
         k.join(control.pid(), "control");
-        go(p);
-        go(control);
+        KernelGroups.go(p);
+        KernelGroups.go(control);
         Thread.sleep(300); // let the loops start before the window opens
         long usage0 = Long.parseLong(k.read("cpuacct", "spin", "cpuacct.usage"));
         long control0 = Long.parseLong(k.read("cpuacct", "control", "cpuacct.usage"));
@@ -102,9 +90,9 @@ class EnforcementKernelTest {
                 """);
         assertEquals(String.valueOf(32 << 20), k.read("memory", "hog", "memory.limit_in_bytes"));
         // tail keeps a line in memory until it ends, and /dev/zero has no newline.
-        Process p = shell("read go; head -c 268435456 /dev/zero | tail");
+        Process p = k.shell("read go; head -c 268435456 /dev/zero | tail");
         k.join(p.pid(), "hog");
-        go(p);
+        KernelGroups.go(p);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the allocation was not stopped");
         assertEquals(128 + 9, p.exitValue(), "tail should die of SIGKILL from the OOM killer");
         String oom = k.read("memory", "hog", "memory.oom_control");
@@ -121,7 +109,7 @@ class EnforcementKernelTest {
             try (var f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
                 f.setLength(16 << 20);
             }
-            loop = run("losetup", "--find", "--show", image.toString());
+            loop = KernelGroups.run("losetup", "--find", "--show", image.toString());
             k.apply("""
                     name: reader
                     io:
@@ -131,10 +119,10 @@ class EnforcementKernelTest {
                     """.formatted(loop));
             assertTrue(k.read("blkio", "reader", "blkio.throttle.read_bps_device").contains(" 1048576"));
             // 3 MiB at 1 MiB/s: about 3 s (the first slice may pass a little more).
-            Process p = shell("read go; exec dd if=" + loop + " of=/dev/null bs=64k count=48 iflag=direct");
+            Process p = k.shell("read go; exec dd if=" + loop + " of=/dev/null bs=64k count=48 iflag=direct");
             k.join(p.pid(), "reader");
             long t0 = System.nanoTime();
-            go(p);
+            KernelGroups.go(p);
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "dd did not finish");
             double seconds = (System.nanoTime() - t0) / 1e9;
             assertEquals(0, p.exitValue());
@@ -142,7 +130,7 @@ class EnforcementKernelTest {
             assertTrue(mibPerSecond > 0.5 && mibPerSecond < 1.6, "direct read ran at " + mibPerSecond + " MiB/s");
         } finally {
             if (loop != null) {
-                run("losetup", "--detach", loop);
+                KernelGroups.run("losetup", "--detach", loop);
             }
             Files.deleteIfExists(image);
         }
@@ -155,9 +143,9 @@ class EnforcementKernelTest {
                 pids:
                   max: 3
                 """);
-        Process p = shell("read go; for i in 1 2 3 4 5 6; do sleep 5 & done; wait");
+        Process p = k.shell("read go; for i in 1 2 3 4 5 6; do sleep 5 & done; wait");
         k.join(p.pid(), "forky");
-        go(p);
+        KernelGroups.go(p);
         Thread.sleep(500);
         String events = k.read("pids", "forky", "pids.events");
         long refused = Long.parseLong(events.split("\\s+")[1]);
@@ -180,11 +168,5 @@ class EnforcementKernelTest {
         assertEquals("1", allowed.split("\\s+")[1]);
     }
 
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes()).strip();
-        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
-        return out;
-    }
 
 }

@@ -68,6 +68,29 @@ final class KernelGroups implements AutoCloseable {
         assertTrue(joined > 0, "group " + group + " has no directory");
     }
 
+    /** Starts {@code sh -c script}, registered to be killed; the script should wait for a line on stdin. */
+    Process shell(String script) throws IOException {
+        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        cgroups.register(p.toHandle());
+        return p;
+    }
+
+    /** Lets a {@link #shell} script go on, once it is in its group. */
+    static void go(Process p) throws IOException {
+        java.io.OutputStream in = p.getOutputStream();
+        in.write('\n');
+        in.flush();
+    }
+
+    /** Runs a command to its end and returns its output; fails the test when it fails. */
+    static String run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+        return out;
+    }
+
     @Override
     public void close() {
         cgroups.close();

@@ -46,18 +46,7 @@ class MetricsKernelTest {
         k.close();
     }
 
-    private Process shell(String script) throws IOException {
-        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        k.cgroups.register(p.toHandle());
-        return p;
-    }
 
-    private static void go(Process p) throws IOException {
-        OutputStream in = p.getOutputStream();
-        in.write('\n');
-        in.flush();
-    }
 
     private GroupSample sample(String group) {
         return stats.read(new GroupName(group));
@@ -94,9 +83,9 @@ class MetricsKernelTest {
         assertEquals(0, before.throttledPeriods().orElseThrow());
         assertEquals(0.2, before.cpuQuotaCores().orElseThrow(), 1e-9);
         assertEquals(0, before.processes().orElseThrow());
-        Process p = shell("read go; while :; do :; done");
+        Process p = k.shell("read go; while :; do :; done");
         k.join(p.pid(), "spin");
-        go(p);
+        KernelGroups.go(p);
         long cpu0 = before.cpuUsageNanos().orElseThrow();
         await(() -> sample("spin").cpuUsageNanos().orElseThrow() > cpu0 + 50_000_000L, "CPU seconds to grow");
         await(() -> sample("spin").throttledPeriods().orElseThrow() >= 3, "throttled periods to grow");
@@ -117,9 +106,9 @@ class MetricsKernelTest {
                   limit: 64Mi
                 """);
         // the shell allocates after joining: v1 charges memory to the group it is allocated in
-        Process p = shell("read go; a=$(head -c 4000000 /dev/zero | tr '\\0' x); read done");
+        Process p = k.shell("read go; a=$(head -c 4000000 /dev/zero | tr '\\0' x); read done");
         k.join(p.pid(), "mem");
-        go(p);
+        KernelGroups.go(p);
         await(() -> sample("mem").memoryUsageBytes().orElseThrow() > 2_000_000, "memory usage above 2 MB");
         GroupSample s = sample("mem");
         assertEquals(64L << 20, s.memoryLimitBytes().orElseThrow());
@@ -157,9 +146,9 @@ class MetricsKernelTest {
                   swapLimit: 32Mi
                 """);
         assertEquals(0, sample("hog").oomKills().orElseThrow());
-        Process p = shell("read go; head -c 268435456 /dev/zero | tail");
+        Process p = k.shell("read go; head -c 268435456 /dev/zero | tail");
         k.join(p.pid(), "hog");
-        go(p);
+        KernelGroups.go(p);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the allocation was not stopped");
         assertTrue(sample("hog").oomKills().orElseThrow() >= 1);
         String t = scrape("hog");
@@ -174,17 +163,17 @@ class MetricsKernelTest {
             try (var f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
                 f.setLength(8 << 20);
             }
-            loop = run("losetup", "--find", "--show", image.toString());
-            String device = run("sh", "-c", "printf '%d:%d' 0x$(stat -c %t " + loop + ") 0x$(stat -c %T " + loop + ")");
+            loop = KernelGroups.run("losetup", "--find", "--show", image.toString());
+            String device = KernelGroups.run("sh", "-c", "printf '%d:%d' 0x$(stat -c %t " + loop + ") 0x$(stat -c %T " + loop + ")");
             k.apply("""
                     name: disk
                     io:
                       weight: 200
                     """);
-            Process p = shell("read go; dd if=" + loop + " of=/dev/null bs=64k count=32 iflag=direct && "
+            Process p = k.shell("read go; dd if=" + loop + " of=/dev/null bs=64k count=32 iflag=direct && "
                     + "exec dd if=/dev/zero of=" + loop + " bs=64k count=16 oflag=direct");
             k.join(p.pid(), "disk");
-            go(p);
+            KernelGroups.go(p);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "dd did not finish");
             assertEquals(0, p.exitValue());
             var io = sample("disk").io().stream().filter(d -> d.device().equals(device)).findFirst()
@@ -195,7 +184,7 @@ class MetricsKernelTest {
             assertTrue(t.contains("jgovernor_group_io_read_bytes_total{device=\"" + device + "\",group=\"disk\"} "), t);
         } finally {
             if (loop != null) {
-                run("losetup", "--detach", loop);
+                KernelGroups.run("losetup", "--detach", loop);
             }
             Files.deleteIfExists(image);
         }
@@ -208,17 +197,11 @@ class MetricsKernelTest {
                 pids:
                   max: 10
                 """);
-        Process p = shell("read go; sleep 30 & sleep 30 & wait");
+        Process p = k.shell("read go; sleep 30 & sleep 30 & wait");
         k.join(p.pid(), "forky");
-        go(p);
+        KernelGroups.go(p);
         await(() -> sample("forky").pidsCurrent().orElseThrow() == 3, "pids.current to reach 3");
         assertEquals(3, sample("forky").processes().orElseThrow());
     }
 
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes()).strip();
-        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
-        return out;
-    }
 }
