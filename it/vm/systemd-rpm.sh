@@ -92,7 +92,8 @@ TimeoutStartSec=${START_TIMEOUT}s
 WatchdogSec=${WATCHDOG}s
 EOF
 systemctl daemon-reload
-check "WatchdogUSec (drop-in)" "${WATCHDOG}s" "$(prop WatchdogUSec)"
+systemctl cat $UNIT | grep -qx "WatchdogSec=${WATCHDOG}s" && ok "drop-in $DROPIN/vm-test.conf: TimeoutStartSec=${START_TIMEOUT}s WatchdogSec=${WATCHDOG}s" \
+    || bad "systemctl cat $UNIT does not show the drop-in"
 
 # --- systemctl start: returns after READY -----------------------------------------------------------
 S0=$(date +%s.%N)
@@ -163,6 +164,12 @@ journal | grep -qi "watchdog timeout" && ok "journal: $(journal | grep -i 'watch
 check "ActiveState/SubState after the watchdog restart" "active/running" "$(prop ActiveState)/$(prop SubState)"
 check "cpu.shares after the restart" 256 "$(val $CG/cpu.shares)"
 
+# a workload of another unit (this script's, vm-runner.service) in the group, across the stop
+sleep 600 &
+SLEEPER=$!
+for d in $CG $MG $PG; do echo $SLEEPER > $d/cgroup.procs || bad "echo $SLEEPER > $d/cgroup.procs"; done
+note "sleeper $SLEEPER in: $(grep -E ':(cpu,cpuacct|memory|pids|name=systemd):' /proc/$SLEEPER/cgroup | tr '\n' ' ')"
+
 # --- systemctl stop ------------------------------------------------------------------------------
 P0=$(date +%s.%N)
 if systemctl stop $UNIT; then ok "systemctl stop returned 0 after $(since "$P0") s"; else bad "systemctl stop failed"; fi
@@ -172,7 +179,14 @@ check "ActiveState after stop" inactive "$(prop ActiveState)"
 journal | grep -q "jgovernor stopped; cgroups left in place" && ok "journal: jgovernor stopped; cgroups left in place" \
     || bad "journal: no 'jgovernor stopped; cgroups left in place'"
 note "after stop, beneath system.slice/$UNIT: $(find /sys/fs/cgroup/*/system.slice/$UNIT -type d 2>/dev/null | tr '\n' ' ')"
-ls -la /var/lib/jgovernor | sed 's/^/     /'
+kill -0 $SLEEPER 2>/dev/null && ok "the workload $SLEEPER outlived the stop (systemd kills only the unit's own processes)" \
+    || bad "the workload $SLEEPER was killed by the stop"
+# systemd prunes the unit's empty cgroups when it stops; the groups that hold processes stay
+check "cpu.shares of the occupied group after stop" 256 "$(val $CG/cpu.shares)"
+check "memory.limit_in_bytes of the occupied group after stop" 33554432 "$(val $MG/memory.limit_in_bytes)"
+check "pids.max of the occupied group after stop" 16 "$(val $PG/pids.max)"
+kill -9 $SLEEPER; wait $SLEEPER 2>/dev/null
+note "/var/lib/jgovernor after stop: $(ls -A /var/lib/jgovernor | tr '\n' ' ')"
 
 # --- rpm -e ----------------------------------------------------------------------------------------
 echo "jgovernor.reconcile.interval=10s" >> /etc/jgovernor/jgovernor.properties
