@@ -21,17 +21,8 @@ START_TIMEOUT=${START_TIMEOUT:-300}          # TCG: the JVM takes 60-90 s to REA
 WATCHDOG=${WATCHDOG:-20}                     # seconds, the drop-in's WatchdogSec=
 WAIT=${WAIT:-60}
 
-T0=$(date +%s.%N)
-passed=0; failed=0
-ok()   { echo "ok   $*"; passed=$((passed + 1)); }
-bad()  { echo "FAIL $*"; failed=$((failed + 1)); }
-note() { echo "--   $*"; }
+. "$(dirname "$0")/lib.sh"
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
-check() { if [ "$2" = "$3" ]; then ok "$1 = $3"; else bad "$1: expected '$2', got '$3'"; fi; }
-until_() { local end=$(( $(date +%s) + $1 )); shift
-           while ! "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.5; done; return 0; }
-val() { cat "$1" 2>/dev/null | tr -d '\n' || true; }
-is_val() { [ "$(val "$1")" = "$2" ]; }
 prop() { systemctl show -p "$1" --value $UNIT; }
 journal() { journalctl -u $UNIT --no-pager -o cat 2>/dev/null; }
 finish() {

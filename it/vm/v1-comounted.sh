@@ -25,19 +25,8 @@ STATE=$BASE/state
 LOG=$BASE/daemon.log
 WAIT=${WAIT:-60}                             # seconds for anything the daemon should do (TCG is slow)
 
-T0=$(date +%s.%N)
-passed=0; failed=0
-ok()   { echo "ok   $*"; passed=$((passed + 1)); }
-bad()  { echo "FAIL $*"; failed=$((failed + 1)); }
-note() { echo "--   $*"; }
+. "$(dirname "$0")/lib.sh"
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
-# check DESCRIPTION EXPECTED ACTUAL
-check() { if [ "$2" = "$3" ]; then ok "$1 = $3"; else bad "$1: expected '$2', got '$3'"; fi; }
-# until SECONDS COMMAND...: true as soon as COMMAND succeeds, false after SECONDS
-until_() { local end=$(( $(date +%s) + $1 )); shift
-           while ! "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.2; done; return 0; }
-val() { cat "$1" 2>/dev/null | tr -d '\n' || true; }
-is_val() { [ "$(val "$1")" = "$2" ]; }
 log_has() { grep -qF -- "$1" "$LOG"; }
 alive() { kill -0 "$1" 2>/dev/null; }
 
