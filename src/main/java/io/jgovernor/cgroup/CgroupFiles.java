@@ -3,18 +3,11 @@ package io.jgovernor.cgroup;
 import io.jgovernor.sys.Errno;
 import io.jgovernor.sys.Libc;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
-import java.nio.file.AccessDeniedException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -20,16 +20,4 @@ record Scope(boolean all, Set<GroupName> subtrees, Set<GroupName> nodes) {
     static Scope of(Set<GroupName> subtrees, Set<GroupName> nodes) {
         return new Scope(false, Set.copyOf(subtrees), Set.copyOf(nodes));
     }
-
-    boolean covers(GroupName name) {
-        if (all || nodes.contains(name)) {
-            return true;
-        }
-        for (GroupName g : subtrees) {
-            if (name.equals(g) || name.value().startsWith(g.value() + "/")) {
-                return true;
-            }
-        }
-        return false;
-    }
 }
