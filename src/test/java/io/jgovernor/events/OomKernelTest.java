@@ -107,6 +107,14 @@ class OomKernelTest {
         return Long.parseLong(oom.lines().filter(l -> l.startsWith("oom_kill ")).findFirst().orElseThrow().split(" ")[1]);
     }
 
+    private long kernelKillsUnchecked(OomEvents.Watch w) {
+        try {
+            return kernelKills(w);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
         long end = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {
@@ -208,8 +216,14 @@ class OomKernelTest {
             } finally {
                 pool.shutdownNow();
             }
-            long made = watches.stream().mapToLong(w -> stats.of(w.group().value()).events()).sum();
-            await(() -> spool.size() == 0 && receiver.all().size() >= made, "every event to be delivered");
+            // A notification may still be on its way when the last hog dies: wait until the daemon
+            // has seen every kill the kernel counted, then until every event it made is delivered.
+            await(() -> watches.stream().allMatch(w -> stats.of(w.group().value()).kills() == kernelKillsUnchecked(w)),
+                    "every kill the kernel counted to be seen");
+            java.util.function.LongSupplier events =
+                    () -> watches.stream().mapToLong(w -> stats.of(w.group().value()).events()).sum();
+            await(() -> spool.size() == 0 && receiver.all().size() >= events.getAsLong(), "every event to be delivered");
+            long made = events.getAsLong();
             Map<String, Long> killsReceived = new HashMap<>();
             Set<String> ids = new HashSet<>();
             for (TestReceiver.Request r : receiver.all()) {
