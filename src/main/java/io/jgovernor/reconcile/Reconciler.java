@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  * from all valid policies, reads what the kernel shows, and writes only the differences. Not
  * thread-safe by design: the daemon runs passes on one thread, so passes never overlap.
  */
-public final class Reconciler {
+public final class Reconciler implements GroupDirectories {
     private static final System.Logger LOG = System.getLogger(Reconciler.class.getName());
 
     private final CgroupLayout layout;
@@ -43,6 +43,8 @@ public final class Reconciler {
     private final Map<String, Resources> applied = new HashMap<>();
     private SortedMap<GroupName, Policy> lastDesired = new TreeMap<>();
     private Planner planner;
+    /** The tree of the last pass, read by other threads through {@link #of(GroupName)}. */
+    private volatile DesiredTree lastTree;
 
     private final AtomicLong passes = new AtomicLong();
     private final AtomicLong errorsTotal = new AtomicLong();
@@ -132,6 +134,7 @@ public final class Reconciler {
         List<ReconcileError> unreadable = new ArrayList<>();
         Plan plan = planner().plan(tree, scope, applied, unreadable);
         Applier.Outcome outcome = applier.apply(plan);
+        lastTree = tree;
         errors.addAll(unreadable);
         errors.addAll(outcome.errors());
 
@@ -234,6 +237,17 @@ public final class Reconciler {
         } catch (IOException e) {
             return Set.of();
         }
+    }
+
+    @Override
+    public List<Path> of(GroupName group) {
+        DesiredTree tree = lastTree;
+        if (tree == null) {
+            return List.of();
+        }
+        return tree.group(group).map(node -> node.hierarchies().stream()
+                .sorted((a, b) -> a.name().compareTo(b.name()))
+                .map(h -> layout.groupDir(h, group)).toList()).orElse(List.of());
     }
 
     /**

@@ -191,6 +191,20 @@ class ReconcilerKernelTest {
         assertEquals("10", k.read("pids", "batch/low", "pids.max"));
     }
 
+    @Test
+    void groupDirectoriesAreTheDirectoriesThePassMadeInEveryHierarchyTheGroupUses() throws Exception {
+        k.apply("name: web\ncpu: {shares: 512}\nmemory: {limit: 64Mi}\n---\nname: web/api\npids: {max: 9}\n");
+        java.util.List<java.nio.file.Path> web = k.reconciler.of(new GroupName("web"));
+        assertTrue(web.contains(k.dir("cpu", "web")), web.toString());
+        assertTrue(web.contains(k.dir("memory", "web")), web.toString());
+        assertTrue(web.contains(k.dir("pids", "web")), "a parent has every hierarchy of its children: " + web);
+        web.forEach(d -> assertTrue(Files.isDirectory(d), d + " exists"));
+        assertFalse(k.reconciler.of(new GroupName("web/api")).contains(k.dir("memory", "web/api")));
+        assertEquals(java.util.List.of(), k.reconciler.of(new GroupName("nope")));
+        k.apply("name: other\npids: {max: 3}\n");
+        assertEquals(java.util.List.of(), k.reconciler.of(new GroupName("web")), "a removed group has none");
+    }
+
     /** The path /proc/PID/cgroup shows for {@code group} (the test root when null). */
     private String cgroupPath(String controller, String group) {
         var h = k.cgroups.hierarchy(controller);
