@@ -81,7 +81,7 @@ public class Daemon {
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
-        oom.start(config, files);
+        oom.start(config, files, layout.mode());
         PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
         Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
         this.reconciler = reconciler;
