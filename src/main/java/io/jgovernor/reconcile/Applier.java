@@ -86,13 +86,12 @@ final class Applier {
             parts.get(partOf[of[i]]).add(steps.get(i));
         }
         Outcome[] outcomes = new Outcome[parts.size()];
-        List<Thread> started = new ArrayList<>();
+        List<Runnable> tasks = new ArrayList<>();
         for (int i = 0; i < parts.size(); i++) {
             int index = i;
-            started.add(Thread.ofPlatform().name("jgovernor-apply-" + i)
-                    .start(() -> outcomes[index] = apply(parts.get(index), changeLevel)));
+            tasks.add(() -> outcomes[index] = apply(parts.get(index), changeLevel));
         }
-        joinAll(started); // join: what each thread wrote is visible here
+        HierarchyThreads.runAll("jgovernor-apply", tasks);
         int mkdirs = 0;
         int writes = 0;
         int removals = 0;
@@ -110,23 +109,6 @@ final class Applier {
         return new Outcome(mkdirs, writes, removals, drift, errors, failed);
     }
 
-    /** A pass is not abandoned halfway: an interrupt is kept for the caller to see afterwards. */
-    private static void joinAll(List<Thread> threads) {
-        boolean interrupted = false;
-        for (Thread t : threads) {
-            while (true) {
-                try {
-                    t.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     private int hierarchyOf(Path dir) {
         for (int i = 0; i < hierarchyRoots.size(); i++) {

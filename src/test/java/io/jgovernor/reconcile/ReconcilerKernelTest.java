@@ -194,7 +194,8 @@ class ReconcilerKernelTest {
     @Test
     void aLargePlanAppliedOneHierarchyPerThreadLeavesEverySettingAsAskedAndCountsEveryStep() throws Exception {
         StringBuilder yaml = new StringBuilder();
-        int n = 60; // 60 groups x (5 mkdirs + 5 writes): above the size that is applied in parallel
+        // 150 groups: above the sizes planned (128 groups) and applied (256 steps) a hierarchy per thread
+        int n = 150;
         for (int i = 0; i < n; i++) {
             yaml.append("---\nname: g").append(i).append("\ncpu: {shares: ").append(100 + i)
                     .append(", quota: ").append(10 + i).append("%}\nmemory: {limit: ").append(16 + i)
@@ -210,8 +211,15 @@ class ReconcilerKernelTest {
             assertEquals(Long.toString((16L + i) << 20), k.read("memory", "g" + i, "memory.limit_in_bytes"));
             assertEquals(Integer.toString(10 + i), k.read("pids", "g" + i, "pids.max"));
         }
+        Files.writeString(k.dir("pids", "g77").resolve("pids.max"), "max");
+        Files.delete(k.dir("cpu", "g78"));
         Report again = k.apply(yaml.toString());
-        assertEquals(0, again.writes() + again.mkdirs(), again.toString());
+        assertEquals(1, again.mkdirs(), "a directory removed by hand, seen from its parent's listing: " + again);
+        assertEquals(3, again.writes(), "pids.max put back, g78's shares and quota written again: " + again);
+        assertEquals("87", k.read("pids", "g77", "pids.max"));
+        assertEquals("178", k.read("cpu", "g78", "cpu.shares"));
+        Report quiet = k.apply(yaml.toString());
+        assertEquals(0, quiet.writes() + quiet.mkdirs() + quiet.removals(), quiet.toString());
         Report removed = k.apply("name: g0\ncpu: {shares: 100, quota: 10%}\nmemory: {limit: 16Mi}\npids: {max: 10}\n");
         assertEquals(java.util.List.of(), removed.errors());
         assertTrue(removed.removals() >= 4 * (n - 1), removed.toString());
