@@ -32,6 +32,11 @@ class PolicyCatalogTest {
     Path accepted;
     final PolicyParser parser = new PolicyParser(FakeHost.HOST);
 
+    @org.junit.jupiter.api.AfterEach
+    void flush() {
+        made.forEach(PolicyCatalog::flushCopies); // the temp dir is removed next
+    }
+
     @BeforeEach
     void setUp() throws IOException {
         assumeTrue(FileSafetyTest.isRoot(), "policy files must be owned by root");
