@@ -91,19 +91,21 @@ final class CrossFile {
         // it stays, under a bare intermediate directory, and the problem is reported on its file.
         List<Outcome> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            Set<PolicyError> problems = new LinkedHashSet<>(errors.get(i));
-            boolean orphaned = false;
+            Set<PolicyError> problems = null; // made only for a file with a problem: most have none
             for (ParsedPolicy p : applied.get(i)) {
                 Optional<GroupName> parent = p.policy().name().parent();
                 if (parent.isPresent() && !index.containsKey(parent.get().value())) {
+                    if (problems == null) {
+                        problems = new LinkedHashSet<>(errors.get(i));
+                    }
                     problems.add(parentMissing(inputs.get(i).file(), p, parent.get()));
-                    orphaned = true;
                 }
             }
-            if (orphaned && applied.get(i) == inputs.get(i).previous()) {
+            if (problems != null && applied.get(i) == inputs.get(i).previous()) {
                 moved[i] = false; // kept as it was, as a last good version with a problem
             }
-            out.add(new Outcome(inputs.get(i).file(), applied.get(i), moved[i], List.copyOf(problems)));
+            out.add(new Outcome(inputs.get(i).file(), applied.get(i), moved[i],
+                    problems == null ? errors.get(i) : List.copyOf(problems)));
         }
         return out;
     }

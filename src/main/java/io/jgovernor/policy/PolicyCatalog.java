@@ -55,6 +55,11 @@ public final class PolicyCatalog {
         List<PolicyError> fileErrors = List.of();
         /** The version applied now, or null. */
         Version applied;
+        /** The status of the last refresh, and what it was made from (compared by identity). */
+        CatalogState.FileStatus status;
+        List<ParsedPolicy> statusApplied;
+        List<PolicyError> statusFileErrors;
+        List<PolicyError> statusCrossErrors;
 
         Entry(Path file) {
             this.file = file;
@@ -212,17 +217,29 @@ public final class PolicyCatalog {
             if (o.applied().isEmpty() && !o.moved()) {
                 e.applied = null;
             }
-            List<PolicyError> errors = new ArrayList<>(e.fileErrors);
-            errors.addAll(o.errors());
-            Set<GroupName> groups = new TreeSet<>();
             for (ParsedPolicy p : o.applied()) {
                 desired.putIfAbsent(p.policy().name(), p.policy());
-                groups.add(p.policy().name());
             }
             boolean onLastGood = !o.moved() && !o.applied().isEmpty();
-            statuses.add(new CatalogState.FileStatus(e.file, errors.isEmpty(), errors,
-                    new TreeSet<>(groups), onLastGood));
-            allErrors.addAll(errors);
+            // A file whose state did not move since the last refresh keeps its status object: an
+            // edit of one file among thousands does not rebuild every other file's status.
+            CatalogState.FileStatus status = e.status;
+            if (status == null || e.statusApplied != o.applied() || e.statusFileErrors != e.fileErrors
+                    || !e.statusCrossErrors.equals(o.errors()) || status.onLastGood() != onLastGood) {
+                List<PolicyError> errors = new ArrayList<>(e.fileErrors);
+                errors.addAll(o.errors());
+                Set<GroupName> groups = new TreeSet<>();
+                for (ParsedPolicy p : o.applied()) {
+                    groups.add(p.policy().name());
+                }
+                status = new CatalogState.FileStatus(e.file, errors.isEmpty(), errors, new TreeSet<>(groups), onLastGood);
+                e.status = status;
+                e.statusApplied = o.applied();
+                e.statusFileErrors = e.fileErrors;
+                e.statusCrossErrors = o.errors();
+            }
+            statuses.add(status);
+            allErrors.addAll(status.errors());
         }
         return new CatalogState(desired, statuses, new ArrayList<>(allErrors));
     }
