@@ -39,6 +39,9 @@ public final class Classifier implements AutoCloseable {
     public enum Mode { CONNECTOR, SCAN }
 
     private final Adopter adopter;
+    private final GroupDirectories directories;
+    /** What the last catalog's rules and their groups' directories were; read and written by the reconcile thread only. */
+    private List<String> lastSignature = List.of();
     private final Duration scanInterval;
     private final boolean tryConnector;
     private final Path passwd;
@@ -63,6 +66,7 @@ public final class Classifier implements AutoCloseable {
 
     Classifier(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
                Duration scanInterval, boolean tryConnector, Path proc, Path passwd) {
+        this.directories = directories;
         this.adopter = new Adopter(layout, files, directories, isWorkload, new ProcFiles(proc), Libc.getpid());
         this.scanInterval = scanInterval;
         this.tryConnector = tryConnector;
@@ -104,6 +108,26 @@ public final class Classifier implements AutoCloseable {
         }
         wake();
         return done;
+    }
+
+    /**
+     * Called after every reconcile pass: rescans when a full pass ran (a periodic safety net for
+     * anything missed) or when the match rules or their groups' directories changed.
+     */
+    public void catalogPassed(CatalogState catalog, boolean full) {
+        List<String> signature = new ArrayList<>();
+        for (CatalogState.FileStatus f : catalog.files()) {
+            for (GroupName g : f.groups()) {
+                var p = catalog.desired().get(g);
+                if (p != null && !p.match().isEmpty()) {
+                    signature.add(f.file().getFileName() + " " + g.value() + " " + p.match() + " " + directories.of(g));
+                }
+            }
+        }
+        if (full || !signature.equals(lastSignature)) {
+            lastSignature = signature;
+            rulesChanged(catalog);
+        }
     }
 
     private void wake() {
