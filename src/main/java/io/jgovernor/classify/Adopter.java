@@ -55,7 +55,14 @@ final class Adopter {
     private final ProcFiles proc;
     private final int self;
     private final Map<Integer, Tracked> tracked = new HashMap<>();
+    /** Processes left alone now; while there are none, no parent needs looking up. */
+    private int handsOff;
     private MatchRules rules = MatchRules.NONE;
+    /** Each group's directories with their hierarchy, as of the rules: the catalog's signature includes them. */
+    private final Map<GroupName, List<Target>> targets = new HashMap<>();
+
+    private record Target(Path dir, Hierarchy hierarchy, String path) {
+    }
 
     private final AtomicLong classifiedTotal = new AtomicLong();
     private final AtomicLong errorsTotal = new AtomicLong();
@@ -77,6 +84,20 @@ final class Adopter {
 
     void rules(MatchRules rules) {
         this.rules = rules;
+        targets.clear();
+    }
+
+    private List<Target> targets(GroupName group) {
+        return targets.computeIfAbsent(group, g -> {
+            List<Target> out = new ArrayList<>();
+            for (Path dir : directories.of(g)) {
+                Hierarchy h = hierarchyOf(dir);
+                if (h != null) {
+                    out.add(new Target(dir, h, h.cgroupPath(dir)));
+                }
+            }
+            return List.copyOf(out);
+        });
     }
 
     MatchRules rules() {
@@ -98,7 +119,7 @@ final class Adopter {
         Set<Integer> alive = new HashSet<>(pids.length * 2);
         for (int pid : pids) {
             alive.add(pid);
-            evaluate(new ProcessView(proc, pid), true);
+            evaluate(new ProcessView(proc, pid), true, false);
         }
         for (Integer pid : new ArrayList<>(tracked.keySet())) {
             if (!alive.contains(pid)) {
@@ -110,8 +131,9 @@ final class Adopter {
     /**
      * One process, after an event (exec, uid or comm change) or during a scan. {@code verify}:
      * also check that a process already in its group is still where jgovernor put it.
+     * {@code execed}: it has just called exec, so it is no kernel thread.
      */
-    void evaluate(ProcessView p, boolean verify) {
+    void evaluate(ProcessView p, boolean verify, boolean execed) {
         int pid = p.pid;
         if (pid == self || isWorkload.test(pid)) {
             return;
@@ -134,23 +156,28 @@ final class Adopter {
         if (t != null && c.group().equals(t.group) && !verify) {
             return;
         }
-        ProcFiles.Stat stat = proc.stat(pid);
-        if (stat == null) {
-            return; // gone
+        // A process that has just exec'd is no kernel thread; the parent matters only while some
+        // process is left alone. Otherwise one read of stat answers both.
+        if (!execed || handsOff > 0) {
+            ProcFiles.Stat stat = proc.stat(pid);
+            if (stat == null) {
+                return; // gone
+            }
+            if (stat.kernelThread() || stat.ppid() == ProcFiles.KTHREADD || pid == ProcFiles.KTHREADD) {
+                return; // kernel threads are never moved
+            }
+            Tracked parent = tracked.get(stat.ppid());
+            if (t == null && parent != null && parent.handsOff) {
+                Tracked off = new Tracked();
+                off.handsOff = true;
+                tracked.put(pid, off);
+                handsOff++;
+                LOG.log(System.Logger.Level.DEBUG, "pid {0} ({1}): left alone, its parent {2} was moved by hand",
+                        pid, p.comm(), stat.ppid());
+                return;
+            }
         }
-        if (stat.kernelThread() || stat.ppid() == ProcFiles.KTHREADD || pid == ProcFiles.KTHREADD) {
-            return; // kernel threads are never moved
-        }
-        Tracked parent = tracked.get(stat.ppid());
-        if (t == null && parent != null && parent.handsOff) {
-            Tracked off = new Tracked();
-            off.handsOff = true;
-            tracked.put(pid, off);
-            LOG.log(System.Logger.Level.DEBUG, "pid {0} ({1}): left alone, its parent {2} was moved by hand",
-                    pid, p.comm(), stat.ppid());
-            return;
-        }
-        List<Path> dirs = directories.of(c.group());
+        List<Target> dirs = targets(c.group());
         if (dirs.isEmpty()) {
             return; // the group has no directories yet (its pass failed): the next scan tries again
         }
@@ -177,13 +204,11 @@ final class Adopter {
         attach(pid, t, c.group(), dirs, now);
     }
 
-    private void attach(int pid, Tracked t, GroupName group, List<Path> dirs, ProcCgroup now) {
+    private void attach(int pid, Tracked t, GroupName group, List<Target> dirs, ProcCgroup now) {
         List<Placement> placements = new ArrayList<>();
-        for (Path dir : dirs) {
-            Hierarchy h = hierarchyOf(dir);
-            if (h == null) {
-                continue;
-            }
+        for (Target target : dirs) {
+            Hierarchy h = target.hierarchy();
+            Path dir = target.dir();
             String current = pathIn(now, h);
             String origin = current;
             if (t != null) {
@@ -204,7 +229,7 @@ final class Adopter {
                         + e.getMessage());
                 continue;
             }
-            placements.add(new Placement(h, origin, h.cgroupPath(dir)));
+            placements.add(new Placement(h, origin, target.path()));
         }
         if (t == null) {
             t = new Tracked();
@@ -282,6 +307,7 @@ final class Adopter {
             t.group = null;
             t.placements = List.of();
             t.handsOff = true;
+            handsOff++;
             return true;
         }
         return false;
@@ -301,6 +327,9 @@ final class Adopter {
         Tracked t = tracked.remove(pid);
         if (t != null && t.group != null) {
             perGroup.merge(t.group, -1L, Long::sum);
+        }
+        if (t != null && t.handsOff) {
+            handsOff--;
         }
     }
 

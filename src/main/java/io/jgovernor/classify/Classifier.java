@@ -236,19 +236,19 @@ public final class Classifier implements AutoCloseable {
 
         @Override
         public void exec(int tgid) {
-            adopter.evaluate(view(tgid), false);
+            adopter.evaluate(view(tgid), false, true);
         }
 
         @Override
         public void uid(int pid, int tgid, int euid) {
             if (adopter.rules().usesUser()) {
-                adopter.evaluate(view(tgid).withEuid(Integer.toUnsignedLong(euid)), false);
+                adopter.evaluate(view(tgid).withEuid(Integer.toUnsignedLong(euid)), false, false);
             }
         }
 
         @Override
         public void comm(int pid, int tgid) {
-            adopter.evaluate(view(tgid), false);
+            adopter.evaluate(view(tgid), false, false);
         }
 
         @Override
