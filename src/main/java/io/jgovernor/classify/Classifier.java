@@ -80,7 +80,8 @@ public final class Classifier implements AutoCloseable {
             try {
                 connector = ProcConnector.open(RECEIVE_BUFFER);
                 mode = Mode.CONNECTOR;
-                LOG.log(System.Logger.Level.INFO, "classifier: following process starts through the kernel's process connector");
+                LOG.log(System.Logger.Level.INFO, "classifier: following process starts through the kernel's process connector"
+                        + (connector.filtered() ? " (exec, uid, comm and exit events only)" : " (every event; this kernel has no event filter)"));
             } catch (ErrnoException e) {
                 LOG.log(System.Logger.Level.WARNING, "classifier: the kernel's process connector is not available here ("
                         + e.getMessage() + "); scanning /proc every " + scanInterval.toMillis()

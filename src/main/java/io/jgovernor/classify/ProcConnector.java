@@ -28,6 +28,8 @@ final class ProcConnector implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buf = arena.allocate(64 * 1024, 8);
     private final int fd;
+    /** Whether the kernel took the event filter (6.6+), so fork events never reach this socket. */
+    private boolean filtered = true;
 
     private ProcConnector(int fd) {
         this.fd = fd;
@@ -66,6 +68,7 @@ final class ProcConnector implements AutoCloseable {
         send(request);
         int ack = awaitAck();
         if (ack == Integer.MIN_VALUE) {
+            filtered = false;
             MemorySegment plain = arena.allocate(ProcEvents.listenLength(4), 8);
             ProcEvents.listenAll(plain, Libc.getpid());
             send(plain);
@@ -124,6 +127,10 @@ final class ProcConnector implements AutoCloseable {
             }
         }
         return ack[0];
+    }
+
+    boolean filtered() {
+        return filtered;
     }
 
     int fd() {
