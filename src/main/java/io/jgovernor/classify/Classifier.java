@@ -45,6 +45,7 @@ public final class Classifier implements AutoCloseable {
     private final Duration scanInterval;
     private final boolean tryConnector;
     private final Path passwd;
+    private final int receiveBuffer;
     private final Object lock = new Object();
     private CatalogState pending;
     private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
@@ -61,16 +62,18 @@ public final class Classifier implements AutoCloseable {
      */
     public Classifier(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
                       Duration scanInterval, boolean tryConnector) {
-        this(layout, files, directories, isWorkload, scanInterval, tryConnector, Path.of("/proc"), Path.of("/etc/passwd"));
+        this(layout, files, directories, isWorkload, scanInterval, tryConnector, RECEIVE_BUFFER);
     }
 
+    /** With another socket receive buffer: a tiny one makes the kernel drop events (tests of the recovery). */
     Classifier(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
-               Duration scanInterval, boolean tryConnector, Path proc, Path passwd) {
+               Duration scanInterval, boolean tryConnector, int receiveBuffer) {
         this.directories = directories;
-        this.adopter = new Adopter(layout, files, directories, isWorkload, new ProcFiles(proc), Libc.getpid());
+        this.adopter = new Adopter(layout, files, directories, isWorkload, new ProcFiles(Path.of("/proc")), Libc.getpid());
         this.scanInterval = scanInterval;
         this.tryConnector = tryConnector;
-        this.passwd = passwd;
+        this.passwd = Path.of("/etc/passwd");
+        this.receiveBuffer = receiveBuffer;
     }
 
     /** Opens the connector (or settles for scans) and starts the thread; rules come with {@link #rulesChanged}. */
@@ -78,7 +81,7 @@ public final class Classifier implements AutoCloseable {
         wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (tryConnector) {
             try {
-                connector = ProcConnector.open(RECEIVE_BUFFER);
+                connector = ProcConnector.open(receiveBuffer);
                 mode = Mode.CONNECTOR;
                 LOG.log(System.Logger.Level.INFO, "classifier: following process starts through the kernel's process connector"
                         + (connector.filtered() ? " (exec, uid, comm and exit events only)" : " (every event; this kernel has no event filter)"));

@@ -131,8 +131,12 @@ class ClassifierKernelTest {
     }
 
     private void startClassifier(boolean connector) throws Exception {
+        startClassifier(connector, Classifier.RECEIVE_BUFFER);
+    }
+
+    private void startClassifier(boolean connector, int receiveBuffer) throws Exception {
         classifier = new Classifier(cg.layout(), cg.files(), reconciler, workloads::contains,
-                Duration.ofMillis(100), connector);
+                Duration.ofMillis(100), connector, receiveBuffer);
         classifier.start();
         if (connector) {
             assertEquals(Classifier.Mode.CONNECTOR, classifier.mode(), "the connector works as root here");
@@ -217,6 +221,17 @@ class ClassifierKernelTest {
         assertTrue(atHome(unrelatedAfter.pid()), "a process no rule names stays where it is");
         assertEquals(2L, classifier.classified().get(new GroupName("web")));
         assertEquals(0, classifier.errorsTotal());
+        for (Path dir : reconciler.of(new GroupName("web"))) {
+            assertEquals(Set.of(before.pid(), after.pid()), procs(dir), "nothing else is in " + dir);
+        }
+    }
+
+    private Set<Long> procs(Path dir) throws IOException {
+        Set<Long> out = new java.util.HashSet<>();
+        for (int pid : cg.files().procs(dir)) {
+            out.add((long) pid);
+        }
+        return out;
     }
 
     @Test
@@ -291,6 +306,26 @@ class ClassifierKernelTest {
         await("all 200 are in web", () -> pids.stream().allMatch(pid -> quietlyInGroup(pid, "web")));
         assertTrue(atHome(burst.pid()), "their parent shell matches nothing and stays");
         assertEquals(0, classifier.lostEventsTotal(), "an 8 MiB buffer holds a burst of 200");
+        for (Path dir : reconciler.of(new GroupName("web"))) {
+            assertEquals(Set.copyOf(pids), procs(dir), "exactly the 200 are in " + dir);
+        }
+    }
+
+    @Test
+    void whenTheKernelDropsEventsARescanFindsTheProcessesAnyway() throws Exception {
+        String name = copy("/bin/sleep");
+        startClassifier(true, 1); // the kernel's minimum buffer: a burst overflows it
+        apply(one(match("web", name)));
+        start("/bin/sh", "-c", "for i in $(seq 200); do " + bin.resolve(name) + " 300 & done; wait");
+        List<Long> pids = new ArrayList<>();
+        await("200 processes started", () -> {
+            pids.clear();
+            pids.addAll(pidsNamed(name));
+            return pids.size() == 200;
+        });
+        strays.addAll(pids);
+        await("all 200 are in web", () -> pids.stream().allMatch(pid -> quietlyInGroup(pid, "web")));
+        assertTrue(classifier.lostEventsTotal() > 0, "the kernel reported lost events (ENOBUFS)");
     }
 
     private static List<Long> pidsNamed(String comm) {
