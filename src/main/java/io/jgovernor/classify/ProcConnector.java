@@ -23,7 +23,11 @@ final class ProcConnector implements AutoCloseable {
     private static final int SOCKADDR_NL = 12;
     private static final int EVENTS = ProcEvents.PROC_EVENT_EXEC | ProcEvents.PROC_EVENT_UID
             | ProcEvents.PROC_EVENT_COMM | ProcEvents.PROC_EVENT_EXIT;
-    private static final int ACK_WAIT_MILLIS = 1000;
+    /**
+     * The kernel answers a listen request at once, or never: it ignores requests from outside the
+     * initial user and pid namespaces (a container), and older kernels ignore the filtered form.
+     */
+    private static final int ACK_WAIT_MILLIS = 500;
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buf = arena.allocate(64 * 1024, 8);
@@ -75,7 +79,8 @@ final class ProcConnector implements AutoCloseable {
             ack = awaitAck();
         }
         if (ack == Integer.MIN_VALUE) {
-            throw new ErrnoException("proc connector listen", "no answer from the kernel", Errno.ENOSYS);
+            throw new ErrnoException("proc connector listen",
+                    "no answer from the kernel (it ignores listeners outside the host's user and pid namespaces)", Errno.ENOSYS);
         }
         if (ack != 0) {
             throw new ErrnoException("proc connector listen", "", ack);
