@@ -188,7 +188,7 @@ final class Adopter {
         if (t != null && movedByHand(pid, t, now)) {
             return;
         }
-        if (t != null && c.group().equals(t.group) && inPlace(t, now)) {
+        if (t != null && c.group().equals(t.group) && inPlace(dirs, now)) {
             return;
         }
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
@@ -313,9 +313,10 @@ final class Adopter {
         return false;
     }
 
-    private boolean inPlace(Tracked t, ProcCgroup now) {
-        for (Placement p : t.placements) {
-            if (!p.placed().equals(pathIn(now, p.hierarchy()))) {
+    /** Whether the process is in the group's directory in every hierarchy the group has now. */
+    private static boolean inPlace(List<Target> dirs, ProcCgroup now) {
+        for (Target d : dirs) {
+            if (!d.path().equals(pathIn(now, d.hierarchy()))) {
                 return false;
             }
         }

@@ -375,6 +375,23 @@ class ClassifierKernelTest {
     }
 
     @Test
+    void aGroupThatGainsAHierarchyTakesItsProcessesThereToo() throws Exception {
+        String name = copy("/bin/sleep");
+        startClassifier(true);
+        apply(one("name: web\nmatch:\n  - comm: " + name + "\ncpu: {shares: 512}\n"));
+        Process p = start(name, "300");
+        await("in web", () -> quietlyInGroup(p.pid(), "web"));
+        assertTrue(atHomeIn(p.pid(), "pids"), "web has no pids directory yet");
+        classifier.catalogPassed(one(match("web", name)), false); // now with memory and pids too
+        await("in web in every hierarchy, pids included", () -> quietlyInGroup(p.pid(), "web"));
+        assertTrue(reconciler.of(new GroupName("web")).stream().anyMatch(d -> d.startsWith(cg.hierarchy("pids").mountPoint())));
+    }
+
+    private boolean atHomeIn(long pid, String controller) throws IOException {
+        return TestCgroups.cgroupOf(pid, controller).equals(TestCgroups.cgroupOf(ProcessHandle.current().pid(), controller));
+    }
+
+    @Test
     void aProcessMovedByHandOutOfItsGroupIsLeftAlone() throws Exception {
         String name = copy("/bin/sleep");
         startClassifier(true);
