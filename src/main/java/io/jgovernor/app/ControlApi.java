@@ -103,7 +103,7 @@ public class ControlApi {
             return;
         }
         String body = StatusDocument.build(daemon.ready(), daemon.lastCatalog(), daemon.lastReport(),
-                daemon.groupErrors(), daemon.groupStats(), daemon.policyDirProblem()).encode();
+                daemon.groupErrors(), daemon.groupStats(), daemon.policyDirProblem(), daemon.classifier()).encode();
         ctx.response().putHeader("Content-Type", "application/json").end(body);
     }
 

@@ -4,6 +4,8 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.CgroupMode;
 import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.classify.Classifier;
+import io.jgovernor.metrics.ClassifyCollector;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.GroupCollector;
 import io.jgovernor.metrics.GroupStats;
@@ -54,6 +56,7 @@ public class Daemon {
     private volatile Reconciler reconciler;
     private volatile GroupStats groupStats;
     private volatile Metrics metrics;
+    private volatile Classifier classifier;
     private Set<String> loggedErrors = Set.of();
 
     public Daemon(JgovernorConfig config) {
@@ -117,6 +120,7 @@ public class Daemon {
         if (!loop.firstPass()) {
             LOG.errorf("policy directory %s cannot be read; nothing is applied until it can", policyDir);
         }
+        startClassifier(files, reconciler);
         loop.start();
         // SIGTERM is a requested stop, not a failure: exit 0 after the shutdown observers ran, so
         // systemd records a clean stop (the JVM's own handler would exit with 143).
@@ -133,7 +137,27 @@ public class Daemon {
         LOG.infof("jgovernor ready: %s", statusLine());
     }
 
+    /**
+     * After the first pass, so the groups' directories exist. Workloads the daemon starts itself
+     * are never reclassified: the predicate is wired to the supervisor once there is one.
+     */
+    private void startClassifier(CgroupFiles files, Reconciler reconciler) throws IOException {
+        Classifier c = new Classifier(layout, files, reconciler, pid -> false, config.classify().scanInterval(), true);
+        c.start();
+        metrics.register(new ClassifyCollector(c::classifiedTotal, c::lostEventsTotal, c::errorsTotal,
+                () -> c.mode() == null ? "" : c.mode().name().toLowerCase(java.util.Locale.ROOT)));
+        classifier = c;
+        CatalogState first = lastCatalog;
+        if (first != null) {
+            c.catalogPassed(first, true);
+        }
+    }
+
     private void onPass(CatalogState catalog, Report report) {
+        Classifier c = classifier;
+        if (c != null) {
+            c.catalogPassed(catalog, report.full());
+        }
         oom.follow(catalog, layout, report.full());
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();
@@ -183,6 +207,9 @@ public class Daemon {
         if (loop != null) {
             loop.close();
         }
+        if (classifier != null) {
+            classifier.close();
+        }
         oom.close(config);
         LOG.info("jgovernor stopped; cgroups left in place");
     }
@@ -217,6 +244,11 @@ public class Daemon {
     /** Why the policy directory cannot be read now, or null when it can. */
     public String policyDirProblem() {
         return policyDirProblem;
+    }
+
+    /** Null until the first pass is done. */
+    public Classifier classifier() {
+        return classifier;
     }
 
     public boolean ready() {

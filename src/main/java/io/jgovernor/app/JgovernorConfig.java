@@ -25,6 +25,8 @@ public interface JgovernorConfig {
 
     Reconcile reconcile();
 
+    Classify classify();
+
     interface Cgroup {
         /** Where the hierarchies are mounted (v1: one directory per controller; v2: the unified tree). */
         @WithDefault("/sys/fs/cgroup")
@@ -76,5 +78,15 @@ public interface JgovernorConfig {
         /** How long the policy directory must stay quiet after an event before a pass runs. */
         @WithDefault("2ms")
         Duration quiet();
+    }
+
+    interface Classify {
+        /**
+         * How often /proc is scanned for processes that match a rule when the kernel's process
+         * connector is not available (not root, or in a container's namespaces); with the
+         * connector, processes are classified as they start and this is not used.
+         */
+        @WithDefault("2s")
+        Duration scanInterval();
     }
 }

@@ -156,6 +156,19 @@ final class StatusCommand {
                     g.getValue("cpuSeconds") == null ? "-" : String.format(Locale.ROOT, "%.2f", g.getDouble("cpuSeconds")),
                     memory, g.getString("lastError") == null ? "-" : g.getString("lastError"));
         }
+        JsonObject classify = status.getJsonObject("classify");
+        if (classify != null) {
+            StringBuilder line = new StringBuilder("match rules (").append(classify.getString("mode", "?"))
+                    .append("): ").append(classify.getLong("classifiedTotal", 0L)).append(" processes classified, ")
+                    .append(classify.getLong("lostEvents", 0L)).append(" event losses");
+            for (Object o : status.getJsonArray("groups", new JsonArray())) {
+                JsonObject g = (JsonObject) o;
+                if (g.getValue("classified") != null) {
+                    line.append("; ").append(g.getString("name")).append(": ").append(g.getLong("classified")).append(" now");
+                }
+            }
+            out.println(line);
+        }
         for (Object o : policies) {
             JsonObject p = (JsonObject) o;
             for (Object e : p.getJsonArray("errors", new JsonArray())) {

@@ -1,5 +1,6 @@
 package io.jgovernor.app;
 
+import io.jgovernor.classify.Classifier;
 import io.jgovernor.metrics.GroupSample;
 import io.jgovernor.metrics.GroupStats;
 import io.jgovernor.model.GroupName;
@@ -35,6 +36,13 @@ final class StatusDocument {
 
     static JsonObject build(boolean ready, CatalogState catalog, Report report, Map<String, String> groupErrors,
                             GroupStats stats, String policyDirProblem) {
+        return build(ready, catalog, report, groupErrors, stats, policyDirProblem, null);
+    }
+
+    /** With the classifier: per group, the processes its match rules put there ("classified"). */
+    static JsonObject build(boolean ready, CatalogState catalog, Report report, Map<String, String> groupErrors,
+                            GroupStats stats, String policyDirProblem, Classifier classifier) {
+        Map<GroupName, Long> classified = classifier == null ? Map.of() : classifier.classified();
         JsonObject doc = new JsonObject().put("ready", ready);
         if (policyDirProblem != null) {
             doc.put("policyDirectoryError", policyDirProblem);
@@ -85,11 +93,19 @@ final class StatusDocument {
                     put(o, "oomKills", s.oomKills());
                     put(o, "pidsCurrent", s.pidsCurrent());
                 }
+                if (classifier != null && !catalog.desired().get(g).match().isEmpty()) {
+                    o.put("classified", classified.getOrDefault(g, 0L));
+                }
                 o.put("lastError", error);
                 groups.add(o);
             }
         }
         doc.put("groups", groups).put("policies", files);
+        if (classifier != null && classifier.mode() != null) {
+            doc.put("classify", new JsonObject().put("mode", classifier.mode().name().toLowerCase(java.util.Locale.ROOT))
+                    .put("classifiedTotal", classifier.classifiedTotal())
+                    .put("lostEvents", classifier.lostEventsTotal()).put("errors", classifier.errorsTotal()));
+        }
         if (report != null) {
             JsonArray errors = new JsonArray();
             for (ReconcileError e : report.errors()) {

@@ -38,7 +38,10 @@ public final class Errno {
     public static final int ENOSYS = 38;
     public static final int ENOTEMPTY = 39;
     public static final int ELOOP = 40;
+    public static final int EPROTONOSUPPORT = 93;
     public static final int EOPNOTSUPP = 95;
+    public static final int EAFNOSUPPORT = 97;
+    public static final int ENOBUFS = 105;
 
     private Errno() {
     }
@@ -77,7 +80,10 @@ public final class Errno {
             case ENOSYS -> "ENOSYS";
             case ENOTEMPTY -> "ENOTEMPTY";
             case ELOOP -> "ELOOP";
+            case EPROTONOSUPPORT -> "EPROTONOSUPPORT";
             case EOPNOTSUPP -> "EOPNOTSUPP";
+            case EAFNOSUPPORT -> "EAFNOSUPPORT";
+            case ENOBUFS -> "ENOBUFS";
             default -> "errno " + errno;
         };
     }
@@ -116,7 +122,10 @@ public final class Errno {
             case ENOSYS -> "Function not implemented";
             case ENOTEMPTY -> "Directory not empty";
             case ELOOP -> "Too many levels of symbolic links";
+            case EPROTONOSUPPORT -> "Protocol not supported";
             case EOPNOTSUPP -> "Operation not supported";
+            case EAFNOSUPPORT -> "Address family not supported by protocol";
+            case ENOBUFS -> "No buffer space available";
             default -> "Unknown error " + errno;
         };
     }

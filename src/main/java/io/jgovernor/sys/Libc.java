@@ -68,6 +68,15 @@ public final class Libc {
 
     public static final int _SC_PAGESIZE = 30;
 
+    public static final int AF_NETLINK = 16;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    public static final int SOCK_NONBLOCK = O_NONBLOCK;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_RCVBUF = 8;
+    /** Like SO_RCVBUF, but may exceed net.core.rmem_max; needs CAP_NET_ADMIN. */
+    public static final int SO_RCVBUFFORCE = 33;
+
     public static final int EPOLL_CLOEXEC = O_CLOEXEC;
     public static final int EPOLL_CTL_ADD = 1;
     public static final int EPOLL_CTL_DEL = 2;
@@ -154,6 +163,8 @@ public final class Libc {
     private static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER), true, -1);
     private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
     private static final MethodHandle SENDTO = handle("sendto", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle BIND = handle("bind", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle SETSOCKOPT = handle("setsockopt", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
 
     private static final class PageSize {
@@ -481,7 +492,6 @@ public final class Libc {
         }
     }
 
-    /** fsync(2): the file's data and metadata reach the disk before this returns. */
     /** socket(2); the descriptor. */
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
         MemorySegment state = STATE.get();
@@ -519,6 +529,35 @@ public final class Libc {
         }
     }
 
+    /** bind(2) to the socket address {@code addr} ({@code addrLen} bytes of it). */
+    public static void bind(int fd, MemorySegment addr, int addrLen) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) BIND.invokeExact(state, fd, addr, addrLen);
+            if (r < 0) {
+                throw new ErrnoException("bind", "fd " + fd, errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** setsockopt(2) with an int value; 0 or {@code -errno} (an option a kernel lacks is an answer, not an error). */
+    public static int setsockoptIntRaw(int fd, int level, int name, int value) {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(C_INT);
+            v.set(C_INT, 0, value);
+            int r = (int) SETSOCKOPT.invokeExact(state, fd, level, name, v, (int) C_INT.byteSize());
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** fsync(2): the file's data and metadata reach the disk before this returns. */
     public static void fsync(int fd) throws ErrnoException {
         MemorySegment state = STATE.get();
         try {

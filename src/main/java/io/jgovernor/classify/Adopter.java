@@ -1,0 +1,387 @@
+package io.jgovernor.classify;
+
+import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupLayout;
+import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.ProcCgroup;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.reconcile.GroupDirectories;
+import io.jgovernor.sys.Errno;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntPredicate;
+
+/**
+ * Decides, for one process at a time, which group it belongs in, and moves it there or back.
+ *
+ * <p>What it remembers, per process it moved: the group, and for each hierarchy the cgroup the
+ * process was in before (to return it there when it stops matching) and the one jgovernor wrote.
+ * The hand-moved rule: a process jgovernor moved that is later found in a cgroup outside
+ * jgovernor's tree, other than the one jgovernor put it in, was moved by someone else; it is left
+ * alone from then on (never put back, never returned when rules change) until it exits, and so is
+ * a matching process whose parent is left alone.
+ *
+ * <p>Not thread-safe: the classifier's one thread calls it; only the counters are read elsewhere.
+ */
+final class Adopter {
+    private static final System.Logger LOG = System.getLogger(Adopter.class.getName());
+
+    /** One hierarchy of a moved process: where it came from and where jgovernor put it (kernel paths). */
+    private record Placement(Hierarchy hierarchy, String origin, String placed) {
+    }
+
+    private static final class Tracked {
+        GroupName group;
+        List<Placement> placements = List.of();
+        /** Moved by someone else: left alone until it exits. */
+        boolean handsOff;
+    }
+
+    private final CgroupLayout layout;
+    private final CgroupFiles files;
+    private final GroupDirectories directories;
+    private final IntPredicate isWorkload;
+    private final ProcFiles proc;
+    private final int self;
+    private final Map<Integer, Tracked> tracked = new HashMap<>();
+    /** Processes left alone now; while there are none, no parent needs looking up. */
+    private int handsOff;
+    private MatchRules rules = MatchRules.NONE;
+    /** Each group's directories with their hierarchy, as of the rules: the catalog's signature includes them. */
+    private final Map<GroupName, List<Target>> targets = new HashMap<>();
+
+    private record Target(Path dir, Hierarchy hierarchy, String path) {
+    }
+
+    private final AtomicLong classifiedTotal = new AtomicLong();
+    private final AtomicLong errorsTotal = new AtomicLong();
+    private final Map<GroupName, Long> perGroup = new ConcurrentHashMap<>();
+
+    Adopter(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
+            ProcFiles proc, int self) {
+        this.layout = layout;
+        this.files = files;
+        this.directories = directories;
+        this.isWorkload = isWorkload;
+        this.proc = proc;
+        this.self = self;
+    }
+
+    ProcessView newView(int pid) {
+        return new ProcessView(proc, pid);
+    }
+
+    void rules(MatchRules rules) {
+        this.rules = rules;
+        targets.clear();
+    }
+
+    private List<Target> targets(GroupName group) {
+        return targets.computeIfAbsent(group, g -> {
+            List<Target> out = new ArrayList<>();
+            for (Path dir : directories.of(g)) {
+                Hierarchy h = hierarchyOf(dir);
+                if (h != null) {
+                    out.add(new Target(dir, h, h.cgroupPath(dir)));
+                }
+            }
+            return List.copyOf(out);
+        });
+    }
+
+    MatchRules rules() {
+        return rules;
+    }
+
+    /**
+     * Looks at every process: adopts those that match, returns those jgovernor moved that match no
+     * more, and notices the ones moved by hand. Forgets processes that exited unseen.
+     */
+    void scan() {
+        int[] pids;
+        try {
+            pids = proc.pids();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot list /proc: " + e.getMessage());
+            return;
+        }
+        Set<Integer> alive = new HashSet<>(pids.length * 2);
+        for (int pid : pids) {
+            alive.add(pid);
+            evaluate(new ProcessView(proc, pid), true, false);
+        }
+        for (Integer pid : new ArrayList<>(tracked.keySet())) {
+            if (!alive.contains(pid)) {
+                forget(pid);
+            }
+        }
+    }
+
+    /**
+     * One process, after an event (exec, uid or comm change) or during a scan. {@code verify}:
+     * also check that a process already in its group is still where jgovernor put it.
+     * {@code execed}: it has just called exec, so it is no kernel thread.
+     */
+    void evaluate(ProcessView p, boolean verify, boolean execed) {
+        int pid = p.pid;
+        if (pid == self || isWorkload.test(pid)) {
+            return;
+        }
+        Tracked t = tracked.get(pid);
+        if (t != null && t.handsOff) {
+            return;
+        }
+        if (rules.isEmpty() && t == null) {
+            return;
+        }
+        Optional<MatchRules.Candidate> choice = rules.choose(p);
+        if (choice.isEmpty()) {
+            if (t != null) {
+                leave(pid, t, "matches no rule now");
+            }
+            return;
+        }
+        MatchRules.Candidate c = choice.get();
+        if (t != null && c.group().equals(t.group) && !verify) {
+            return;
+        }
+        // A process that has just exec'd is no kernel thread; the parent matters only while some
+        // process is left alone. Otherwise one read of stat answers both.
+        if (!execed || handsOff > 0) {
+            ProcFiles.Stat stat = proc.stat(pid);
+            if (stat == null) {
+                return; // gone
+            }
+            if (stat.kernelThread() || stat.ppid() == ProcFiles.KTHREADD || pid == ProcFiles.KTHREADD) {
+                return; // kernel threads are never moved
+            }
+            Tracked parent = tracked.get(stat.ppid());
+            if (t == null && parent != null && parent.handsOff) {
+                Tracked off = new Tracked();
+                off.handsOff = true;
+                tracked.put(pid, off);
+                handsOff++;
+                LOG.log(System.Logger.Level.DEBUG, "pid {0} ({1}): left alone, its parent {2} was moved by hand",
+                        pid, p.comm(), stat.ppid());
+                return;
+            }
+        }
+        List<Target> dirs = targets(c.group());
+        if (dirs.isEmpty()) {
+            return; // the group has no directories yet (its pass failed): the next scan tries again
+        }
+        ProcCgroup now = proc.cgroup(pid);
+        if (now == null) {
+            return;
+        }
+        if (t != null && movedByHand(pid, t, now)) {
+            return;
+        }
+        if (t != null && c.group().equals(t.group) && inPlace(dirs, now)) {
+            return;
+        }
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            List<MatchRules.Candidate> all = rules.all(p);
+            StringBuilder others = new StringBuilder();
+            for (MatchRules.Candidate o : all.subList(Math.min(1, all.size()), all.size())) {
+                others.append(others.isEmpty() ? "; also matches " : ", ").append(o.group().value())
+                        .append(" (").append(o.file()).append(')');
+            }
+            LOG.log(System.Logger.Level.DEBUG, "pid {0} ({1}) -> group {2} ({3}){4}", pid, p.comm(),
+                    c.group().value(), c.file(), others);
+        }
+        attach(pid, t, c.group(), dirs, now);
+    }
+
+    private void attach(int pid, Tracked t, GroupName group, List<Target> dirs, ProcCgroup now) {
+        List<Placement> placements = new ArrayList<>();
+        for (Target target : dirs) {
+            Hierarchy h = target.hierarchy();
+            Path dir = target.dir();
+            String current = pathIn(now, h);
+            String origin = current;
+            if (t != null) {
+                for (Placement old : t.placements) {
+                    if (old.hierarchy().equals(h)) {
+                        origin = old.origin();
+                    }
+                }
+            }
+            try {
+                if (!files.moveProcess(dir, pid)) {
+                    forget(pid); // ESRCH: it exited; nothing to move
+                    return;
+                }
+            } catch (CgroupException e) {
+                errorsTotal.incrementAndGet();
+                LOG.log(System.Logger.Level.WARNING, "cannot move pid " + pid + " into group " + group.value() + ": "
+                        + e.getMessage());
+                continue;
+            }
+            placements.add(new Placement(h, origin, target.path()));
+        }
+        if (t == null) {
+            t = new Tracked();
+            tracked.put(pid, t);
+        } else if (t.group != null) {
+            perGroup.merge(t.group, -1L, Long::sum);
+        }
+        // hierarchies the group left keep their old placement, so the process can still go back there
+        for (Placement old : t.placements) {
+            if (placements.stream().noneMatch(p -> p.hierarchy().equals(old.hierarchy()))) {
+                placements.add(old);
+            }
+        }
+        t.group = group;
+        t.placements = List.copyOf(placements);
+        perGroup.merge(group, 1L, Long::sum);
+        classifiedTotal.incrementAndGet();
+    }
+
+    /** Back where jgovernor found it, or beside jgovernor's root if that cgroup is gone. */
+    private void leave(int pid, Tracked t, String why) {
+        ProcCgroup now = proc.cgroup(pid);
+        if (now == null) {
+            forget(pid);
+            return;
+        }
+        if (movedByHand(pid, t, now)) {
+            return;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "pid {0} leaves group {1}: {2}", pid, t.group.value(), why);
+        for (Placement p : t.placements) {
+            Path origin = dirOf(p.hierarchy(), p.origin());
+            try {
+                if (!moveBack(origin, pid)) {
+                    moveBack(layout.rootDir(p.hierarchy()).getParent(), pid);
+                }
+            } catch (CgroupException e) {
+                errorsTotal.incrementAndGet();
+                LOG.log(System.Logger.Level.WARNING, "cannot return pid " + pid + " from group " + t.group.value()
+                        + ": " + e.getMessage());
+            }
+        }
+        forget(pid);
+    }
+
+    /** False when {@code dir} is gone; ESRCH is success (nothing left to move). */
+    private boolean moveBack(Path dir, int pid) throws CgroupException {
+        try {
+            files.moveProcess(dir, pid);
+            return true;
+        } catch (CgroupException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Whether someone else moved a process jgovernor placed: in some hierarchy it is neither
+     * where jgovernor put it nor anywhere in jgovernor's tree (a removed group's processes go to
+     * its parent, which is in the tree). Such a process is marked and left alone.
+     */
+    private boolean movedByHand(int pid, Tracked t, ProcCgroup now) {
+        for (Placement p : t.placements) {
+            String current = pathIn(now, p.hierarchy());
+            if (current == null || current.equals(p.placed()) || inTree(p.hierarchy(), current)) {
+                continue;
+            }
+            LOG.log(System.Logger.Level.INFO, "pid {0} was moved out of group {1} by someone else (now in {2} in {3}); "
+                    + "jgovernor leaves it alone", pid, t.group.value(), current, p.hierarchy().name());
+            if (t.group != null) {
+                perGroup.merge(t.group, -1L, Long::sum);
+            }
+            t.group = null;
+            t.placements = List.of();
+            t.handsOff = true;
+            handsOff++;
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether the process is in the group's directory in every hierarchy the group has now. */
+    private static boolean inPlace(List<Target> dirs, ProcCgroup now) {
+        for (Target d : dirs) {
+            if (!d.path().equals(pathIn(now, d.hierarchy()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The process exited (or is gone): nothing to remember. */
+    void forget(int pid) {
+        Tracked t = tracked.remove(pid);
+        if (t != null && t.group != null) {
+            perGroup.merge(t.group, -1L, Long::sum);
+        }
+        if (t != null && t.handsOff) {
+            handsOff--;
+        }
+    }
+
+    private boolean inTree(Hierarchy h, String path) {
+        String root = h.cgroupPath(layout.rootDir(h));
+        return path.equals(root) || path.startsWith(root + "/");
+    }
+
+    private Hierarchy hierarchyOf(Path dir) {
+        for (Hierarchy h : layout.hierarchies()) {
+            if (dir.startsWith(h.mountPoint())) {
+                return h;
+            }
+        }
+        return layout.unified().filter(h -> dir.startsWith(h.mountPoint())).orElse(null);
+    }
+
+    private static String pathIn(ProcCgroup cg, Hierarchy h) {
+        if (h.isUnified()) {
+            return cg.unifiedPath().orElse(null);
+        }
+        return cg.pathOf(h.controllers().iterator().next()).orElse(null);
+    }
+
+    /** The directory of kernel path {@code path} in {@code h}: the inverse of {@link Hierarchy#cgroupPath}. */
+    private static Path dirOf(Hierarchy h, String path) {
+        String root = h.mountRoot().endsWith("/") ? h.mountRoot() : h.mountRoot() + "/";
+        String p = path.endsWith("/") ? path : path + "/";
+        if (!p.startsWith(root)) {
+            return h.mountPoint(); // outside what is mounted here: the nearest we can reach
+        }
+        String below = p.substring(root.length());
+        return below.isEmpty() ? h.mountPoint() : h.mountPoint().resolve(below.substring(0, below.length() - 1));
+    }
+
+    long classifiedTotal() {
+        return classifiedTotal.get();
+    }
+
+    long errorsTotal() {
+        return errorsTotal.get();
+    }
+
+    /** Processes jgovernor put in each group and that are still there. */
+    Map<GroupName, Long> perGroup() {
+        Map<GroupName, Long> out = new HashMap<>();
+        perGroup.forEach((g, n) -> {
+            if (n > 0) {
+                out.put(g, n);
+            }
+        });
+        return out;
+    }
+}

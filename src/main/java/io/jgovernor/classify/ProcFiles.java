@@ -1,0 +1,213 @@
+package io.jgovernor.classify;
+
+import io.jgovernor.cgroup.ProcCgroup;
+import io.jgovernor.sys.Libc;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads what the classifier needs from /proc/PID, one small read(2) per file into a reused native
+ * buffer: a process starting is one exec event and, for most, one read of its comm. Every method
+ * answers null (or -1) when the process is gone, which is normal: processes exit at any time.
+ *
+ * <p>Not thread-safe: one per thread (the classifier has one thread).
+ */
+final class ProcFiles {
+    /** PF_KTHREAD, in the flags field (9th) of /proc/PID/stat. */
+    static final long PF_KTHREAD = 0x00200000L;
+    /** kthreadd: every kernel thread but itself is its child. */
+    static final int KTHREADD = 2;
+    private static final int MAX_CMDLINE = 64 * 1024;
+
+    private final Path proc;
+    private final Arena arena = Arena.ofAuto();
+    private final MemorySegment path = arena.allocate(256);
+    private MemorySegment data = arena.allocate(16 * 1024);
+
+    ProcFiles(Path proc) {
+        this.proc = proc;
+    }
+
+    /** What /proc/PID/stat says about a process's kind and parent. */
+    record Stat(int ppid, long flags) {
+        boolean kernelThread() {
+            return (flags & PF_KTHREAD) != 0;
+        }
+    }
+
+    /** The comm name, without its newline. */
+    String comm(int pid) {
+        int n = read(pid, "comm", 64);
+        if (n <= 0) {
+            return null;
+        }
+        int len = n;
+        if (data.get(ValueLayout.JAVA_BYTE, len - 1) == '\n') {
+            len--;
+        }
+        return string(0, len);
+    }
+
+    /** argv joined by single spaces; "" for a kernel thread or a zombie. */
+    String cmdline(int pid) {
+        int n = read(pid, "cmdline", MAX_CMDLINE);
+        if (n < 0) {
+            return null;
+        }
+        int len = n;
+        while (len > 0 && data.get(ValueLayout.JAVA_BYTE, len - 1) == 0) {
+            len--;
+        }
+        byte[] bytes = data.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE);
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                bytes[i] = ' ';
+            }
+        }
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** The resolved executable (/proc/PID/exe); null when gone or a kernel thread. */
+    String exe(int pid) {
+        try {
+            return Files.readSymbolicLink(proc.resolve(Integer.toString(pid)).resolve("exe")).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** The effective uid from /proc/PID/status ("Uid: real effective saved fs"), or -1. */
+    long euid(int pid) {
+        int n = read(pid, "status", 1 << 20);
+        if (n <= 0) {
+            return -1;
+        }
+        String text = string(0, n);
+        int at = text.indexOf("\nUid:");
+        if (at < 0) {
+            return -1;
+        }
+        String[] fields = text.substring(at + 5, text.indexOf('\n', at + 1)).strip().split("\\s+");
+        try {
+            return fields.length > 1 ? Long.parseLong(fields[1]) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** ppid and flags; the comm field may hold spaces and parentheses, so fields count from the last ')'. */
+    Stat stat(int pid) {
+        int n = read(pid, "stat", 4096);
+        if (n <= 0) {
+            return null;
+        }
+        String text = string(0, n);
+        int close = text.lastIndexOf(')');
+        if (close < 0) {
+            return null;
+        }
+        // after ")": state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8) flags(9)
+        String[] f = text.substring(close + 2).split(" ", 8);
+        try {
+            return new Stat(Integer.parseInt(f[1]), Long.parseUnsignedLong(f[6]));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    ProcCgroup cgroup(int pid) {
+        int n = read(pid, "cgroup", 1 << 20);
+        if (n <= 0) {
+            return null;
+        }
+        try {
+            return ProcCgroup.parse(string(0, n));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Reads /proc/PID/file (up to {@code limit} bytes) into {@code data}; the length, or -1. */
+    private int read(int pid, String file, int limit) {
+        encode(pid, file);
+        int fd = Libc.openRaw(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0) {
+            return -1;
+        }
+        try {
+            int used = 0;
+            while (used < limit) {
+                if (used == data.byteSize()) {
+                    MemorySegment bigger = arena.allocate(data.byteSize() * 2);
+                    MemorySegment.copy(data, 0, bigger, 0, used);
+                    data = bigger;
+                }
+                long n = Libc.readRaw(fd, data.asSlice(used), Math.min(data.byteSize(), limit) - used);
+                if (n < 0) {
+                    return -1; // ESRCH: it exited between open and read
+                }
+                if (n == 0) {
+                    break;
+                }
+                used += (int) n;
+            }
+            return used;
+        } finally {
+            Libc.closeRaw(fd);
+        }
+    }
+
+    private void encode(int pid, String file) {
+        String p = proc + "/" + pid + "/" + file;
+        int i = 0;
+        for (; i < p.length(); i++) {
+            path.set(ValueLayout.JAVA_BYTE, i, (byte) p.charAt(i));
+        }
+        path.set(ValueLayout.JAVA_BYTE, i, (byte) 0);
+    }
+
+    private String string(int from, int to) {
+        byte[] bytes = data.asSlice(from, to - from).toArray(ValueLayout.JAVA_BYTE);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** The numeric entries of /proc: every process (thread group) now. */
+    int[] pids() throws IOException {
+        try (var list = Files.newDirectoryStream(proc)) {
+            int[] out = new int[256];
+            int n = 0;
+            for (Path p : list) {
+                String name = p.getFileName().toString();
+                int pid = parsePid(name);
+                if (pid > 0) {
+                    if (n == out.length) {
+                        out = java.util.Arrays.copyOf(out, n * 2);
+                    }
+                    out[n++] = pid;
+                }
+            }
+            return java.util.Arrays.copyOf(out, n);
+        }
+    }
+
+    private static int parsePid(String s) {
+        if (s.isEmpty() || s.length() > 10) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v > Integer.MAX_VALUE ? -1 : (int) v;
+    }
+}

@@ -1,0 +1,134 @@
+package io.jgovernor.it;
+
+import io.jgovernor.model.GroupName;
+import io.jgovernor.testing.Json;
+import io.jgovernor.testing.TestCgroups;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** match: rules in the packaged daemon: adoption at startup and at exec, status and metrics, leaving. */
+class ClassifyIT {
+    private static final Duration SOON = Duration.ofSeconds(15);
+
+    @TempDir
+    Path tmp;
+    private TestCgroups cgroups;
+    private DaemonProcess daemon;
+    private Path policies;
+    private Path socket;
+    private int port;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        cgroups = TestCgroups.create();
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        policies = Files.createDirectories(tmp.resolve("policies.d"));
+        Files.setPosixFilePermissions(policies, PosixFilePermissions.fromString("rwxr-xr-x"));
+        socket = tmp.resolve("run/api.sock");
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try {
+            if (daemon != null) {
+                daemon.close();
+            }
+        } finally {
+            cgroups.close();
+        }
+    }
+
+    private void write(String yaml) throws IOException {
+        Path f = policies.resolve("web.yaml");
+        Files.writeString(f, yaml);
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    private boolean in(long pid, String controller, String expected) {
+        try {
+            return TestCgroups.cgroupOf(pid, controller).orElse("?").equals(expected);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private String groupPath(String controller) {
+        var h = cgroups.hierarchy(controller);
+        return h.cgroupPath(cgroups.layout().groupDir(h, new GroupName("web")));
+    }
+
+    private static String run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out;
+    }
+
+    @Test
+    void processesJoinAtStartupAndAtExecShowInStatusAndMetricsAndLeaveWithTheRule() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        String name = "jg" + UUID.randomUUID().toString().substring(0, 8);
+        Files.copy(Path.of("/bin/sleep"), bin.resolve(name));
+        Files.setPosixFilePermissions(bin.resolve(name), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Process before = cgroups.start(bin.resolve(name).toString(), "300");
+        String home = TestCgroups.cgroupOf(before.pid(), "pids").orElseThrow();
+
+        write("name: web\nmatch:\n  - comm: " + name + "\ncpu: {shares: 512}\npids: {max: 100}\n");
+        List<String> props = new ArrayList<>(List.of("jgovernor.policy-dir=" + policies,
+                "jgovernor.state-dir=" + tmp.resolve("state"), "jgovernor.cgroup.root=" + cgroups.root(),
+                "quarkus.http.port=" + port, "jgovernor.api.socket=" + socket));
+        daemon = DaemonProcess.start(tmp.resolve("daemon.log"), props.toArray(String[]::new));
+        cgroups.register(ProcessHandle.of(daemon.pid()).orElseThrow());
+        daemon.awaitLog("Listening on", Duration.ofSeconds(30));
+        assertTrue(daemon.log().contains("process connector"), daemon.log());
+
+        daemon.await(() -> in(before.pid(), "cpu", groupPath("cpu")) && in(before.pid(), "pids", groupPath("pids")),
+                SOON, "the process running before the daemon to join web");
+        Process after = cgroups.start(bin.resolve(name).toString(), "300");
+        daemon.await(() -> in(after.pid(), "cpu", groupPath("cpu")) && in(after.pid(), "pids", groupPath("pids")),
+                SOON, "the process started afterwards to join web");
+
+        String json = run(DaemonProcess.command(List.of("jgovernor.api.socket=" + socket), List.of("status", "--json")));
+        Map<?, ?> doc = (Map<?, ?>) Json.parse(json.strip());
+        Map<?, ?> web = (Map<?, ?>) ((List<?>) doc.get("groups")).getFirst();
+        assertEquals(2L, ((Number) web.get("classified")).longValue(), json);
+        assertEquals("connector", ((Map<?, ?>) doc.get("classify")).get("mode"), json);
+        String table = run(DaemonProcess.command(List.of("jgovernor.api.socket=" + socket), List.of("status")));
+        assertTrue(table.contains("match rules (connector): 2 processes classified, 0 event losses; web: 2 now"), table);
+
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(metrics.body().contains("jgovernor_classified_processes_total 2.0"), metrics.body());
+        assertTrue(metrics.body().contains("jgovernor_classify_lost_events_total 0.0"), metrics.body());
+        assertTrue(metrics.body().contains("jgovernor_classify_mode{mode=\"connector\"} 1.0"), metrics.body());
+
+        write("name: web\ncpu: {shares: 512}\npids: {max: 100}\n");
+        daemon.await(() -> in(before.pid(), "pids", home) && in(after.pid(), "pids", home), SOON,
+                "both processes to return where they were found once the rule is gone");
+    }
+}
