@@ -290,7 +290,11 @@ static void child(int go_fd, int out_fd) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    /* Through the system call: glibc's sigaction refuses the two real-time signals it reserves,
+     * which a JVM parent leaves ignored. struct: handler, flags, restorer, mask. */
+    unsigned long dfl[4] = {(unsigned long) SIG_DFL, 0, 0, 0};
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, sizeof(unsigned long));
     extern char **environ;
     execve(command[0], command, environ);
     fail("execve %s: %s", command[0], strerror(errno));

@@ -185,6 +185,7 @@ final class Supervisor {
                 } else {
                     killer.signal(group, w, true); // what it left behind had its SIGTERM too
                 }
+                w.killStage();
             }
             if (t != null) {
                 t.interrupt();

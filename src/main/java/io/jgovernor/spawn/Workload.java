@@ -161,7 +161,12 @@ final class Workload {
         return true;
     }
 
-    /** Signals the command, and the stage that relays it (which forwards TERM). */
+    /**
+     * Signals the command. SIGTERM goes to the stage too, which forwards it; SIGKILL goes to the
+     * command only: the stage then reaps it and exits with its status (killing both at once would
+     * leave the command's exit to whoever inherits it). {@link #killStage()} ends a stage that is
+     * still there afterwards.
+     */
     void signal(boolean kill) {
         ProcessHandle.of(pid).filter(h -> alive()).ifPresent(h -> {
             if (kill) {
@@ -170,11 +175,20 @@ final class Workload {
                 h.destroy();
             }
         });
+        if (!kill) {
+            stage.ifPresent(Process::destroy);
+        }
+    }
+
+    void killStage() {
         stage.ifPresent(p -> {
-            if (kill) {
+            try {
+                if (!p.waitFor(1, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
                 p.destroyForcibly();
-            } else {
-                p.destroy();
+                Thread.currentThread().interrupt();
             }
         });
     }

@@ -214,7 +214,11 @@ public final class Workloads implements IntPredicate {
             }
         }
         w.signal(kill);
+        List<Long> own = w.pids();
         for (ProcessHandle h : targets) {
+            if (kill && own.contains(h.pid())) {
+                continue; // the stage exits by itself once its command is gone (Workload.signal)
+            }
             if (kill) {
                 h.destroyForcibly();
             } else {
