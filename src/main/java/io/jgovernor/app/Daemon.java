@@ -19,6 +19,10 @@ import io.jgovernor.policy.SysfsHostFacts;
 import io.jgovernor.reconcile.ReconcileLoop;
 import io.jgovernor.reconcile.Reconciler;
 import io.jgovernor.reconcile.Report;
+import io.jgovernor.metrics.WorkloadCollector;
+import io.jgovernor.spawn.ExecStage;
+import io.jgovernor.spawn.Workloads;
+import io.jgovernor.sys.Accounts;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -54,6 +58,7 @@ public class Daemon {
     private volatile Reconciler reconciler;
     private volatile GroupStats groupStats;
     private volatile Metrics metrics;
+    private volatile Workloads workloads;
     private Set<String> loggedErrors = Set.of();
 
     public Daemon(JgovernorConfig config) {
@@ -90,11 +95,20 @@ public class Daemon {
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
                         oom.counters()),
                 true);
+        Workloads workloads = new Workloads(ExecStage.locate(), reconciler, files, Accounts.host(),
+                config.stateDir().resolve("workloads"));
+        this.workloads = workloads;
+        metrics.register(new WorkloadCollector(workloads));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
                     public void passed(CatalogState catalog, Report report) {
                         onPass(catalog, report);
+                    }
+
+                    @Override
+                    public void beforePass(CatalogState catalog) {
+                        workloads.stopVanished(catalog.desired());
                     }
 
                     @Override
@@ -135,6 +149,7 @@ public class Daemon {
 
     private void onPass(CatalogState catalog, Report report) {
         oom.follow(catalog, layout, report.full());
+        workloads.sync(catalog.desired());
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();
         for (PolicyError e : catalog.errors()) {
@@ -183,6 +198,11 @@ public class Daemon {
         if (loop != null) {
             loop.close();
         }
+        // Workloads the daemon started stop with it (daemon.md); after the loop, so none starts again.
+        Workloads w = workloads;
+        if (w != null) {
+            w.stopAll();
+        }
         oom.close(config);
         LOG.info("jgovernor stopped; cgroups left in place");
     }
@@ -225,6 +245,11 @@ public class Daemon {
 
     public CatalogState lastCatalog() {
         return lastCatalog;
+    }
+
+    /** Null until startup; also the classifier's test of "a workload's process, leave it". */
+    public Workloads workloads() {
+        return workloads;
     }
 
     public Report lastReport() {
