@@ -12,4 +12,4 @@ if echo 'int main(void){return 0;}' | "$cc" -static -x c -o "$out.probe" - 2>/de
   static=-static
 fi
 rm -f "$out.probe"
-"$cc" $static -O2 -Wall -Wextra -Werror -o "$out" "$src"
+"$cc" $static -O2 -s -Wall -Wextra -Werror -o "$out" "$src"
