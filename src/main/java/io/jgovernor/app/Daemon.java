@@ -95,7 +95,8 @@ public class Daemon {
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
                         oom.counters()),
                 true);
-        Workloads workloads = new Workloads(ExecStage.locate(), reconciler, files, Accounts.host(),
+        Workloads workloads = new Workloads(config.run().execStage().map(ExecStage::new).orElseGet(ExecStage::locate),
+                reconciler, files, Accounts.host(),
                 config.stateDir().resolve("workloads"));
         this.workloads = workloads;
         metrics.register(new WorkloadCollector(workloads));
@@ -198,10 +199,13 @@ public class Daemon {
         if (loop != null) {
             loop.close();
         }
-        // Workloads the daemon started stop with it (daemon.md); after the loop, so none starts again.
+        // Workloads the daemon started stop with it (daemon.md) unless configured to outlive it;
+        // after the loop, so none starts again.
         Workloads w = workloads;
-        if (w != null) {
+        if (w != null && !config.run().outliveDaemon()) {
             w.stopAll();
+        } else if (w != null) {
+            LOG.infof("leaving %d workloads running (jgovernor.run.outlive-daemon=true)", w.status().size());
         }
         oom.close(config);
         LOG.info("jgovernor stopped; cgroups left in place");

@@ -57,9 +57,12 @@ class WorkloadIT {
         }
     }
 
-    private DaemonProcess start() throws IOException {
-        daemon = DaemonProcess.start(log, "jgovernor.policy-dir=" + policies, "jgovernor.state-dir=" + state,
-                "jgovernor.cgroup.root=" + cgroups.root(), "jgovernor.reconcile.interval=1s");
+    private DaemonProcess start(String... extra) throws IOException {
+        List<String> props = new java.util.ArrayList<>(List.of("jgovernor.policy-dir=" + policies,
+                "jgovernor.state-dir=" + state, "jgovernor.cgroup.root=" + cgroups.root(),
+                "jgovernor.reconcile.interval=1s"));
+        props.addAll(List.of(extra));
+        daemon = DaemonProcess.start(log, props.toArray(String[]::new));
         cgroups.register(ProcessHandle.of(daemon.pid()).orElseThrow());
         return daemon;
     }
@@ -132,5 +135,22 @@ class WorkloadIT {
         daemon.signal("TERM");
         assertEquals(0, daemon.awaitExit(SOON));
         assertTrue(!alive(second), "workloads stop with the daemon on SIGTERM");
+    }
+
+    @Test
+    void configuredToOutliveTheDaemonAWorkloadSurvivesItsStopAndIsAdopted() throws Exception {
+        write("svc.yaml", "name: svc\nrun: {command: [\"/bin/sleep\", \"302\"]}\n");
+        start("jgovernor.run.outlive-daemon=true");
+        daemon.await(() -> recordedPid("svc") > 0, SOON, "the workload's record");
+        int pid = recordedPid("svc");
+        cgroups.register(ProcessHandle.of(pid).orElseThrow());
+        daemon.signal("TERM");
+        assertEquals(0, daemon.awaitExit(SOON));
+        assertTrue(alive(pid), "left running on SIGTERM");
+        start();
+        daemon.awaitLog("workload svc: adopted pid " + pid, SOON);
+        daemon.signal("TERM");
+        assertEquals(0, daemon.awaitExit(SOON));
+        assertTrue(!alive(pid), "stopped with a daemon not configured to leave it");
     }
 }
