@@ -9,7 +9,7 @@
  * Invocation (every value is its own argv word; nothing is parsed from shell text):
  *
  *   jgovernor-exec [OPTION...] -- COMMAND [ARG...]
- *     --cgroup DIR            write our pid to DIR/cgroup.procs; repeat for every hierarchy
+ *     --cgroup DIR            join DIR (v1: "0" to DIR/tasks; v2: our pid to DIR/cgroup.procs); repeat per hierarchy
  *     --ns NAME               a namespace to create: pid mount uts ipc net user; repeat
  *     --hostname NAME         sethostname (needs uts)
  *     --rootfs DIR            pivot_root into DIR (needs mount)
@@ -173,12 +173,24 @@ static void write_file(const char *path, const char *text, const char *step) {
     close(fd);
 }
 
+/*
+ * v1: "0" written to `tasks` moves the calling thread, and this stage is single-threaded, so it
+ * moves the whole process. The kernel takes the global threadgroup lock (a per-cpu rwsem whose
+ * write side waits for an RCU grace period, several ms on an idle 2-CPU machine) only when a pid
+ * other than the caller's own or a whole thread group moves: `tasks` + "0" skips it
+ * (cgroup_procs_write_start). v2 has no `tasks` file: there cgroup.procs takes the pid.
+ */
 static void join_cgroups(void) {
     char path[4096], pid[32];
     snprintf(pid, sizeof pid, "%d", getpid());
     for (int i = 0; i < ncgroups; i++) {
-        snprintf(path, sizeof path, "%s/cgroup.procs", cgroups[i]);
-        write_file(path, pid, "join cgroup");
+        snprintf(path, sizeof path, "%s/tasks", cgroups[i]);
+        if (access(path, W_OK) == 0) {
+            write_file(path, "0", "join cgroup");
+        } else {
+            snprintf(path, sizeof path, "%s/cgroup.procs", cgroups[i]);
+            write_file(path, pid, "join cgroup");
+        }
     }
 }
 

@@ -25,6 +25,8 @@ import java.util.Optional;
  * warm-ups. Prints a markdown table.
  */
 public final class SpawnBench {
+    static final int GAP_MS = Integer.getInteger("bench.gapMs", 50);
+
     private SpawnBench() {
     }
 
@@ -69,6 +71,13 @@ public final class SpawnBench {
         paths.put("jgovernor, plain (cgroups only)", () -> Workload.launch(stage, group, plain, dirs, rootCreds).awaitExit());
         paths.put("jgovernor, isolated (6 namespaces, pivot_root, ro rootfs, bind mount)",
                 () -> Workload.launch(stage, group, isolated, dirs, userNsCreds).awaitExit());
+        // Diagnostic: the same stage joining no cgroup, to show what the cgroup.procs writes cost.
+        List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds);
+        paths.put("jgovernor stage, isolated, joining no cgroup (diagnostic)", () -> {
+            ProcessBuilder pb = new ProcessBuilder(noCgroups);
+            pb.environment().clear();
+            return pb.redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        });
         String cg = "cpu:" + cgexecCpu;
         String mem = "memory:" + cgexecMemory;
         paths.put("cgexec (cpu, memory) + unshare --fork (pid, mount, uts, ipc, net; private)", () -> new ProcessBuilder(
@@ -82,12 +91,15 @@ public final class SpawnBench {
         paths.keySet().forEach(k -> ms.put(k, new ArrayList<>()));
         try {
             List<Map.Entry<String, Start>> order = new ArrayList<>(paths.entrySet());
+            java.util.Random random = new java.util.Random(42);
             for (int rep = -warmups; rep < reps; rep++) {
-                // Rotated every repetition: a start pays for the namespaces the previous one left
-                // to tear down (a net namespace is destroyed asynchronously), so no path is always last.
-                java.util.Collections.rotate(order, 1);
+                // Shuffled every repetition: a start pays for what the previous one left to tear
+                // down (a net namespace is destroyed asynchronously), so no path always follows the
+                // same other one (a rotation would keep the cyclic order, and the predecessors).
+                java.util.Collections.shuffle(order, random);
                 for (Map.Entry<String, Start> e : order) {
                     Files.deleteIfExists(out.resolve("t"));
+                    Thread.sleep(GAP_MS); // lets the kernel finish tearing down the previous start's namespaces
                     long t0 = System.nanoTime();
                     int status = e.getValue().run();
                     if (status != 0 || !Files.exists(out.resolve("t"))) {
