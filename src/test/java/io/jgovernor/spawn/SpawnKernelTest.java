@@ -135,6 +135,33 @@ class SpawnKernelTest {
     }
 
     @Test
+    void anExplicitUidMapAndAUserInsideIt() throws Exception {
+        try (SpawnHarness h = new SpawnHarness()) {
+            Path out = Files.createDirectories(h.temp.resolve("out"));
+            out.toFile().setWritable(true, false);
+            h.apply("""
+                    name: mapped
+                    run:
+                      command: ["/bin/sh", "-c", "echo id=$(id -u):$(id -g) > %1$s/r; echo map=$(cat /proc/self/uid_map) >> %1$s/r; exec sleep 60"]
+                      user: "1000"
+                      group: "1000"
+                      restart: never
+                      isolate:
+                        namespaces: [user, pid, mount]
+                        uidMap: "0 100000 65536"
+                    """.formatted(out));
+            int pid = h.awaitRunning("mapped");
+            SpawnHarness.await(() -> read(out.resolve("r")).contains("map="), "the workload's report");
+            Map<String, String> r = results(out.resolve("r"));
+            assertEquals("1000:1000", r.get("id"), "run.user and run.group name ids inside the map");
+            assertEquals("0 100000 65536", r.get("map").strip().replaceAll("\\s+", " "));
+            String status = Files.readString(Path.of("/proc", Integer.toString(pid), "status"));
+            assertTrue(status.contains("Uid:\t101000\t101000\t101000\t101000"), status);
+            assertTrue(status.contains("Gid:\t101000\t101000\t101000\t101000"), status);
+        }
+    }
+
+    @Test
     void userGroupAndSupplementaryGroupsWithoutIsolation() throws Exception {
         try (SpawnHarness h = new SpawnHarness()) {
             h.apply("""
