@@ -2,7 +2,7 @@
 # it/vm/systemd-rpm.sh - runs INSIDE the test VM as root (systemd as PID 1, booted with the
 # legacy v1 layout: systemd.unified_cgroup_hierarchy=0), cwd /shared = the repo checkout.
 #
-# The operator's path with the RPM built on the host (target/rpm/RPMS/noarch/jgovernor-*.rpm):
+# The operator's path with the RPM built on the host (target/rpm/RPMS/<arch>/jgovernor-*.rpm):
 #   rpm -i -> systemd-analyze verify -> policy in /etc/jgovernor/policies.d -> systemctl start
 #   (returns after READY) -> values in the unit's delegated subtree -> edit + systemctl reload ->
 #   systemctl status shows STATUS= -> watchdog restarts a SIGSTOPped daemon -> systemctl stop ->
@@ -43,8 +43,8 @@ JV=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$JDK/release")
 case $JV in 25*) ok "Java $JV mounted at $JDK";; *) die "Java 25 expected at $JDK, release says '$JV'";; esac
 
 # --- rpm -i ----------------------------------------------------------------------------------------
-RPM=$(ls /shared/target/rpm/RPMS/noarch/jgovernor-*.noarch.rpm 2>/dev/null | tail -n 1)
-[ -n "$RPM" ] || die "no RPM in /shared/target/rpm/RPMS/noarch (bin/test-vm-systemd builds it)"
+RPM=$(ls /shared/target/rpm/RPMS/*/jgovernor-*.rpm 2>/dev/null | tail -n 1)
+[ -n "$RPM" ] || die "no RPM in /shared/target/rpm/RPMS (bin/test-vm-systemd builds it)"
 # --nodeps: Debian's rpm database knows no Debian package (java, systemd)
 if OUT=$(rpm -i --nodeps "$RPM" 2>&1); then ok "rpm -i --nodeps $(basename "$RPM")${OUT:+ (said: $OUT)}"
 else die "rpm -i --nodeps $RPM: $OUT"; fi

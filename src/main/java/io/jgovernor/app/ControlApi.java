@@ -102,8 +102,10 @@ public class ControlApi {
             ctx.response().setStatusCode(404).end();
             return;
         }
-        String body = StatusDocument.build(daemon.ready(), daemon.lastCatalog(), daemon.lastReport(),
-                daemon.groupErrors(), daemon.groupStats(), daemon.policyDirProblem(), daemon.classifier()).encode();
+        var doc = StatusDocument.build(daemon.ready(), daemon.lastCatalog(), daemon.lastReport(),
+                daemon.groupErrors(), daemon.groupStats(), daemon.policyDirProblem(), daemon.classifier());
+        var workloads = daemon.workloads();
+        String body = (workloads == null ? doc : StatusDocument.withWorkloads(doc, workloads.status())).encode();
         ctx.response().putHeader("Content-Type", "application/json").end(body);
     }
 

@@ -21,6 +21,10 @@ import io.jgovernor.policy.SysfsHostFacts;
 import io.jgovernor.reconcile.ReconcileLoop;
 import io.jgovernor.reconcile.Reconciler;
 import io.jgovernor.reconcile.Report;
+import io.jgovernor.metrics.WorkloadCollector;
+import io.jgovernor.spawn.ExecStage;
+import io.jgovernor.spawn.Workloads;
+import io.jgovernor.sys.Accounts;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -57,6 +61,7 @@ public class Daemon {
     private volatile GroupStats groupStats;
     private volatile Metrics metrics;
     private volatile Classifier classifier;
+    private volatile Workloads workloads;
     private Set<String> loggedErrors = Set.of();
 
     public Daemon(JgovernorConfig config) {
@@ -93,11 +98,21 @@ public class Daemon {
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
                         oom.counters()),
                 true);
+        Workloads workloads = new Workloads(config.run().execStage().map(ExecStage::new).orElseGet(ExecStage::locate),
+                reconciler, files, Accounts.host(),
+                config.stateDir().resolve("workloads"));
+        this.workloads = workloads;
+        metrics.register(new WorkloadCollector(workloads));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
                     public void passed(CatalogState catalog, Report report) {
                         onPass(catalog, report);
+                    }
+
+                    @Override
+                    public void beforePass(CatalogState catalog) {
+                        workloads.stopVanished(catalog.desired());
                     }
 
                     @Override
@@ -137,12 +152,10 @@ public class Daemon {
         LOG.infof("jgovernor ready: %s", statusLine());
     }
 
-    /**
-     * After the first pass, so the groups' directories exist. Workloads the daemon starts itself
-     * are never reclassified: the predicate is wired to the supervisor once there is one.
-     */
+    /** After the first pass, so the groups' directories exist. */
     private void startClassifier(CgroupFiles files, Reconciler reconciler) throws IOException {
-        Classifier c = new Classifier(layout, files, reconciler, pid -> false, config.classify().scanInterval(), true);
+        // Workloads the daemon started (their stage and every descendant) are never reclassified.
+        Classifier c = new Classifier(layout, files, reconciler, workloads, config.classify().scanInterval(), true);
         c.start();
         metrics.register(new ClassifyCollector(c::classifiedTotal, c::lostEventsTotal, c::errorsTotal,
                 () -> c.mode() == null ? "" : c.mode().name().toLowerCase(java.util.Locale.ROOT)));
@@ -159,6 +172,7 @@ public class Daemon {
             c.catalogPassed(catalog, report.full());
         }
         oom.follow(catalog, layout, report.full());
+        workloads.sync(catalog.desired());
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();
         for (PolicyError e : catalog.errors()) {
@@ -210,6 +224,14 @@ public class Daemon {
         if (classifier != null) {
             classifier.close();
         }
+        // Workloads the daemon started stop with it (daemon.md) unless configured to outlive it;
+        // after the loop, so none starts again.
+        Workloads w = workloads;
+        if (w != null && !config.run().outliveDaemon()) {
+            w.stopAll();
+        } else if (w != null) {
+            LOG.infof("leaving %d workloads running (jgovernor.run.outlive-daemon=true)", w.status().size());
+        }
         oom.close(config);
         LOG.info("jgovernor stopped; cgroups left in place");
     }
@@ -257,6 +279,11 @@ public class Daemon {
 
     public CatalogState lastCatalog() {
         return lastCatalog;
+    }
+
+    /** Null until startup; also the classifier's test of "a workload's process, leave it". */
+    public Workloads workloads() {
+        return workloads;
     }
 
     public Report lastReport() {

@@ -27,6 +27,18 @@ public interface JgovernorConfig {
 
     Classify classify();
 
+    Run run();
+
+    /** Workloads of policies with {@code run:}. */
+    interface Run {
+        /** On SIGTERM, leave the workloads running (the next daemon adopts them) instead of stopping them. */
+        @WithDefault("false")
+        boolean outliveDaemon();
+
+        /** The exec stage binary; default: next to the app (a checkout's target/), else /usr/lib/jgovernor. */
+        Optional<Path> execStage();
+    }
+
     interface Cgroup {
         /** Where the hierarchies are mounted (v1: one directory per controller; v2: the unified tree). */
         @WithDefault("/sys/fs/cgroup")

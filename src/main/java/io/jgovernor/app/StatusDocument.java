@@ -8,6 +8,7 @@ import io.jgovernor.policy.CatalogState;
 import io.jgovernor.policy.PolicyError;
 import io.jgovernor.reconcile.ReconcileError;
 import io.jgovernor.reconcile.Report;
+import io.jgovernor.spawn.WorkloadStatus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -115,6 +116,33 @@ final class StatusDocument {
                     .put("created", report.mkdirs()).put("writes", report.writes()).put("removed", report.removals())
                     .put("driftCorrections", report.driftCorrections()).put("errors", errors)
                     .put("seconds", report.took().toNanos() / 1e9));
+        }
+        return doc;
+    }
+
+    /**
+     * Adds each group's workload ({@code run:}) to its entry: {@code state} (starting, running,
+     * backoff, exited, failed, stopping, stopped), the host {@code pid} while it runs, {@code restarts},
+     * and the last start error and exit status when there are.
+     */
+    static JsonObject withWorkloads(JsonObject doc, Map<GroupName, WorkloadStatus> workloads) {
+        JsonArray groups = doc.getJsonArray("groups");
+        for (int i = 0; groups != null && i < groups.size(); i++) {
+            JsonObject g = groups.getJsonObject(i);
+            WorkloadStatus w = workloads.get(new GroupName(g.getString("name")));
+            if (w != null) {
+                JsonObject o = new JsonObject().put("state", w.state()).put("restarts", w.restarts());
+                if (w.pid() > 0) {
+                    o.put("pid", w.pid());
+                }
+                if (w.lastError() != null) {
+                    o.put("lastError", w.lastError());
+                }
+                if (w.lastExit() != null) {
+                    o.put("lastExit", w.lastExit());
+                }
+                g.put("workload", o);
+            }
         }
         return doc;
     }

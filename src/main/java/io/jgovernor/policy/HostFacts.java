@@ -3,6 +3,8 @@ package io.jgovernor.policy;
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.DeviceNumber;
 
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.SortedMap;
 
 /**
@@ -28,4 +30,34 @@ public interface HostFacts {
      *                                  not exist or is not a block device
      */
     DeviceNumber blockDevice(String device);
+
+    /** How a {@code run:} section uses a path. */
+    enum PathUse {
+        /** a program to execve: a regular file with an execute bit */
+        EXECUTABLE,
+        /** a directory (a rootfs) */
+        DIRECTORY,
+        /** anything that exists (a bind mount source) */
+        EXISTS,
+        /** a directory entry, a symbolic link included (a program inside a rootfs, whose links point inside it) */
+        ENTRY
+    }
+
+    /**
+     * Why {@code path} cannot be used as {@code use} says ("does not exist", ...), or empty when
+     * it can. The default cannot tell and finds nothing wrong; the workload's start reports it.
+     */
+    default Optional<String> pathProblem(Path path, PathUse use) {
+        return Optional.empty();
+    }
+
+    /** Whether a user name is known here (numeric uids always are). The default cannot tell: true. */
+    default boolean userExists(String name) {
+        return true;
+    }
+
+    /** Whether a group name is known here (numeric gids always are). The default cannot tell: true. */
+    default boolean groupExists(String name) {
+        return true;
+    }
 }

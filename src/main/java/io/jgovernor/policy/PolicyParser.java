@@ -159,7 +159,7 @@ public final class PolicyParser {
             }
             List<MatchRule> match = f.containsKey("match") ? match(f.get("match").getValueNode()) : List.of();
             Optional<RunSpec> run = f.containsKey("run")
-                    ? Optional.ofNullable(new RunParser(n).run(f.get("run").getValueNode())) : Optional.empty();
+                    ? Optional.ofNullable(new RunParser(n, host).run(f.get("run").getValueNode())) : Optional.empty();
             Resources resources = new Resources(
                     section(f, "cpu", this::cpu), section(f, "cpuset", this::cpuset),
                     section(f, "memory", this::memory), section(f, "io", this::io), section(f, "pids", this::pids));

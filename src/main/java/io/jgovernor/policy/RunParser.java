@@ -18,8 +18,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The {@code run:} section: a workload the daemon starts. Only its shape is checked here; whether
- * the executable, users and rootfs exist is checked when the workload is started.
+ * The {@code run:} section: a workload the daemon starts. Its shape is checked first; then, when
+ * the shape is right, what this host can tell in advance: the program exists and is executable
+ * (inside the rootfs when there is one), the user and group are known, the rootfs is a directory,
+ * every bind mount source exists. What only the start can tell is a logged, counted start failure.
  */
 final class RunParser {
     private static final List<String> RUN_KEYS =
@@ -34,9 +36,17 @@ final class RunParser {
     private static final int HOSTNAME_MAX = 64;
 
     private final Nodes n;
+    private final HostFacts host;
+    /** Where the values checked against the host were written, for located errors. */
+    private Node commandNode;
+    private Node userNode;
+    private Node groupNode;
+    private Node rootfsNode;
+    private final List<Node> mountSourceNodes = new ArrayList<>();
 
-    RunParser(Nodes nodes) {
+    RunParser(Nodes nodes, HostFacts host) {
         this.n = nodes;
+        this.host = host;
     }
 
     RunSpec run(Node node) {
@@ -46,6 +56,8 @@ final class RunParser {
             return null;
         }
         List<String> command = command(node, value(f, "command"));
+        userNode = value(f, "user");
+        groupNode = value(f, "group");
         Optional<String> user = Optional.ofNullable(value(f, "user"))
                 .map(v -> PolicyParser.userOrId(n, v, "run.user", "user name", "uid"));
         Optional<String> group = Optional.ofNullable(value(f, "group"))
@@ -62,7 +74,37 @@ final class RunParser {
         if (n.errorCount() > errorsBefore) {
             return null;
         }
-        return new RunSpec(command, user, group, workingDir, env, restart, stopTimeout, isolate);
+        RunSpec spec = new RunSpec(command, user, group, workingDir, env, restart, stopTimeout, isolate);
+        checkHost(spec);
+        return n.errorCount() > errorsBefore ? null : spec;
+    }
+
+    private void checkHost(RunSpec spec) {
+        spec.user().filter(u -> !host.userExists(u)).ifPresent(u -> n.error(userNode,
+                "run.user: no user \"" + u + "\" on this host (/etc/passwd); create it or give a numeric uid"));
+        spec.group().filter(g -> !host.groupExists(g)).ifPresent(g -> n.error(groupNode,
+                "run.group: no group \"" + g + "\" on this host (/etc/group); create it or give a numeric gid"));
+        Optional<Path> rootfs = spec.isolate().flatMap(RunSpec.Isolation::rootfs);
+        if (rootfs.isPresent()) {
+            Optional<String> problem = host.pathProblem(rootfs.get(), HostFacts.PathUse.DIRECTORY);
+            problem.ifPresent(p -> n.error(rootfsNode, "run.isolate.rootfs: " + rootfs.get() + " " + p
+                    + "; the workload pivots into this directory"));
+            if (problem.isEmpty()) {
+                Path program = rootfs.get().resolve(spec.command().getFirst().substring(1));
+                host.pathProblem(program, HostFacts.PathUse.ENTRY).ifPresent(p -> n.error(commandNode,
+                        "run.command[0]: " + spec.command().getFirst() + " " + p + " in the rootfs (" + program + ")"));
+            }
+        } else {
+            host.pathProblem(Path.of(spec.command().getFirst()), HostFacts.PathUse.EXECUTABLE).ifPresent(p ->
+                    n.error(commandNode, "run.command[0]: " + spec.command().getFirst() + " " + p));
+        }
+        List<RunSpec.BindMount> mounts = spec.isolate().map(RunSpec.Isolation::mounts).orElse(List.of());
+        for (int i = 0; i < mounts.size() && i < mountSourceNodes.size(); i++) {
+            Path source = mounts.get(i).source();
+            int index = i;
+            host.pathProblem(source, HostFacts.PathUse.EXISTS).ifPresent(p -> n.error(mountSourceNodes.get(index),
+                    "run.isolate.mounts[" + index + "].source: " + source + " " + p + " on this host"));
+        }
     }
 
     private static Node value(Map<String, NodeTuple> f, String key) {
@@ -83,6 +125,7 @@ final class RunParser {
             n.error(node, "run.command: must name at least the program to run");
             return null;
         }
+        commandNode = items.getFirst();
         List<String> command = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             String text = n.text(items.get(i), "run.command[" + i + "]", "text");
@@ -183,6 +226,7 @@ final class RunParser {
         }
         if (value(f, "rootfs") != null) {
             Node r = value(f, "rootfs");
+            rootfsNode = r;
             Path p = PolicyParser.absolute(n, r, "run.isolate.rootfs", "the workload pivots into this directory");
             if (p != null && requires(r, "run.isolate.rootfs", namespaces, RunSpec.Namespace.MOUNT)) {
                 rootfs = Optional.of(p);
@@ -277,6 +321,7 @@ final class RunParser {
                 bad = true;
             } else {
                 mounts.add(new RunSpec.BindMount(source, target, readOnly));
+                mountSourceNodes.add(value(f, "source"));
             }
         }
         return bad ? null : mounts;

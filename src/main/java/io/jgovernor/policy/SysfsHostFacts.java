@@ -2,13 +2,17 @@ package io.jgovernor.policy;
 
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.DeviceNumber;
+import io.jgovernor.sys.Accounts;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.BitSet;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -21,6 +25,7 @@ import java.util.stream.Stream;
  * configurable so that tests can hand in a fake tree.
  */
 public final class SysfsHostFacts implements HostFacts {
+    private final Accounts accounts = Accounts.host();
     private static final Pattern NODE_DIR = Pattern.compile("node(\\d+)");
     private static final Pattern MAJ_MIN = Pattern.compile("(\\d+):(\\d+)");
     private static final int S_IFMT = 0170000;
@@ -94,6 +99,29 @@ public final class SysfsHostFacts implements HostFacts {
             ids.set(0);
         }
         return new CpuList(ids);
+    }
+
+    @Override
+    public Optional<String> pathProblem(Path path, PathUse use) {
+        return switch (use) {
+            case ENTRY -> Files.exists(path, LinkOption.NOFOLLOW_LINKS) ? Optional.empty() : Optional.of("does not exist");
+            case EXISTS -> Files.exists(path) ? Optional.empty() : Optional.of("does not exist");
+            case DIRECTORY -> !Files.exists(path) ? Optional.of("does not exist")
+                    : Files.isDirectory(path) ? Optional.empty() : Optional.of("is not a directory");
+            case EXECUTABLE -> !Files.exists(path) ? Optional.of("does not exist")
+                    : !Files.isRegularFile(path) ? Optional.of("is not a regular file")
+                    : Files.isExecutable(path) ? Optional.empty() : Optional.of("is not executable (no x permission)");
+        };
+    }
+
+    @Override
+    public boolean userExists(String name) {
+        return accounts.user(name).isPresent();
+    }
+
+    @Override
+    public boolean groupExists(String name) {
+        return accounts.group(name).isPresent();
     }
 
     @Override

@@ -23,6 +23,14 @@ public final class ReconcileLoop implements AutoCloseable {
 
         void policyDirUnreadable(IOException e);
 
+        /**
+         * After the policies were read, before the pass applies them, on this loop's thread: the
+         * pass waits for it (workloads of removed groups are stopped here, before their
+         * directories go).
+         */
+        default void beforePass(CatalogState catalog) {
+        }
+
         /** Called at least every heartbeat from this loop's thread while it is not stuck in a pass. */
         default void alive() {
         }
@@ -167,6 +175,7 @@ public final class ReconcileLoop implements AutoCloseable {
         }
         Report report;
         try {
+            listener.beforePass(state);
             report = fullPass ? reconciler.reconcileAll(state.desired()) : reconciler.reconcileChanges(state.desired());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "reconcile pass failed", e);

@@ -1,0 +1,134 @@
+package io.jgovernor.spawn;
+
+import io.jgovernor.model.RunSpec;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The exec stage binary, {@code jgovernor-exec} (src/main/c/jgovernor-exec.c), and the argv that
+ * tells it what to do. The daemon never forks itself: it starts the stage with ProcessBuilder
+ * (posix_spawn), and the stage joins the cgroups, creates the namespaces and execs the command.
+ */
+public final class ExecStage {
+    public static final String NAME = "jgovernor-exec";
+    /** Where the RPM installs it, next to the app. */
+    static final Path INSTALLED = Path.of("/usr/lib/jgovernor", NAME);
+
+    private final Path binary;
+
+    public ExecStage(Path binary) {
+        this.binary = binary;
+    }
+
+    public Path binary() {
+        return binary;
+    }
+
+    /**
+     * {@code -Djgovernor.exec-stage=PATH} when given; else next to the running app (the native
+     * runner's directory, or quarkus-run.jar's directory and its parent: target/ in a checkout);
+     * else /usr/lib/jgovernor.
+     */
+    public static ExecStage locate() {
+        String configured = System.getProperty("jgovernor.exec-stage");
+        if (configured != null && !configured.isBlank()) {
+            return new ExecStage(Path.of(configured));
+        }
+        List<Path> dirs = new ArrayList<>();
+        ProcessHandle.current().info().command().map(Path::of).map(Path::getParent).ifPresent(dirs::add);
+        appDir().ifPresent(d -> {
+            dirs.add(d);
+            if (d.getParent() != null) {
+                dirs.add(d.getParent());
+            }
+        });
+        for (Path d : dirs) {
+            Path p = d.resolve(NAME);
+            if (Files.isExecutable(p)) {
+                return new ExecStage(p);
+            }
+        }
+        return new ExecStage(INSTALLED);
+    }
+
+    private static Optional<Path> appDir() {
+        try {
+            var source = ExecStage.class.getProtectionDomain().getCodeSource();
+            if (source == null || source.getLocation() == null) {
+                return Optional.empty();
+            }
+            Path p = Path.of(source.getLocation().toURI());
+            // quarkus-app/app/jgovernor.jar or quarkus-run.jar: walk up to quarkus-app's parent.
+            for (Path d = p.getParent(); d != null; d = d.getParent()) {
+                if (d.getFileName() != null && d.getFileName().toString().equals("quarkus-app")) {
+                    return Optional.of(d);
+                }
+            }
+            return Optional.ofNullable(p.getParent());
+        } catch (URISyntaxException | IllegalArgumentException | SecurityException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The stage's argv; the format is documented at the top of jgovernor-exec.c. */
+    List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c) {
+        List<String> a = new ArrayList<>();
+        a.add(binary.toString());
+        for (Path d : groupDirs) {
+            a.add("--cgroup");
+            a.add(d.toString());
+        }
+        spec.isolate().ifPresent(iso -> {
+            for (RunSpec.Namespace ns : RunSpec.Namespace.values()) {
+                if (iso.namespaces().contains(ns)) {
+                    a.add("--ns");
+                    a.add(ns.key);
+                }
+            }
+            iso.hostname().ifPresent(h -> {
+                a.add("--hostname");
+                a.add(h);
+            });
+            iso.rootfs().ifPresent(r -> {
+                a.add("--rootfs");
+                a.add(r.toString());
+            });
+            if (iso.readOnlyRootfs()) {
+                a.add("--ro-rootfs");
+            }
+            for (RunSpec.BindMount m : iso.mounts()) {
+                a.add("--bind");
+                a.add(m.source().toString());
+                a.add(m.target().toString());
+                a.add(m.readOnly() ? "ro" : "rw");
+            }
+        });
+        for (String line : c.uidMap()) {
+            a.add("--uid-map");
+            a.add(line);
+        }
+        for (String line : c.gidMap()) {
+            a.add("--gid-map");
+            a.add(line);
+        }
+        a.add("--uid");
+        a.add(Long.toString(c.uid()));
+        a.add("--gid");
+        a.add(Long.toString(c.gid()));
+        a.add("--groups");
+        a.add(c.groups().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        spec.workingDir().ifPresent(w -> {
+            a.add("--cwd");
+            a.add(w.toString());
+        });
+        a.add("--");
+        a.addAll(spec.command());
+        return a;
+    }
+}

@@ -1,0 +1,212 @@
+package io.jgovernor.spawn;
+
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.RunSpec;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Keeps one group's workload running as its {@code restart} says, on a thread of its own. A
+ * crash loop does not spin: each restart after a short run waits twice as long as the last
+ * (0.1 s up to 30 s); a run that lasted a minute resets the wait.
+ */
+final class Supervisor {
+    enum State { STARTING, RUNNING, BACKOFF, EXITED, FAILED, STOPPING, STOPPED }
+
+    static final Duration BACKOFF_INITIAL = Duration.ofMillis(100);
+    static final Duration BACKOFF_MAX = Duration.ofSeconds(30);
+    static final Duration STABLE = Duration.ofMinutes(1);
+    private static final System.Logger LOG = System.getLogger(Supervisor.class.getName());
+
+    /** Starts the workload once: the launch and its context, supplied by {@link Workloads}. */
+    interface Launcher {
+        Workload launch(GroupName group, RunSpec spec) throws StartFailure;
+    }
+
+    /** Sends a signal to every process the workload owns in the group (see {@link Workloads}). */
+    interface Killer {
+        void signal(GroupName group, Workload w, boolean kill);
+    }
+
+    interface Listener {
+        void started(GroupName group, Workload w);
+
+        void startFailed(GroupName group, String why);
+
+        void restarting(GroupName group);
+
+        void ended(GroupName group);
+    }
+
+    final GroupName group;
+    final RunSpec spec;
+    private final Launcher launcher;
+    private final Killer killer;
+    private final Listener listener;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wake = lock.newCondition();
+    private volatile State state = State.STARTING;
+    private volatile Workload current;
+    private volatile boolean stopping;
+    private volatile long restarts;
+    private volatile String lastError;
+    private volatile Integer lastExit;
+    private Thread thread;
+    /** Stop signals every process in the group, not only the workload's tree (no match rules adopt others there). */
+    volatile boolean killWholeGroup;
+
+    Supervisor(GroupName group, RunSpec spec, Launcher launcher, Killer killer, Listener listener) {
+        this.group = group;
+        this.spec = spec;
+        this.launcher = launcher;
+        this.killer = killer;
+        this.listener = listener;
+    }
+
+    /** Starts supervising; {@code adopted} is a workload a previous daemon started with this spec. */
+    void start(Optional<Workload> adopted) {
+        current = adopted.orElse(null);
+        thread = Thread.ofPlatform().daemon(true).name("workload " + group.value()).start(this::run);
+    }
+
+    private void run() {
+        int quickFailures = 0;
+        while (!stopping) {
+            Workload w = current;
+            if (w == null) {
+                state = State.STARTING;
+                try {
+                    w = launcher.launch(group, spec);
+                } catch (StartFailure e) {
+                    lastError = e.getMessage();
+                    listener.startFailed(group, e.getMessage());
+                    if (spec.restart() == RunSpec.Restart.NEVER) {
+                        state = State.FAILED;
+                        return;
+                    }
+                    if (!pause(backoff(quickFailures++))) {
+                        break;
+                    }
+                    continue;
+                }
+                if (stopping) { // stop() came while the stage started: it may not have seen it
+                    current = w;
+                    break;
+                }
+                current = w;
+                listener.started(group, w);
+            }
+            state = State.RUNNING;
+            long t0 = System.nanoTime();
+            int exit;
+            try {
+                exit = w.awaitExit();
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (stopping) {
+                break;
+            }
+            current = null;
+            lastExit = exit;
+            boolean failed = exit != 0;
+            listener.ended(group);
+            LOG.log(System.Logger.Level.WARNING, "workload " + group.value() + " (pid " + w.pid() + ") exited "
+                    + (exit == Workload.UNKNOWN_EXIT ? "(status unknown: adopted)" : "with status " + exit));
+            if (spec.restart() == RunSpec.Restart.NEVER || (spec.restart() == RunSpec.Restart.ON_FAILURE && !failed)) {
+                state = failed ? State.FAILED : State.EXITED;
+                return;
+            }
+            if (System.nanoTime() - t0 >= STABLE.toNanos()) {
+                quickFailures = 0;
+            }
+            if (!pause(backoff(quickFailures++))) {
+                break;
+            }
+            restarts++;
+            listener.restarting(group);
+        }
+    }
+
+    static Duration backoff(int failures) {
+        long ms = BACKOFF_INITIAL.toMillis() << Math.min(failures, 20);
+        return Duration.ofMillis(Math.min(ms, BACKOFF_MAX.toMillis()));
+    }
+
+    /** Sleeps in {@link State#BACKOFF}; false when stop() came meanwhile. */
+    private boolean pause(Duration d) {
+        state = State.BACKOFF;
+        lock.lock();
+        try {
+            long left = d.toNanos();
+            while (!stopping && left > 0) {
+                left = wake.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            return false;
+        } finally {
+            lock.unlock();
+        }
+        return !stopping;
+    }
+
+    /**
+     * Stops the workload: SIGTERM, then SIGKILL after {@code stopTimeout}. Returns once it is gone
+     * (or after a further 5 s when even SIGKILL did not end it: a process in D state).
+     */
+    void stop() {
+        stopping = true;
+        state = State.STOPPING;
+        lock.lock();
+        try {
+            wake.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        Thread t = thread;
+        try {
+            if (t != null) {
+                // A launch in progress finishes (milliseconds), then the loop sees stopping.
+                while (t.isAlive() && current == null) {
+                    t.join(10);
+                }
+            }
+            Workload w = current;
+            if (w != null && w.alive()) {
+                killer.signal(group, w, false);
+                if (!w.awaitExit(spec.stopTimeout())) {
+                    LOG.log(System.Logger.Level.WARNING, "workload " + group.value() + " (pid " + w.pid()
+                            + ") still runs " + spec.stopTimeout().toMillis() + " ms after SIGTERM: SIGKILL");
+                    killer.signal(group, w, true);
+                    w.awaitExit(Duration.ofSeconds(5));
+                } else {
+                    killer.signal(group, w, true); // what it left behind had its SIGTERM too
+                }
+                w.killStage();
+            }
+            if (t != null) {
+                t.interrupt();
+                t.join(5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        current = null;
+        state = State.STOPPED;
+    }
+
+    WorkloadStatus snapshot() {
+        Workload w = current;
+        return new WorkloadStatus(state.name().toLowerCase(java.util.Locale.ROOT), w == null ? 0 : w.pid(),
+                restarts, lastError, lastExit);
+    }
+
+    /** The current workload's pid and its exec stage's, when one runs. */
+    java.util.List<Long> pids() {
+        Workload w = current;
+        return w == null ? java.util.List.of() : w.pids();
+    }
+}

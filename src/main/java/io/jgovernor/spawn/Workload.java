@@ -1,0 +1,195 @@
+package io.jgovernor.spawn;
+
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.RunSpec;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One running workload process: started now through the exec stage, or adopted from a record a
+ * previous daemon left. {@link #pid()} is the command's host pid (in a pid namespace, the
+ * namespace's PID 1), which the stage reports before the command runs.
+ */
+final class Workload {
+    /** The exit status when the workload was adopted: the daemon is not its parent and cannot know it. */
+    static final int UNKNOWN_EXIT = -1;
+
+    private static final System.Logger LOG = System.getLogger("io.jgovernor.workload");
+
+    private final int pid;
+    private final long startTime;
+    /** The exec stage, which relays output and exits with the command's status; empty when adopted. */
+    private final Optional<Process> stage;
+
+    private Workload(int pid, long startTime, Optional<Process> stage) {
+        this.pid = pid;
+        this.startTime = startTime;
+        this.stage = stage;
+    }
+
+    int pid() {
+        return pid;
+    }
+
+    /** The command's pid and the exec stage's (when this daemon started it). */
+    List<Long> pids() {
+        return stage.isPresent() ? List.of((long) pid, stage.get().pid()) : List.of((long) pid);
+    }
+
+    long startTime() {
+        return startTime;
+    }
+
+    /** Runs the exec stage and returns once the command runs (its execve succeeded). */
+    static Workload launch(ExecStage exec, GroupName group, RunSpec spec, List<Path> groupDirs, Credentials c)
+            throws StartFailure {
+        if (groupDirs.isEmpty()) {
+            throw new StartFailure("the group has no cgroup directory yet");
+        }
+        ProcessBuilder pb = new ProcessBuilder(exec.argv(spec, groupDirs, c));
+        // The environment is exactly the policy's env: nothing of the daemon's leaks in.
+        pb.environment().clear();
+        pb.environment().putAll(spec.env());
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new StartFailure("cannot run the exec stage " + exec.binary() + ": " + e.getMessage());
+        }
+        BufferedReader control = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+        int pid = -1;
+        try {
+            for (String line = control.readLine(); ; line = control.readLine()) {
+                if (line == null) {
+                    throw new StartFailure("the exec stage ended before the command started (exit " + p.waitFor() + ")");
+                } else if (line.startsWith("pid ")) {
+                    pid = Integer.parseInt(line.substring(4).strip());
+                } else if (line.startsWith("error: ")) {
+                    p.waitFor();
+                    throw new StartFailure(line.substring(7));
+                } else if (line.equals("started") && pid > 0) {
+                    break;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            p.destroyForcibly();
+            throw new StartFailure("the exec stage's report cannot be read: " + e.getMessage());
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new StartFailure("interrupted while starting");
+        }
+        // Read by the time "started" arrives: the command has not yet had a chance to exit and
+        // be reaped, the stage waits for it.
+        long startTime = ProcStat.startTime(pid).orElse(0);
+        pump(group, p.getInputStream(), System.Logger.Level.INFO, "");
+        pump(group, p.getErrorStream(), System.Logger.Level.WARNING, "exec stage: ");
+        return new Workload(pid, startTime, Optional.of(p));
+    }
+
+    /** The process a record names, when it still runs (same pid, same start time). */
+    static Optional<Workload> adopt(WorkloadRecord r) {
+        return r.alive() ? Optional.of(new Workload(r.pid(), r.startTime(), Optional.empty())) : Optional.empty();
+    }
+
+    /** Each line the workload writes, logged with its group; read by a virtual thread until the pipe closes. */
+    private static void pump(GroupName group, InputStream in, System.Logger.Level level, String prefix) {
+        Thread.ofVirtual().name("workload-output " + group.value()).start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    LOG.log(level, "[" + group.value() + "] " + prefix + line);
+                }
+            } catch (IOException e) {
+                // The pipe is closed when the stage exits: nothing more to read.
+            }
+        });
+    }
+
+    boolean alive() {
+        return ProcStat.startTime(pid).equals(OptionalLong.of(startTime));
+    }
+
+    /** Waits until the command has exited; its status, or {@link #UNKNOWN_EXIT} when adopted. */
+    int awaitExit() throws InterruptedException {
+        if (stage.isPresent()) {
+            int status = stage.get().waitFor();
+            if (!alive()) {
+                return status;
+            }
+            // The stage died but the command did not (someone killed the stage): go on watching it.
+        }
+        while (alive()) {
+            Optional<ProcessHandle> h = ProcessHandle.of(pid);
+            if (h.isEmpty()) {
+                break;
+            }
+            try {
+                h.get().onExit().get(1, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // checked again by alive()
+            }
+        }
+        return UNKNOWN_EXIT;
+    }
+
+    /** Waits up to {@code timeout} for the command to exit. */
+    boolean awaitExit(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (alive()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        if (stage.isPresent()) {
+            stage.get().waitFor(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+        }
+        return true;
+    }
+
+    /**
+     * Signals the command. SIGTERM goes to the stage too, which forwards it; SIGKILL goes to the
+     * command only: the stage then reaps it and exits with its status (killing both at once would
+     * leave the command's exit to whoever inherits it). {@link #killStage()} ends a stage that is
+     * still there afterwards.
+     */
+    void signal(boolean kill) {
+        ProcessHandle.of(pid).filter(h -> alive()).ifPresent(h -> {
+            if (kill) {
+                h.destroyForcibly();
+            } else {
+                h.destroy();
+            }
+        });
+        if (!kill) {
+            stage.ifPresent(Process::destroy);
+        }
+    }
+
+    void killStage() {
+        stage.ifPresent(p -> {
+            try {
+                if (!p.waitFor(1, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+}

@@ -1,0 +1,106 @@
+package io.jgovernor.spawn;
+
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.RunSpec;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * What a restarted daemon needs to find a workload it started: {@code state-dir/workloads/<group>.json}
+ * with the workload's host pid and start time (a pid alone may have been reused) and a hash of
+ * the run spec it was started with (a changed spec means the workload must be restarted).
+ */
+record WorkloadRecord(GroupName group, int pid, long startTime, String specHash) {
+    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\"\\s*:\\s*(\"([^\"]*)\"|\\d+)");
+
+    /** True when this pid still runs the process the record was written for. */
+    boolean alive() {
+        return ProcStat.startTime(pid).equals(java.util.OptionalLong.of(startTime));
+    }
+
+    static Path file(Path dir, GroupName group) {
+        // Group names are [a-z0-9_.-] and '/'; '+' cannot occur in them.
+        return dir.resolve(group.value().replace('/', '+') + ".json");
+    }
+
+    void write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Path file = file(dir, group);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        String json = "{\"group\": \"" + group.value() + "\", \"pid\": " + pid + ", \"startTime\": " + startTime
+                + ", \"spec\": \"" + specHash + "\"}\n";
+        Files.writeString(tmp, json);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static Optional<WorkloadRecord> read(Path dir, GroupName group) {
+        try {
+            String text = Files.readString(file(dir, group));
+            Matcher m = FIELD.matcher(text);
+            TreeMap<String, String> f = new TreeMap<>();
+            while (m.find()) {
+                f.put(m.group(1), m.group(3) != null ? m.group(3) : m.group(2));
+            }
+            return Optional.of(new WorkloadRecord(group, Integer.parseInt(f.get("pid")),
+                    Long.parseLong(f.get("startTime")), f.get("spec")));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    static void delete(Path dir, GroupName group) {
+        try {
+            Files.deleteIfExists(file(dir, group));
+        } catch (IOException e) {
+            // A stale record is harmless: its pid and start time will not match a live process.
+        }
+    }
+
+    /**
+     * SHA-256 of the spec written out in a fixed order (env sorted, namespaces in declaration
+     * order): record and set iteration orders differ between JVM runs, toString() would not do.
+     */
+    static String hash(RunSpec s) {
+        StringBuilder b = new StringBuilder();
+        b.append("command=").append(String.join("\0", s.command())).append('\n');
+        b.append("user=").append(s.user().orElse("")).append('\n');
+        b.append("group=").append(s.group().orElse("")).append('\n');
+        b.append("workingDir=").append(s.workingDir().map(Path::toString).orElse("")).append('\n');
+        b.append("env=").append(new TreeMap<>(s.env())).append('\n');
+        b.append("restart=").append(s.restart().key).append('\n');
+        b.append("stopTimeout=").append(s.stopTimeout()).append('\n');
+        s.isolate().ifPresent(i -> {
+            b.append("namespaces=");
+            for (RunSpec.Namespace ns : RunSpec.Namespace.values()) {
+                if (i.namespaces().contains(ns)) {
+                    b.append(ns.key).append(',');
+                }
+            }
+            b.append("\nhostname=").append(i.hostname().orElse(""))
+                    .append("\nrootfs=").append(i.rootfs().map(Path::toString).orElse(""))
+                    .append("\nreadOnlyRootfs=").append(i.readOnlyRootfs())
+                    .append("\nmounts=").append(i.mounts().stream()
+                            .map(m -> m.source() + ":" + m.target() + ":" + m.readOnly()).collect(Collectors.joining(",")))
+                    .append("\nuidMap=").append(i.uidMap().stream()
+                            .map(m -> m.inside() + " " + m.outside() + " " + m.count()).collect(Collectors.joining(",")));
+        });
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(b.toString().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.jgovernor.spawn;
+
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupLayout;
+import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.RunSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Time from the decision to start a workload to its command's first instruction (bench/firstinsn.c
+ * writes CLOCK_MONOTONIC, the JVM's System.nanoTime clock), for every start path launched the same
+ * way from this JVM (ProcessBuilder), interleaved per repetition. Run by bin/bench-spawn, which
+ * prepares the rootfs, the crun bundle and a mount namespace where crun accepts this host.
+ *
+ * <p>Arguments: work dir (holds rootfs/ with /firstinsn, bundle/, out/), cgroup root name, reps,
+ * warm-ups. Prints a markdown table.
+ */
+public final class SpawnBench {
+    static final int GAP_MS = Integer.getInteger("bench.gapMs", 50);
+
+    private SpawnBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path work = Path.of(args[0]);
+        String root = args[1];
+        int reps = Integer.parseInt(args[2]);
+        int warmups = Integer.parseInt(args[3]);
+        Path out = work.resolve("out");
+        Path probe = work.resolve("rootfs/firstinsn");
+        CgroupFiles files = new CgroupFiles();
+        CgroupLayout layout = CgroupLayout.detect(Path.of("/sys/fs/cgroup"), root, files);
+        List<Path> dirs = new ArrayList<>();
+        String cgexecCpu = null;
+        String cgexecMemory = null;
+        for (Hierarchy h : layout.hierarchies()) {
+            if (h.has("cpu") || h.has("memory")) {
+                Path d = layout.rootDir(h);
+                files.mkdir(d);
+                dirs.add(d);
+                String rel = h.cgroupPath(d);
+                if (h.has("cpu")) {
+                    cgexecCpu = rel;
+                } else {
+                    cgexecMemory = rel;
+                }
+            }
+        }
+        ExecStage stage = ExecStage.locate();
+        GroupName group = new GroupName("bench");
+        Credentials rootCreds = new Credentials(0, 0, List.of(), List.of(), List.of());
+        Credentials userNsCreds = new Credentials(0, 0, List.of(), List.of("0 0 1"), List.of("0 0 1"));
+        RunSpec plain = new RunSpec(List.of(probe.toString(), out.resolve("t").toString()), Optional.empty(),
+                Optional.empty(), Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                Optional.empty());
+        RunSpec isolated = new RunSpec(List.of("/firstinsn", "/out/t"), Optional.empty(), Optional.empty(),
+                Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                Optional.of(new RunSpec.Isolation(EnumSet.allOf(RunSpec.Namespace.class), Optional.of("bench"),
+                        Optional.of(work.resolve("rootfs")), true,
+                        List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of())));
+        Map<String, Start> paths = new LinkedHashMap<>();
+        paths.put("jgovernor, plain (cgroups only)", () -> Workload.launch(stage, group, plain, dirs, rootCreds).awaitExit());
+        paths.put("jgovernor, isolated (6 namespaces, pivot_root, ro rootfs, bind mount)",
+                () -> Workload.launch(stage, group, isolated, dirs, userNsCreds).awaitExit());
+        // Diagnostic: the same stage joining no cgroup, to show what the cgroup.procs writes cost.
+        List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds);
+        paths.put("jgovernor stage, isolated, joining no cgroup (diagnostic)", () -> {
+            ProcessBuilder pb = new ProcessBuilder(noCgroups);
+            pb.environment().clear();
+            return pb.redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        });
+        String cg = "cpu:" + cgexecCpu;
+        String mem = "memory:" + cgexecMemory;
+        paths.put("cgexec (cpu, memory) + unshare --fork (pid, mount, uts, ipc, net; private)", () -> new ProcessBuilder(
+                "cgexec", "-g", cg, "-g", mem, "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
+                "--propagation", "private", probe.toString(), out.resolve("t").toString()).start().waitFor());
+        int[] id = {0};
+        paths.put("crun run (--cgroup-manager=disabled; pid, net, ipc, uts, mount; ro rootfs, bind mount)",
+                () -> new ProcessBuilder("crun", "--cgroup-manager=disabled", "run", "-b", work.resolve("bundle").toString(),
+                        "bench-" + ProcessHandle.current().pid() + "-" + id[0]++).inheritIO().start().waitFor());
+        Map<String, List<Double>> ms = new LinkedHashMap<>();
+        paths.keySet().forEach(k -> ms.put(k, new ArrayList<>()));
+        try {
+            List<Map.Entry<String, Start>> order = new ArrayList<>(paths.entrySet());
+            java.util.Random random = new java.util.Random(42);
+            for (int rep = -warmups; rep < reps; rep++) {
+                // Shuffled every repetition: a start pays for what the previous one left to tear
+                // down (a net namespace is destroyed asynchronously), so no path always follows the
+                // same other one (a rotation would keep the cyclic order, and the predecessors).
+                java.util.Collections.shuffle(order, random);
+                for (Map.Entry<String, Start> e : order) {
+                    Files.deleteIfExists(out.resolve("t"));
+                    Thread.sleep(GAP_MS); // lets the kernel finish tearing down the previous start's namespaces
+                    long t0 = System.nanoTime();
+                    int status = e.getValue().run();
+                    if (status != 0 || !Files.exists(out.resolve("t"))) {
+                        throw new IllegalStateException(e.getKey() + ": exit " + status + ", no timestamp");
+                    }
+                    long t1 = Long.parseLong(Files.readString(out.resolve("t")).strip());
+                    if (rep >= 0) {
+                        ms.get(e.getKey()).add((t1 - t0) / 1e6);
+                    }
+                }
+            }
+        } finally {
+            for (Path d : dirs.reversed()) {
+                files.rmdir(d);
+            }
+        }
+        System.out.println("| start path | median ms | p90 ms | min ms |");
+        System.out.println("|---|---|---|---|");
+        for (Map.Entry<String, List<Double>> e : ms.entrySet()) {
+            List<Double> v = e.getValue().stream().sorted().toList();
+            System.out.printf("| %s | %.2f | %.2f | %.2f |%n", e.getKey(), v.get(v.size() / 2),
+                    v.get((int) Math.min(v.size() - 1, Math.ceil(v.size() * 0.9) - 1)), v.getFirst());
+        }
+    }
+
+    private interface Start {
+        int run() throws Exception;
+    }
+}
