@@ -1,13 +1,13 @@
 #!/bin/bash
-# it/vm/systemd-rpm.sh - runs INSIDE the test VM as root (systemd as PID 1, booted with the
-# legacy v1 layout: systemd.unified_cgroup_hierarchy=0), cwd /shared = the repo checkout.
+# it/vm/systemd-rpm.sh - runs INSIDE the test VM as root (systemd as PID 1), cwd /shared = the
+# repo checkout. Booted either with the unified v2 hierarchy (Debian 12's default) or with the
+# legacy v1 layout (systemd.unified_cgroup_hierarchy=0); the script reads which from the mount.
 #
 # The operator's path with the RPM built on the host (target/rpm/RPMS/<arch>/jgovernor-*.rpm):
 #   rpm -i -> systemd-analyze verify -> policy in /etc/jgovernor/policies.d -> systemctl start
 #   (returns after READY) -> values in the unit's delegated subtree -> edit + systemctl reload ->
 #   systemctl status shows STATUS= -> watchdog restarts a SIGSTOPped daemon -> systemctl stop ->
 #   rpm -e.
-# Only cgroup v1 (the daemon does not support a unified v2 host yet).
 # Host side: bin/test-vm-systemd (boots the VM, shares the host's Java 25 as 9p tag "jdk", which
 # this script mounts where the launcher looks: /usr/lib/jvm/temurin-25-jdk-amd64).
 # Prints one "ok"/"FAIL" line per check and "N passed, M failed"; exits non-zero on any failure.
@@ -34,7 +34,12 @@ finish() {
 die() { bad "$*"; finish; }
 
 echo "== kernel $(uname -r), systemd $(systemctl --version | head -1 | awk '{print $2}'), $(nproc) cpus, cmdline: $(grep -o 'systemd.unified_cgroup_hierarchy=[^ ]*' /proc/cmdline)"
-[ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] || die "/sys/fs/cgroup is not the v1 (tmpfs) layout; boot with systemd.unified_cgroup_hierarchy=0"
+case $(stat -fc %T /sys/fs/cgroup) in
+    tmpfs) LAYOUT=v1;;
+    cgroup2fs) LAYOUT=v2;;
+    *) die "/sys/fs/cgroup is neither the v1 (tmpfs) nor the v2 (cgroup2fs) layout";;
+esac
+echo "== cgroup layout: $LAYOUT"
 
 # --- Java 25 from the host, where the launcher looks ----------------------------------------------
 mkdir -p "$JDK"
@@ -102,10 +107,28 @@ note "/proc/$PID1/cgroup: $(tr '\n' ' ' < /proc/$PID1/cgroup)"
 
 # --- the values beneath the unit's delegated cgroup --------------------------------------------------
 SUB=system.slice/$UNIT/jgovernor/web
-CG=/sys/fs/cgroup/cpu,cpuacct/$SUB; MG=/sys/fs/cgroup/memory/$SUB; PG=/sys/fs/cgroup/pids/$SUB
-check "cpu.shares in $CG" 512 "$(val $CG/cpu.shares)"
-check "cpu.cfs_quota_us (50% of 100ms)" 50000 "$(val $CG/cpu.cfs_quota_us)"
-check "memory.limit_in_bytes (64Mi) in $MG" 67108864 "$(val $MG/memory.limit_in_bytes)"
+# The same policy, in each layout's files: v2 has one directory, cpu.weight converted from shares
+# (1 + (shares - 2) * 9999 / 262142: 512 -> 20, 256 -> 10), cpu.max "quota period", memory.max.
+if [ $LAYOUT = v1 ]; then
+    CG=/sys/fs/cgroup/cpu,cpuacct/$SUB; MG=/sys/fs/cgroup/memory/$SUB; PG=/sys/fs/cgroup/pids/$SUB
+    SHARES=cpu.shares; SHARES_A=512; SHARES_B=256
+    QUOTA=cpu.cfs_quota_us; QUOTA_A=50000; QUOTA_B=25000
+    LIMIT=memory.limit_in_bytes
+else
+    CG=/sys/fs/cgroup/$SUB; MG=$CG; PG=$CG
+    SHARES=cpu.weight; SHARES_A=20; SHARES_B=10
+    QUOTA=cpu.max; QUOTA_A="50000 100000"; QUOTA_B="25000 100000"
+    LIMIT=memory.max
+    case $(cat /proc/$PID1/cgroup) in
+        "0::/system.slice/$UNIT/supervisor") ok "v2: the daemon moved itself into the leaf system.slice/$UNIT/supervisor";;
+        *) bad "v2: the daemon is in $(cat /proc/$PID1/cgroup), not in system.slice/$UNIT/supervisor";;
+    esac
+    check "v2: controllers enabled beneath the unit" "cpu memory pids" \
+        "$(tr ' ' '\n' < /sys/fs/cgroup/system.slice/$UNIT/jgovernor/cgroup.subtree_control | grep -E '^(cpu|memory|pids)$' | sort | tr '\n' ' ' | sed 's/ $//')"
+fi
+check "$SHARES in $CG (shares 512)" "$SHARES_A" "$(val $CG/$SHARES)"
+check "$QUOTA (50% of 100ms)" "$QUOTA_A" "$(val $CG/$QUOTA)"
+check "$LIMIT (64Mi) in $MG" 67108864 "$(val $MG/$LIMIT)"
 check "pids.max in $PG" 32 "$(val $PG/pids.max)"
 
 # --- edit + drift, then systemctl reload -------------------------------------------------------------
@@ -124,11 +147,11 @@ YAML
 echo 1000 > $PG/pids.max          # drift a policy edit does not touch... until the reload
 R0=$(date +%s.%N)
 if systemctl reload $UNIT; then ok "systemctl reload $UNIT returned 0 after $(since "$R0") s"; else bad "systemctl reload $UNIT failed"; fi
-reloaded() { is_val $CG/cpu.shares 256 && is_val $CG/cpu.cfs_quota_us 25000 && is_val $MG/memory.limit_in_bytes 33554432 && is_val $PG/pids.max 16; }
+reloaded() { is_val $CG/$SHARES "$SHARES_B" && is_val $CG/$QUOTA "$QUOTA_B" && is_val $MG/$LIMIT 33554432 && is_val $PG/pids.max 16; }
 until_ "$WAIT" reloaded
-check "after reload: cpu.shares" 256 "$(val $CG/cpu.shares)"
-check "after reload: cpu.cfs_quota_us" 25000 "$(val $CG/cpu.cfs_quota_us)"
-check "after reload: memory.limit_in_bytes" 33554432 "$(val $MG/memory.limit_in_bytes)"
+check "after reload: $SHARES" "$SHARES_B" "$(val $CG/$SHARES)"
+check "after reload: $QUOTA" "$QUOTA_B" "$(val $CG/$QUOTA)"
+check "after reload: $LIMIT" 33554432 "$(val $MG/$LIMIT)"
 check "after reload: pids.max (edited, and drifted by hand to 1000)" 16 "$(val $PG/pids.max)"
 check "ActiveState/SubState after reload" "active/running" "$(prop ActiveState)/$(prop SubState)"
 J=$(journal)
@@ -153,13 +176,14 @@ note "after $(since "$W0") s: MainPID $PID2, NRestarts $NR2, $(prop ActiveState)
 kill -0 "$PID1" 2>/dev/null && bad "the hung pid $PID1 is still alive" || ok "the hung pid $PID1 is gone"
 journal | grep -qi "watchdog timeout" && ok "journal: $(journal | grep -i 'watchdog timeout' | tail -n 1)" || bad "journal: no watchdog timeout"
 check "ActiveState/SubState after the watchdog restart" "active/running" "$(prop ActiveState)/$(prop SubState)"
-check "cpu.shares after the restart" 256 "$(val $CG/cpu.shares)"
+check "$SHARES after the restart" "$SHARES_B" "$(val $CG/$SHARES)"
 
 # a workload of another unit (this script's, vm-runner.service) in the group, across the stop
 sleep 600 &
 SLEEPER=$!
-for d in $CG $MG $PG; do echo $SLEEPER > $d/cgroup.procs || bad "echo $SLEEPER > $d/cgroup.procs"; done
-note "sleeper $SLEEPER in: $(grep -E ':(cpu,cpuacct|memory|pids|name=systemd):' /proc/$SLEEPER/cgroup | tr '\n' ' ')"
+# (on v2 this makes it a process of jgovernor.service in systemd's eyes: KillMode=process keeps it)
+for d in $(printf '%s\n' $CG $MG $PG | sort -u); do echo $SLEEPER > $d/cgroup.procs || bad "echo $SLEEPER > $d/cgroup.procs"; done
+note "sleeper $SLEEPER in: $(grep -E ':(cpu,cpuacct|memory|pids|name=systemd|):' /proc/$SLEEPER/cgroup | tr '\n' ' ')"
 
 # --- systemctl stop ------------------------------------------------------------------------------
 P0=$(date +%s.%N)
@@ -169,12 +193,12 @@ check "ExecMainStatus after stop" 0 "$(prop ExecMainStatus)"
 check "ActiveState after stop" inactive "$(prop ActiveState)"
 journal | grep -q "jgovernor stopped; cgroups left in place" && ok "journal: jgovernor stopped; cgroups left in place" \
     || bad "journal: no 'jgovernor stopped; cgroups left in place'"
-note "after stop, beneath system.slice/$UNIT: $(find /sys/fs/cgroup/*/system.slice/$UNIT -type d 2>/dev/null | tr '\n' ' ')"
-kill -0 $SLEEPER 2>/dev/null && ok "the workload $SLEEPER outlived the stop (systemd kills only the unit's own processes)" \
+note "after stop, beneath system.slice/$UNIT: $(find /sys/fs/cgroup/*/system.slice/$UNIT /sys/fs/cgroup/system.slice/$UNIT -maxdepth 3 -type d 2>/dev/null | tr '\n' ' ')"
+kill -0 $SLEEPER 2>/dev/null && ok "the process $SLEEPER in the group outlived the stop (KillMode=process: systemd signals only the daemon)" \
     || bad "the workload $SLEEPER was killed by the stop"
 # systemd prunes the unit's empty cgroups when it stops; the groups that hold processes stay
-check "cpu.shares of the occupied group after stop" 256 "$(val $CG/cpu.shares)"
-check "memory.limit_in_bytes of the occupied group after stop" 33554432 "$(val $MG/memory.limit_in_bytes)"
+check "$SHARES of the occupied group after stop" "$SHARES_B" "$(val $CG/$SHARES)"
+check "$LIMIT of the occupied group after stop" 33554432 "$(val $MG/$LIMIT)"
 check "pids.max of the occupied group after stop" 16 "$(val $PG/pids.max)"
 kill -9 $SLEEPER; wait $SLEEPER 2>/dev/null
 note "/var/lib/jgovernor after stop: $(ls -A /var/lib/jgovernor | tr '\n' ' ')"
