@@ -44,6 +44,21 @@ final class Applier {
 
     record Outcome(int mkdirs, int writes, int removals, int driftCorrections, List<ReconcileError> errors,
                    Set<String> failedGroups) {
+        /** The parts of one plan applied side by side, as one outcome. */
+        static Outcome sum(Outcome[] parts) {
+            List<ReconcileError> errors = new ArrayList<>();
+            Set<String> failed = new HashSet<>();
+            int mkdirs = 0, writes = 0, removals = 0, drift = 0;
+            for (Outcome o : parts) {
+                mkdirs += o.mkdirs;
+                writes += o.writes;
+                removals += o.removals;
+                drift += o.driftCorrections;
+                errors.addAll(o.errors);
+                failed.addAll(o.failedGroups);
+            }
+            return new Outcome(mkdirs, writes, removals, drift, errors, failed);
+        }
     }
 
     Outcome apply(Plan plan) {
@@ -92,21 +107,7 @@ final class Applier {
             tasks.add(() -> outcomes[index] = apply(parts.get(index), changeLevel));
         }
         HierarchyThreads.runAll("jgovernor-apply", tasks);
-        int mkdirs = 0;
-        int writes = 0;
-        int removals = 0;
-        int drift = 0;
-        List<ReconcileError> errors = new ArrayList<>();
-        Set<String> failed = new HashSet<>();
-        for (Outcome o : outcomes) {
-            mkdirs += o.mkdirs();
-            writes += o.writes();
-            removals += o.removals();
-            drift += o.driftCorrections();
-            errors.addAll(o.errors());
-            failed.addAll(o.failedGroups());
-        }
-        return new Outcome(mkdirs, writes, removals, drift, errors, failed);
+        return Outcome.sum(outcomes);
     }
 
 

@@ -3,10 +3,8 @@ package io.jgovernor.it;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.testing.Json;
 import io.jgovernor.testing.TestCgroups;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -28,37 +26,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** match: rules in the packaged daemon: adoption at startup and at exec, status and metrics, leaving. */
-class ClassifyIT {
+class ClassifyIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(15);
 
-    @TempDir
-    Path tmp;
-    private TestCgroups cgroups;
-    private DaemonProcess daemon;
-    private Path policies;
     private Path socket;
     private int port;
 
     @BeforeEach
     void setUp() throws IOException {
-        cgroups = TestCgroups.create();
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        policies = Files.createDirectories(tmp.resolve("policies.d"));
-        Files.setPosixFilePermissions(policies, PosixFilePermissions.fromString("rwxr-xr-x"));
         socket = tmp.resolve("run/api.sock");
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
-        }
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        try {
-            if (daemon != null) {
-                daemon.close();
-            }
-        } finally {
-            cgroups.close();
         }
     }
 

@@ -3,10 +3,7 @@ package io.jgovernor.it;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.testing.NotifySocket;
 import io.jgovernor.testing.TestCgroups;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,37 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The operator's path, with the packaged daemon as a real process: policy files dropped, edited,
  * broken and deleted in a watched directory while the kernel's files are checked.
  */
-class DaemonIT {
+class DaemonIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(10);
-
-    @TempDir
-    Path tmp;
-    private Path policies;
-    private Path state;
-    private Path log;
-    private TestCgroups cgroups;
-    private DaemonProcess daemon;
-
-    @BeforeEach
-    void setUp() throws IOException {
-        cgroups = TestCgroups.create();
-        policies = Files.createDirectories(tmp.resolve("policies.d"));
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(policies, PosixFilePermissions.fromString("rwxr-xr-x"));
-        state = tmp.resolve("state");
-        log = tmp.resolve("daemon.log");
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        try {
-            if (daemon != null) {
-                daemon.close();
-            }
-        } finally {
-            cgroups.close();
-        }
-    }
 
     private DaemonProcess start(String... extra) throws IOException {
         return start(java.util.Map.of(), extra);

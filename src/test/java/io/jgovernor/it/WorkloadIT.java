@@ -1,11 +1,7 @@
 package io.jgovernor.it;
 
 import io.jgovernor.model.GroupName;
-import io.jgovernor.testing.TestCgroups;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,38 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * daemon SIGKILL, is adopted (not started twice) by the next daemon, stops when its policy is
  * deleted, and stops with the daemon on SIGTERM.
  */
-class WorkloadIT {
+class WorkloadIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(15);
     private static final Pattern PID = Pattern.compile("\"pid\": (\\d+)");
-
-    @TempDir
-    Path tmp;
-    private Path policies;
-    private Path state;
-    private Path log;
-    private TestCgroups cgroups;
-    private DaemonProcess daemon;
-
-    @BeforeEach
-    void setUp() throws IOException {
-        cgroups = TestCgroups.create();
-        policies = Files.createDirectories(tmp.resolve("policies.d"));
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(policies, PosixFilePermissions.fromString("rwxr-xr-x"));
-        state = tmp.resolve("state");
-        log = tmp.resolve("daemon.log");
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        try {
-            if (daemon != null) {
-                daemon.close();
-            }
-        } finally {
-            cgroups.close();
-        }
-    }
 
     private DaemonProcess start(String... extra) throws IOException {
         List<String> props = new java.util.ArrayList<>(List.of("jgovernor.policy-dir=" + policies,

@@ -1,0 +1,47 @@
+package io.jgovernor.it;
+
+import io.jgovernor.testing.TestCgroups;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * What every end-to-end test of the packaged daemon starts from: a root-owned policy directory
+ * the daemon accepts (0755), a state directory and a log path in a temp dir, a throwaway cgroup
+ * root, and the daemon stopped and the cgroups removed afterwards, also when the test fails.
+ */
+abstract class DaemonFixture {
+    @TempDir
+    Path tmp;
+    Path policies;
+    Path state;
+    Path log;
+    TestCgroups cgroups;
+    DaemonProcess daemon;
+
+    @BeforeEach
+    void fixtureUp() throws IOException {
+        cgroups = TestCgroups.create();
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        policies = Files.createDirectories(tmp.resolve("policies.d"));
+        Files.setPosixFilePermissions(policies, PosixFilePermissions.fromString("rwxr-xr-x"));
+        state = tmp.resolve("state");
+        log = tmp.resolve("daemon.log");
+    }
+
+    @AfterEach
+    void fixtureDown() throws Exception {
+        try {
+            if (daemon != null) {
+                daemon.close();
+            }
+        } finally {
+            cgroups.close();
+        }
+    }
+}
