@@ -32,8 +32,8 @@ final class ProcConnector implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buf = arena.allocate(64 * 1024, 8);
     private final int fd;
-    /** Whether the kernel took the event filter (6.6+), so fork events never reach this socket. */
-    private boolean filtered = true;
+    /** Whether the kernel applies the event filter (6.6+), so fork events never reach this socket. */
+    private boolean filtered;
 
     private ProcConnector(int fd) {
         this.fd = fd;
@@ -65,19 +65,19 @@ final class ProcConnector implements AutoCloseable {
         }
     }
 
-    /** Sends the filtered listen request, and the plain one if the kernel does not answer that. */
+    /**
+     * Subscribes with the plain listen request, whose acknowledgement says at once whether the
+     * connector is there for this process, then asks for the event filter (exec, uid, comm, exit).
+     * The filtered request is not waited for: the kernel (6.6+) filters its own acknowledgement
+     * away, since an ack is event "none" and no filter lets that through (measured here: no ack,
+     * the first answer is an exit event 100 ms later). Older kernels ignore a request of that
+     * length and keep sending every event, which the decoder skips.
+     */
     private void subscribe() throws ErrnoException {
-        MemorySegment request = arena.allocate(ProcEvents.listenLength(8), 8);
-        ProcEvents.listen(request, Libc.getpid(), EVENTS);
-        send(request);
+        MemorySegment plain = arena.allocate(ProcEvents.listenLength(4), 8);
+        ProcEvents.listenAll(plain, Libc.getpid());
+        send(plain);
         int ack = awaitAck();
-        if (ack == Integer.MIN_VALUE) {
-            filtered = false;
-            MemorySegment plain = arena.allocate(ProcEvents.listenLength(4), 8);
-            ProcEvents.listenAll(plain, Libc.getpid());
-            send(plain);
-            ack = awaitAck();
-        }
         if (ack == Integer.MIN_VALUE) {
             throw new ErrnoException("proc connector listen",
                     "no answer from the kernel (it ignores listeners outside the host's user and pid namespaces)", Errno.ENOSYS);
@@ -85,6 +85,29 @@ final class ProcConnector implements AutoCloseable {
         if (ack != 0) {
             throw new ErrnoException("proc connector listen", "", ack);
         }
+        MemorySegment request = arena.allocate(ProcEvents.listenLength(8), 8);
+        ProcEvents.listen(request, Libc.getpid(), EVENTS);
+        send(request);
+        filtered = kernelFilters(osRelease());
+    }
+
+    private static String osRelease() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease")).strip();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    /** Whether a kernel of this release ("6.18.44-...") applies the connector's event filter (6.6+). */
+    static boolean kernelFilters(String release) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.find()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return major > 6 || (major == 6 && minor >= 6);
     }
 
     private void send(MemorySegment request) throws ErrnoException {

@@ -103,4 +103,14 @@ class ProcEventsTest {
             assertEquals(0x80000206, r.get(ValueLayout.JAVA_INT_UNALIGNED, 40));
         }
     }
+
+    @Test
+    void theEventFilterIsAppliedByKernels6_6AndLater() {
+        org.junit.jupiter.api.Assertions.assertTrue(ProcConnector.kernelFilters("6.18.44-fc-v669"));
+        org.junit.jupiter.api.Assertions.assertTrue(ProcConnector.kernelFilters("6.6.0"));
+        org.junit.jupiter.api.Assertions.assertTrue(ProcConnector.kernelFilters("7.0.1"));
+        org.junit.jupiter.api.Assertions.assertFalse(ProcConnector.kernelFilters("6.1.0-28-amd64"));
+        org.junit.jupiter.api.Assertions.assertFalse(ProcConnector.kernelFilters("5.14.0-427.el9.x86_64"));
+        org.junit.jupiter.api.Assertions.assertFalse(ProcConnector.kernelFilters("garbage"));
+    }
 }
