@@ -28,4 +28,12 @@ public interface HostFacts {
      *                                  not exist or is not a block device
      */
     DeviceNumber blockDevice(String device);
+
+    /**
+     * Whether groups are governed through cgroup v2 (the unified hierarchy mounted at the cgroup
+     * mount root): some v1 keys have no v2 meaning and are then errors.
+     */
+    default boolean cgroupV2() {
+        return false;
+    }
 }

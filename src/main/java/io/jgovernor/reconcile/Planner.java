@@ -7,6 +7,7 @@ import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.Write;
+import io.jgovernor.cgroup.v2.SubtreeControl;
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Resources;
@@ -28,6 +29,14 @@ import java.util.function.Predicate;
  */
 final class Planner {
     private static final String ROOT = "(root)";
+    /**
+     * On v2, where processes of a removed group go: a leaf directly beneath the daemon's root. v1
+     * moves them to the nearest surviving ancestor, but a v2 directory that enables controllers for
+     * its children can hold no processes (the "no internal processes" rule: EBUSY), and every
+     * ancestor of a group is such a directory. The leaf has no limits, as v1's root has none. Its
+     * name is no valid group name, so no policy can ask for it.
+     */
+    static final String RELEASED = "_released";
 
     private final CgroupLayout layout;
     private final CgroupFiles files;
@@ -56,14 +65,19 @@ final class Planner {
             if (here.isEmpty()) {
                 continue;
             }
-            boolean cpuset = h.controllers().contains("cpuset");
+            // v1 cpuset directories start empty and take their parent's; v2 ones inherit by themselves
+            boolean cpuset = h.controllers().contains("cpuset") && !h.isUnified();
             Cpuset rootParent = cpuset ? parentCpuset(h, layout.rootDir(h).getParent()) : Cpuset.NONE;
             DesiredTree.Node root = tree.root();
             Cpuset rootEffective = rootParent.inside(root.resources());
             if (root.hierarchies().contains(h)) {
+                if (h.isUnified()) {
+                    planDelegation(h, root.below(), steps, unreadable);
+                }
                 // The root is planned on every pass that needs it: it is one directory, and a
                 // scoped pass may be the first to use a hierarchy.
-                planNode(h, here, ROOT, layout.rootDir(h), root.resources(), rootParent, applied, steps, unreadable);
+                planNode(h, here, ROOT, layout.rootDir(h), root.resources(), rootParent, root.below(), applied,
+                        steps, unreadable);
             }
             // Inherited cpusets are worked out on demand up the ancestors of the groups in scope,
             // so a pass over one changed group does not walk all of them.
@@ -74,10 +88,13 @@ final class Planner {
                 }
                 GroupName name = node.name().orElseThrow();
                 Cpuset parent = cpuset ? effective(name.parent(), tree, effective, rootEffective) : Cpuset.NONE;
-                planNode(h, here, name.value(), layout.groupDir(h, name), node.resources(), parent,
+                planNode(h, here, name.value(), layout.groupDir(h, name), node.resources(), parent, node.below(),
                         applied, steps, unreadable);
             }
             planRemovals(h, tree, scope, removals);
+            if (h.isUnified() && !removals.isEmpty() && !Files.isDirectory(released(h))) {
+                steps.add(new Plan.Mkdir(ROOT, released(h), false));
+            }
         }
         // Removals run last, after every new parent exists to take processes, and deepest
         // first: a directory with a child cannot be removed.
@@ -102,14 +119,61 @@ final class Planner {
         return own;
     }
 
+    /**
+     * v2 delegation: every directory from the daemon's delegated cgroup (its own, for a relative
+     * root; the hierarchy's root for an absolute one) down to the root's parent must enable what
+     * the root's subtree uses, or those files never appear below. Only added there: those
+     * directories are not jgovernor's alone.
+     */
+    private void planDelegation(Hierarchy h, java.util.Set<String> wanted, List<Plan.Step> steps,
+                                List<ReconcileError> unreadable) {
+        Path root = layout.rootDir(h);
+        Path top = layout.root().startsWith("/") ? h.mountPoint() : h.ownDir();
+        List<Path> path = new ArrayList<>();
+        for (Path p = root.getParent(); p != null && p.startsWith(top); p = p.getParent()) {
+            path.addFirst(p);
+        }
+        for (Path dir : path) {
+            if (!Files.isDirectory(dir)) {
+                steps.add(new Plan.Mkdir(ROOT, dir, false));
+            }
+            try {
+                String seen = Files.isDirectory(dir) ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
+                Write w = SubtreeControl.reconcile(wanted, seen, false);
+                if (w != null) {
+                    steps.add(new Plan.WriteFile(ROOT, dir, w, false));
+                }
+            } catch (CgroupException e) {
+                unreadable.add(new ReconcileError(ROOT, e));
+            }
+        }
+    }
+
+    private Path released(Hierarchy h) {
+        return layout.rootDir(h).resolve(RELEASED);
+    }
+
     private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, Resources resources,
-                          Cpuset parent, Map<String, Resources> applied, List<Plan.Step> steps,
-                          List<ReconcileError> unreadable) {
+                          Cpuset parent, java.util.Set<String> below, Map<String, Resources> applied,
+                          List<Plan.Step> steps, List<ReconcileError> unreadable) {
         GroupContext context = new GroupContext(group, parent.cpus(), parent.mems());
         boolean drift = resources.equals(applied.get(group));
         boolean exists = Files.isDirectory(dir);
         if (!exists) {
             steps.add(new Plan.Mkdir(group, dir, drift));
+        }
+        if (h.isUnified()) {
+            // enabled before this group's children are made or written, which the top-down order gives
+            try {
+                String seen = exists ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
+                Write w = SubtreeControl.reconcile(below, seen, true);
+                if (w != null) {
+                    steps.add(new Plan.WriteFile(group, dir, w, drift));
+                }
+            } catch (CgroupException e) {
+                unreadable.add(new ReconcileError(group, e));
+                return;
+            }
         }
         Set<String> present = controlFiles.getOrDefault(h, Set.of());
         for (Controller c : here) {
@@ -143,6 +207,9 @@ final class Planner {
         if (scope.all()) {
             Path root = layout.rootDir(h);
             for (String child : childDirectories(root)) {
+                if (h.isUnified() && child.equals(RELEASED)) {
+                    continue;
+                }
                 consider(h, root.resolve(child), child, wanted, seen, removals);
             }
         } else {
@@ -167,7 +234,8 @@ final class Planner {
         // remove all the same, since everything beneath the root belongs to the daemon.
         boolean keep = GroupName.problem(rel) == null && wanted.test(new GroupName(rel));
         if (!keep) {
-            removals.add(new Plan.Remove(rel, dir, survivingAncestor(h, rel, wanted), false));
+            removals.add(new Plan.Remove(rel, dir, h.isUnified() ? released(h) : survivingAncestor(h, rel, wanted),
+                    false));
         }
         for (String child : childDirectories(dir)) {
             consider(h, dir.resolve(child), rel + "/" + child, wanted, seen, removals);
