@@ -58,6 +58,15 @@ final class Planner {
      * @param unreadable collects the groups whose files could not be read (they get no writes)
      */
     Plan plan(DesiredTree tree, Scope scope, Map<String, Resources> applied, List<ReconcileError> unreadable) {
+        return plan(tree, null, scope, applied, unreadable);
+    }
+
+    /**
+     * @param previous the tree of the last pass (null on the first): a v2 cgroup.subtree_control
+     *                 write repairs drift only when what the subtree uses did not change since
+     */
+    Plan plan(DesiredTree tree, DesiredTree previous, Scope scope, Map<String, Resources> applied,
+              List<ReconcileError> unreadable) {
         List<Plan.Step> steps = new ArrayList<>();
         List<Plan.Step> removals = new ArrayList<>();
         for (Hierarchy h : layout.hierarchies()) {
@@ -76,8 +85,9 @@ final class Planner {
                 }
                 // The root is planned on every pass that needs it: it is one directory, and a
                 // scoped pass may be the first to use a hierarchy.
-                planNode(h, here, ROOT, layout.rootDir(h), root.resources(), rootParent, root.below(), applied,
-                        steps, unreadable);
+                boolean sameBelow = previous != null && previous.root().below().equals(root.below());
+                planNode(h, here, ROOT, layout.rootDir(h), root.resources(), rootParent, root.below(), sameBelow,
+                        applied, steps, unreadable);
             }
             // Inherited cpusets are worked out on demand up the ancestors of the groups in scope,
             // so a pass over one changed group does not walk all of them.
@@ -88,8 +98,10 @@ final class Planner {
                 }
                 GroupName name = node.name().orElseThrow();
                 Cpuset parent = cpuset ? effective(name.parent(), tree, effective, rootEffective) : Cpuset.NONE;
+                boolean sameBelow = previous != null && previous.group(name)
+                        .map(n -> n.below().equals(node.below())).orElse(false);
                 planNode(h, here, name.value(), layout.groupDir(h, name), node.resources(), parent, node.below(),
-                        applied, steps, unreadable);
+                        sameBelow, applied, steps, unreadable);
             }
             planRemovals(h, tree, scope, removals);
             if (h.isUnified() && !removals.isEmpty() && !Files.isDirectory(released(h))) {
@@ -134,19 +146,25 @@ final class Planner {
             path.addFirst(p);
         }
         for (Path dir : path) {
+            String label = delegationLabel(dir);
             if (!Files.isDirectory(dir)) {
-                steps.add(new Plan.Mkdir(ROOT, dir, false));
+                steps.add(new Plan.Mkdir(label, dir, false));
             }
             try {
                 String seen = Files.isDirectory(dir) ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
                 Write w = SubtreeControl.reconcile(wanted, seen, false);
                 if (w != null) {
-                    steps.add(new Plan.WriteFile(ROOT, dir, w, false));
+                    steps.add(new Plan.WriteFile(label, dir, w, false));
                 }
             } catch (CgroupException e) {
-                unreadable.add(new ReconcileError(ROOT, e));
+                unreadable.add(new ReconcileError(label, e));
             }
         }
+    }
+
+    /** How a directory above the root shows in logs and errors: it is no group, and not the root. */
+    static String delegationLabel(Path dir) {
+        return "(above root: " + dir + ")";
     }
 
     private Path released(Hierarchy h) {
@@ -154,8 +172,8 @@ final class Planner {
     }
 
     private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, Resources resources,
-                          Cpuset parent, java.util.Set<String> below, Map<String, Resources> applied,
-                          List<Plan.Step> steps, List<ReconcileError> unreadable) {
+                          Cpuset parent, java.util.Set<String> below, boolean sameBelow,
+                          Map<String, Resources> applied, List<Plan.Step> steps, List<ReconcileError> unreadable) {
         GroupContext context = new GroupContext(group, parent.cpus(), parent.mems());
         boolean drift = resources.equals(applied.get(group));
         boolean exists = Files.isDirectory(dir);
@@ -168,7 +186,7 @@ final class Planner {
                 String seen = exists ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
                 Write w = SubtreeControl.reconcile(below, seen, true);
                 if (w != null) {
-                    steps.add(new Plan.WriteFile(group, dir, w, drift));
+                    steps.add(new Plan.WriteFile(group, dir, w, drift && sameBelow));
                 }
             } catch (CgroupException e) {
                 unreadable.add(new ReconcileError(group, e));

@@ -132,7 +132,7 @@ public final class Reconciler implements GroupDirectories {
         ensureRoot(errors);
         DesiredTree tree = DesiredTree.build(desired, controllers);
         List<ReconcileError> unreadable = new ArrayList<>();
-        Plan plan = planner().plan(tree, scope, applied, unreadable);
+        Plan plan = planner().plan(tree, lastTree, scope, applied, unreadable);
         Applier.Outcome outcome = applier.apply(plan);
         if (enabledControllersAboveGroups(plan)) {
             planner = null; // v2: the root now has the files of what was enabled; probe them anew
@@ -223,7 +223,7 @@ public final class Reconciler implements GroupDirectories {
 
     private static boolean enabledControllersAboveGroups(Plan plan) {
         for (Plan.Step step : plan.steps()) {
-            if (step instanceof Plan.WriteFile w && w.group().equals("(root)")
+            if (step instanceof Plan.WriteFile w && w.group().startsWith("(")
                     && w.write().file().equals(io.jgovernor.cgroup.v2.SubtreeControl.FILE)) {
                 return true;
             }
