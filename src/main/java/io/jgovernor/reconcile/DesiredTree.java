@@ -135,6 +135,12 @@ final class DesiredTree {
     private static int mask(Resources r, List<Hierarchy> order, Map<Hierarchy, List<Controller>> controllers) {
         int m = 0;
         for (int i = 0; i < order.size(); i++) {
+            if (order.get(i).isUnified()) {
+                // v2: every group has its one directory, as every v1 group has its cpuacct one:
+                // cpu.stat counts its CPU time without any controller enabled, and members join it
+                m |= 1 << i;
+                continue;
+            }
             for (Controller c : controllers.get(order.get(i))) {
                 if (c.usedBy(r)) {
                     m |= 1 << i;

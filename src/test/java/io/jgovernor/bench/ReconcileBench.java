@@ -3,7 +3,7 @@ package io.jgovernor.bench;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Hierarchy;
-import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.policy.CatalogState;
@@ -202,8 +202,10 @@ public final class ReconcileBench {
             CgroupFiles files = new CgroupFiles();
             layout = CgroupLayout.detect(CgroupLayout.DEFAULT_MOUNT, root, files);
             Files.createDirectories(accepted);
-            catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
-            reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
+            catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts(Path.of("/sys"), CgroupLayout.DEFAULT_MOUNT)),
+                    policyDir, accepted);
+            // v1 or v2 as the daemon picks it (on v2 the bench runs with an absolute root, from a leaf)
+            reconciler = new Reconciler(layout, files, Backend.of(layout, files).controllerFor());
             setupMs = ms(System.nanoTime() - t0);
         }
     }
