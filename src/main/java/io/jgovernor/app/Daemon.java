@@ -81,7 +81,7 @@ public class Daemon {
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
-        oom.start(config, files);
+        oom.start(config, files, layout.mode());
         PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted);
         Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());

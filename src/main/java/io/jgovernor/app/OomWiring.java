@@ -2,15 +2,18 @@ package io.jgovernor.app;
 
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
+import io.jgovernor.cgroup.CgroupMode;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.events.Backoff;
 import io.jgovernor.events.DeliveryStats;
 import io.jgovernor.events.OomEvents;
+import io.jgovernor.events.OomFiles;
 import io.jgovernor.events.OomHistory;
 import io.jgovernor.events.OomStats;
 import io.jgovernor.events.Signer;
 import io.jgovernor.events.Spool;
 import io.jgovernor.events.V1OomSource;
+import io.jgovernor.events.V2OomSource;
 import io.jgovernor.events.WebhookSender;
 import io.jgovernor.metrics.EventCounters;
 import io.jgovernor.model.Policy;
@@ -41,7 +44,7 @@ final class OomWiring {
      * Builds the spool, the sender and the watcher, before the first pass (which registers the
      * groups); whatever an earlier run left undelivered is sent again now.
      */
-    void start(JgovernorConfig config, CgroupFiles files) throws IOException {
+    void start(JgovernorConfig config, CgroupFiles files, CgroupMode mode) throws IOException {
         List<URI> urls = new ArrayList<>();
         for (String u : config.webhook().urls().orElse(List.of())) {
             if (!u.isBlank()) {
@@ -56,8 +59,11 @@ final class OomWiring {
         WebhookSender sender = new WebhookSender(spool, signer,
                 new Backoff(config.webhook().backoffInitial(), config.webhook().backoffMax()),
                 config.webhook().timeout(), deliveries);
-        OomEvents e = new OomEvents(files, OomEvents.hostname(), urls, spool, sender, stats, history,
-                listener -> new V1OomSource(files, listener));
+        // v1: an eventfd per group on memory.oom_control; v2: inotify on memory.events
+        boolean unified = mode == CgroupMode.UNIFIED;
+        OomEvents e = new OomEvents(files, unified ? OomFiles.v2(files) : OomFiles.v1(files), OomEvents.hostname(),
+                urls, spool, sender, stats, history,
+                listener -> unified ? new V2OomSource(listener) : new V1OomSource(files, listener));
         int replayed = e.replaySpool();
         LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),
                 signer.isPresent() ? " (signed)" : "", spool.dir(),
@@ -84,14 +90,8 @@ final class OomWiring {
      */
     void follow(CatalogState catalog, CgroupLayout layout, boolean fullPass) {
         OomEvents e = events;
-        Optional<Hierarchy> memory = layout.hierarchy("memory");
+        Optional<Hierarchy> memory = layout.mode() == CgroupMode.UNIFIED ? layout.unified() : layout.hierarchy("memory");
         if (e == null || memory.isEmpty()) {
-            return;
-        }
-        if (memory.get().isUnified()) {
-            // TODO(v2 OOM source, issue 7, lead): v2 reports OOMs in memory.events, watched with
-            // inotify; until that source is wired here, v2 groups get no OOM events (the
-            // oom_kills metric still reads memory.events).
             return;
         }
         List<OomEvents.Watch> watches = new ArrayList<>();

@@ -32,7 +32,8 @@ public final class OomEvents implements AutoCloseable {
     /** A process list this long is enough to act on; the document stays small. */
     private static final int MAX_PROCESSES = 1000;
     /**
-     * v1 notifies when the group enters OOM, just before the kernel picks and kills a victim; if
+     * The kernel notifies when the group enters OOM (v1: the eventfd; v2: memory.events "oom"),
+     * just before it picks and kills a victim; if
      * the kill count has not moved yet when read, it is read again for up to this long.
      */
     private static final long KILL_SETTLE_NANOS = Duration.ofMillis(20).toNanos();
@@ -54,6 +55,7 @@ public final class OomEvents implements AutoCloseable {
     }
 
     private final CgroupFiles files;
+    private final OomFiles oomFiles;
     private final String host;
     private final List<URI> daemonWebhooks;
     private final Spool spool;
@@ -65,9 +67,11 @@ public final class OomEvents implements AutoCloseable {
     private final Map<GroupName, Long> lastKills = new ConcurrentHashMap<>();
     private final Set<GroupName> failedOnce = ConcurrentHashMap.newKeySet();
 
-    public OomEvents(CgroupFiles files, String host, List<URI> daemonWebhooks, Spool spool, WebhookSender sender,
-                     OomStats stats, OomHistory history, SourceFactory sourceFactory) throws IOException {
+    public OomEvents(CgroupFiles files, OomFiles oomFiles, String host, List<URI> daemonWebhooks, Spool spool,
+                     WebhookSender sender, OomStats stats, OomHistory history, SourceFactory sourceFactory)
+            throws IOException {
         this.files = files;
+        this.oomFiles = oomFiles;
         this.host = host;
         this.daemonWebhooks = List.copyOf(daemonWebhooks);
         this.spool = spool;
@@ -154,12 +158,12 @@ public final class OomEvents implements AutoCloseable {
         if (w == null) {
             return;
         }
-        long limit = readLong(dir, "memory.limit_in_bytes");
-        long usage = readLong(dir, "memory.usage_in_bytes");
+        long limit = oomFiles.limit(dir);
+        long usage = oomFiles.usage(dir);
         List<OomEvent.Process> processes = processes(dir);
         long before = lastKills.getOrDefault(group, 0L);
         long kills = readKills(dir).orElse(before);
-        if (kills == before && !oomKillDisabled(dir)) {
+        if (kills == before && !oomFiles.killDisabled(dir)) {
             long end = System.nanoTime() + KILL_SETTLE_NANOS;
             while (kills == before && System.nanoTime() < end) {
                 Thread.onSpinWait();
@@ -200,38 +204,7 @@ public final class OomEvents implements AutoCloseable {
     }
 
     private Optional<Long> readKills(Path dir) {
-        return field(dir, "oom_kill");
-    }
-
-    private boolean oomKillDisabled(Path dir) {
-        return field(dir, "oom_kill_disable").orElse(0L) == 1;
-    }
-
-    /** A field of memory.oom_control ("oom_kill_disable 0\nunder_oom 1\noom_kill 3\n"). */
-    private Optional<Long> field(Path dir, String name) {
-        try {
-            Optional<String> text = files.read(dir, "memory.oom_control");
-            if (text.isEmpty()) {
-                return Optional.empty();
-            }
-            for (String line : text.get().split("\n")) {
-                int sp = line.indexOf(' ');
-                if (sp > 0 && line.regionMatches(0, name, 0, sp) && sp == name.length()) {
-                    return Optional.of(Long.parseLong(line.substring(sp + 1).strip()));
-                }
-            }
-            return Optional.empty();
-        } catch (CgroupException | NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
-
-    private long readLong(Path dir, String file) {
-        try {
-            return files.read(dir, file).map(s -> Long.parseLong(s.strip())).orElse(-1L);
-        } catch (CgroupException | NumberFormatException e) {
-            return -1;
-        }
+        return oomFiles.kills(dir);
     }
 
     private List<OomEvent.Process> processes(Path dir) {

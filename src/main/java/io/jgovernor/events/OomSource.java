@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * Where OOM notifications come from: the kernel, watched for a set of groups. On cgroup v1 that is
- * {@link V1OomSource} (an eventfd per group on {@code memory.oom_control}); on v2 it will be inotify
+ * {@link V1OomSource} (an eventfd per group on {@code memory.oom_control}); on v2 {@link V2OomSource}, inotify
  * on each group's {@code memory.events}. Either way one thread serves every group, and the listener
  * is called on it: it must read what it needs at once and hand everything slow to others.
  */

@@ -306,8 +306,36 @@ public final class PolicyCatalog {
         return copies;
     }
 
-    /** Written to a temp file and renamed over, so a crash never leaves half a copy. */
+    /**
+     * Accepted copies are written by one thread of their own, in the order they were made, so a
+     * pass does not wait for a thousand file writes before it reaches the kernel (a cold start
+     * writes one per policy file). A crash before the queue drains keeps the copy before it, which
+     * is a version that was valid too. {@link #flushCopies()} waits for the queue.
+     */
+    private final java.util.concurrent.ExecutorService copyWriter = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> Thread.ofPlatform().name("jgovernor-accepted-copies").daemon(true).unstarted(r));
+
     private void writeCopy(String name, String content) {
+        copyWriter.execute(() -> writeCopyNow(name, content));
+    }
+
+    private void deleteCopy(String name) {
+        copyWriter.execute(() -> deleteCopyNow(name));
+    }
+
+    /** Waits until every accepted copy made so far is on disk (for a clean stop, and tests). */
+    public void flushCopies() {
+        try {
+            copyWriter.submit(() -> { }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Written to a temp file and renamed over, so a crash never leaves half a copy. */
+    private void writeCopyNow(String name, String content) {
         Path tmp = acceptedDir.resolve("." + name + ".tmp");
         try {
             Files.createDirectories(acceptedDir);
@@ -320,7 +348,7 @@ public final class PolicyCatalog {
         }
     }
 
-    private void deleteCopy(String name) {
+    private void deleteCopyNow(String name) {
         try {
             Files.deleteIfExists(acceptedDir.resolve(name));
         } catch (NoSuchFileException ignored) {

@@ -67,46 +67,33 @@ final class Planner {
      */
     Plan plan(DesiredTree tree, DesiredTree previous, Scope scope, Map<String, Resources> applied,
               List<ReconcileError> unreadable) {
+        List<Hierarchy> used = new ArrayList<>();
+        for (Hierarchy h : layout.hierarchies()) {
+            if (!controllers.getOrDefault(h, List.of()).isEmpty()) {
+                used.add(h);
+            }
+        }
+        // One part per hierarchy; a full pass over many groups plans them on a thread each (it
+        // reads every managed file: the reads of different hierarchies overlap in the kernel).
+        HierarchyPlan[] parts = new HierarchyPlan[used.size()];
+        if (scope.all() && tree.groups().size() >= PARALLEL_GROUPS && used.size() > 1) {
+            List<Runnable> tasks = new ArrayList<>();
+            for (int i = 0; i < parts.length; i++) {
+                int index = i;
+                tasks.add(() -> parts[index] = planHierarchy(used.get(index), tree, previous, scope, applied));
+            }
+            HierarchyThreads.runAll("jgovernor-plan", tasks);
+        } else {
+            for (int i = 0; i < parts.length; i++) {
+                parts[i] = planHierarchy(used.get(i), tree, previous, scope, applied);
+            }
+        }
         List<Plan.Step> steps = new ArrayList<>();
         List<Plan.Step> removals = new ArrayList<>();
-        for (Hierarchy h : layout.hierarchies()) {
-            List<Controller> here = controllers.getOrDefault(h, List.of());
-            if (here.isEmpty()) {
-                continue;
-            }
-            // v1 cpuset directories start empty and take their parent's; v2 ones inherit by themselves
-            boolean cpuset = h.controllers().contains("cpuset") && !h.isUnified();
-            Cpuset rootParent = cpuset ? parentCpuset(h, layout.rootDir(h).getParent()) : Cpuset.NONE;
-            DesiredTree.Node root = tree.root();
-            Cpuset rootEffective = rootParent.inside(root.resources());
-            if (root.hierarchies().contains(h)) {
-                if (h.isUnified()) {
-                    planDelegation(h, root.below(), steps, unreadable);
-                }
-                // The root is planned on every pass that needs it: it is one directory, and a
-                // scoped pass may be the first to use a hierarchy.
-                boolean sameBelow = previous != null && previous.root().below().equals(root.below());
-                planNode(h, here, ROOT, layout.rootDir(h), root.resources(), rootParent, root.below(), sameBelow,
-                        applied, steps, unreadable);
-            }
-            // Inherited cpusets are worked out on demand up the ancestors of the groups in scope,
-            // so a pass over one changed group does not walk all of them.
-            Map<GroupName, Cpuset> effective = new HashMap<>();
-            for (DesiredTree.Node node : tree.in(scope)) {
-                if (!node.hierarchies().contains(h)) {
-                    continue;
-                }
-                GroupName name = node.name().orElseThrow();
-                Cpuset parent = cpuset ? effective(name.parent(), tree, effective, rootEffective) : Cpuset.NONE;
-                boolean sameBelow = previous != null && previous.group(name)
-                        .map(n -> n.below().equals(node.below())).orElse(false);
-                planNode(h, here, name.value(), layout.groupDir(h, name), node.resources(), parent, node.below(),
-                        sameBelow, applied, steps, unreadable);
-            }
-            planRemovals(h, tree, scope, removals);
-            if (h.isUnified() && !removals.isEmpty() && !Files.isDirectory(released(h))) {
-                steps.add(new Plan.Mkdir(ROOT, released(h), false));
-            }
+        for (HierarchyPlan part : parts) {
+            steps.addAll(part.steps);
+            removals.addAll(part.removals);
+            unreadable.addAll(part.unreadable);
         }
         // Removals run last, after every new parent exists to take processes, and deepest
         // first: a directory with a child cannot be removed.
@@ -114,6 +101,92 @@ final class Planner {
         steps.addAll(removals);
         return new Plan(steps);
     }
+
+    /** Below this many groups a full pass plans on one thread. */
+    private static final int PARALLEL_GROUPS = 128;
+
+    /** What one hierarchy needs; made on one thread, read after it is joined. */
+    private static final class HierarchyPlan {
+        final List<Plan.Step> steps = new ArrayList<>();
+        final List<Plan.Step> removals = new ArrayList<>();
+        final List<ReconcileError> unreadable = new ArrayList<>();
+    }
+
+    private HierarchyPlan planHierarchy(Hierarchy h, DesiredTree tree, DesiredTree previous, Scope scope,
+                                        Map<String, Resources> applied) {
+        HierarchyPlan out = new HierarchyPlan();
+        List<Controller> here = controllers.get(h);
+        // A full pass learns which directories exist from their parents' listings (one getdents64
+        // per parent, none beneath a missing one) instead of a stat per group; a scoped pass over
+        // a few groups stats them.
+        Existence existence = scope.all() ? new Existence(files) : null;
+        // v1 cpuset directories start empty and take their parent's; v2 ones inherit by themselves
+        boolean cpuset = h.controllers().contains("cpuset") && !h.isUnified();
+        Cpuset rootParent = cpuset ? parentCpuset(h, layout.rootDir(h).getParent()) : Cpuset.NONE;
+        DesiredTree.Node root = tree.root();
+        Cpuset rootEffective = rootParent.inside(root.resources());
+        if (root.hierarchies().contains(h)) {
+            if (h.isUnified()) {
+                planDelegation(h, root.below(), out.steps, out.unreadable);
+            }
+            // The root is planned on every pass that needs it: it is one directory, and a
+            // scoped pass may be the first to use a hierarchy.
+            boolean sameBelow = previous != null && previous.root().below().equals(root.below());
+            planNode(h, here, ROOT, layout.rootDir(h), Files.isDirectory(layout.rootDir(h)), root.resources(),
+                    rootParent, root.below(), sameBelow, applied, out.steps, out.unreadable);
+        }
+        // Inherited cpusets are worked out on demand up the ancestors of the groups in scope,
+        // so a pass over one changed group does not walk all of them.
+        Map<GroupName, Cpuset> effective = new HashMap<>();
+        for (DesiredTree.Node node : tree.in(scope)) {
+            if (!node.hierarchies().contains(h)) {
+                continue;
+            }
+            GroupName name = node.name().orElseThrow();
+            Cpuset parent = cpuset ? effective(name.parent(), tree, effective, rootEffective) : Cpuset.NONE;
+            Path dir = layout.groupDir(h, name);
+            boolean exists = existence == null ? Files.isDirectory(dir) : existence.of(dir, layout.rootDir(h));
+            boolean sameBelow = previous != null && previous.group(name)
+                    .map(n -> n.below().equals(node.below())).orElse(false);
+            planNode(h, here, name.value(), dir, exists, node.resources(), parent, node.below(), sameBelow, applied,
+                    out.steps, out.unreadable);
+        }
+        planRemovals(h, tree, scope, out.removals);
+        if (h.isUnified() && !out.removals.isEmpty() && !Files.isDirectory(released(h))) {
+            out.steps.add(new Plan.Mkdir(ROOT, released(h), false));
+        }
+        return out;
+    }
+
+    /** Which directories exist, from the listings of their parents, each listed once. */
+    private static final class Existence {
+        private final CgroupFiles files;
+        private final Map<Path, Set<String>> listings = new HashMap<>();
+
+        Existence(CgroupFiles files) {
+            this.files = files;
+        }
+
+        /** Whether {@code dir}, beneath {@code root} (which is stat'ed), is a directory now. */
+        boolean of(Path dir, Path root) {
+            Path parent = dir.getParent();
+            Set<String> children = listings.get(parent);
+            if (children == null) {
+                boolean parentExists = parent.equals(root) ? Files.isDirectory(root) : of(parent, root);
+                children = Set.of();
+                if (parentExists) {
+                    try {
+                        children = new HashSet<>(files.childDirectories(parent));
+                    } catch (CgroupException e) {
+                        children = Set.of(); // unreadable: its groups look missing, and their mkdir says why
+                    }
+                }
+                listings.put(parent, children);
+            }
+            return children.contains(dir.getFileName().toString());
+        }
+    }
+
 
     /** The cpuset that group {@code name} (the root when empty) hands down to its children. */
     private static Cpuset effective(Optional<GroupName> name, DesiredTree tree, Map<GroupName, Cpuset> memo,
@@ -171,12 +244,11 @@ final class Planner {
         return layout.rootDir(h).resolve(RELEASED);
     }
 
-    private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, Resources resources,
-                          Cpuset parent, java.util.Set<String> below, boolean sameBelow,
+    private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, boolean exists,
+                          Resources resources, Cpuset parent, java.util.Set<String> below, boolean sameBelow,
                           Map<String, Resources> applied, List<Plan.Step> steps, List<ReconcileError> unreadable) {
         GroupContext context = new GroupContext(group, parent.cpus(), parent.mems());
         boolean drift = resources.equals(applied.get(group));
-        boolean exists = Files.isDirectory(dir);
         if (!exists) {
             steps.add(new Plan.Mkdir(group, dir, drift));
         }

@@ -192,5 +192,6 @@ public final class ReconcileLoop implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        catalog.flushCopies();
     }
 }

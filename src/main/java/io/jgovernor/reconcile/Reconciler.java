@@ -68,7 +68,7 @@ public final class Reconciler implements GroupDirectories {
             }
         }
         this.controllers = Map.copyOf(byHierarchy);
-        this.applier = new Applier(files);
+        this.applier = new Applier(files, byHierarchy.keySet().stream().map(Hierarchy::mountPoint).toList());
     }
 
     /** A full pass: every group, drift repaired everywhere, orphan directories removed. */

@@ -37,7 +37,7 @@ import java.util.stream.Stream;
  *   <li>PASSES periodic full passes over the same, unchanged groups (refresh + reconcileAll).</li>
  * <li>with -Dbench.edit.file=F -Dbench.edit.a=A -Dbench.edit.b=B -Dbench.edit.count=N: N edits of
  *     policy file F (in place, alternately the contents of files B and A), each followed by what
- *     the daemon's loop does on a policy event: catalog.refresh() + reconcileChanges. This is the
+ *     the daemon's loop does on an inotify event naming F: catalog.refresh([F]) + reconcileChanges. This is the
  *     in-process part of the edit latency (no inotify, no quiet time, no thread hand-off).</li>
  * </ol>
  * With -Dbench.jfr.dir=DIR, each phase is recorded by JFR (CPU-time samples) to DIR/PHASE.jfr.
@@ -140,7 +140,8 @@ public final class ReconcileBench {
             for (int i = 0; i < count; i++) {
                 Files.writeString(file, i % 2 == 0 ? b : a); // truncate + write + close, like `cat >`
                 long t0 = System.nanoTime();
-                CatalogState state = s.catalog.refresh();
+                // what the daemon's loop runs on an inotify event naming the file
+                CatalogState state = s.catalog.refresh(List.of(file.getFileName().toString()));
                 long t1 = System.nanoTime();
                 Report r = s.reconciler.reconcileChanges(state.desired());
                 long t2 = System.nanoTime();

@@ -73,7 +73,7 @@ class OomKernelTest {
         spool = new Spool(tmp.resolve("spool"), 1000, deliveries);
         spool.load();
         WebhookSender sender = new WebhookSender(spool, Optional.of(signer), FAST, Duration.ofSeconds(5), deliveries);
-        events = new OomEvents(cg.files(), "testhost", daemonWide, spool, sender, stats, history,
+        events = new OomEvents(cg.files(), OomFiles.v1(cg.files()), "testhost", daemonWide, spool, sender, stats, history,
                 listener -> new V1OomSource(cg.files(), listener));
         return events;
     }

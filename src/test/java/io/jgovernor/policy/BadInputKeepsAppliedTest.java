@@ -42,6 +42,13 @@ class BadInputKeepsAppliedTest {
     Path policies;
     PolicyCatalog catalog;
 
+    @org.junit.jupiter.api.AfterEach
+    void flush() {
+        if (catalog != null) {
+            catalog.flushCopies(); // the temp dir is removed next: no copy may still be on its way
+        }
+    }
+
     @BeforeEach
     void setUp() throws IOException {
         assumeTrue(FileSafetyTest.isRoot(), "policy files must be owned by root");

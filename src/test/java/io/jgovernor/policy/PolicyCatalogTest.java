@@ -32,6 +32,11 @@ class PolicyCatalogTest {
     Path accepted;
     final PolicyParser parser = new PolicyParser(FakeHost.HOST);
 
+    @org.junit.jupiter.api.AfterEach
+    void flush() {
+        made.forEach(PolicyCatalog::flushCopies); // the temp dir is removed next
+    }
+
     @BeforeEach
     void setUp() throws IOException {
         assumeTrue(FileSafetyTest.isRoot(), "policy files must be owned by root");
@@ -47,8 +52,23 @@ class PolicyCatalogTest {
         return f;
     }
 
+    /** Every catalog made so far: a restart reads what the last run's copy writer wrote. */
+    private final List<PolicyCatalog> made = new java.util.ArrayList<>();
+
     private PolicyCatalog catalog() {
-        return new PolicyCatalog(parser, policies, accepted);
+        return track(new PolicyCatalog(parser, policies, accepted));
+    }
+
+    private PolicyCatalog track(PolicyCatalog c) {
+        made.forEach(PolicyCatalog::flushCopies); // the earlier "run" stopped cleanly
+        made.add(c);
+        return c;
+    }
+
+    /** The accepted copy of {@code name}, once every copy made so far is written. */
+    private Path copy(String name) {
+        made.forEach(PolicyCatalog::flushCopies);
+        return accepted.resolve(name);
     }
 
     private static Set<String> groups(CatalogState s) {
@@ -79,7 +99,7 @@ class PolicyCatalogTest {
         assertEquals(List.of(), st.errors());
         assertEquals(1, s.validCount());
         assertEquals(0, s.invalidCount());
-        assertEquals(Files.readString(web), Files.readString(accepted.resolve("web.yaml")));
+        assertEquals(Files.readString(web), Files.readString(copy("web.yaml")));
     }
 
     @Test
@@ -96,7 +116,7 @@ class PolicyCatalogTest {
         assertEquals(Set.of(new GroupName("web")), st.groups());
         assertEquals(List.of(web + ":2:1: unknown key \"memroy\" (did you mean \"memory\"?)"), errors(s));
         assertEquals(1, s.invalidCount());
-        assertEquals("name: web\nmemory: {limit: 256Mi}\n", Files.readString(accepted.resolve("web.yaml")));
+        assertEquals("name: web\nmemory: {limit: 256Mi}\n", Files.readString(copy("web.yaml")));
     }
 
     @Test
@@ -138,11 +158,11 @@ class PolicyCatalogTest {
     void aFileDeletedWhileTheDaemonWasDownLosesItsCopy() throws IOException {
         Path web = write("web.yaml", "name: web\n");
         catalog().refresh();
-        assertTrue(Files.exists(accepted.resolve("web.yaml")));
+        assertTrue(Files.exists(copy("web.yaml")));
         Files.delete(web);
         CatalogState s = catalog().refresh();
         assertEquals(Set.of(), groups(s));
-        assertFalse(Files.exists(accepted.resolve("web.yaml")));
+        assertFalse(Files.exists(copy("web.yaml")));
     }
 
     @Test
@@ -155,8 +175,8 @@ class PolicyCatalogTest {
         CatalogState s = catalog.refresh();
         assertEquals(Set.of("db"), groups(s));
         assertEquals(1, s.files().size());
-        assertFalse(Files.exists(accepted.resolve("web.yaml")));
-        assertTrue(Files.exists(accepted.resolve("db.yaml")));
+        assertFalse(Files.exists(copy("web.yaml")));
+        assertTrue(Files.exists(copy("db.yaml")));
     }
 
     @Test
@@ -231,7 +251,7 @@ class PolicyCatalogTest {
         Files.move(policies.resolve("b.yaml"), policies.resolve("b.yaml.disabled"));
         CatalogState s = catalog.refresh(List.of("a.yaml", "b.yaml"));
         assertEquals(Set.of(), groups(s));
-        assertFalse(Files.exists(accepted.resolve("a.yaml")));
+        assertFalse(Files.exists(copy("a.yaml")));
     }
 
     @Test
@@ -375,7 +395,7 @@ class PolicyCatalogTest {
             }
         };
         Path web = write("web.yaml", "name: web\ncpuset: {cpus: 1}\n");
-        PolicyCatalog trusting = new PolicyCatalog(new PolicyParser(counting), policies, accepted, Duration.ZERO);
+        PolicyCatalog trusting = track(new PolicyCatalog(new PolicyParser(counting), policies, accepted, Duration.ZERO));
         trusting.refresh();
         trusting.refresh();
         assertEquals(1, reads.get());
@@ -385,7 +405,7 @@ class PolicyCatalogTest {
         assertEquals(Optional.of(CpuList.parse("2")), s.desired().get(new GroupName("web")).resources().cpuset().orElseThrow().cpus());
 
         // With the default window, a file written just now is read again: its timestamps may not show a rewrite.
-        PolicyCatalog careful = new PolicyCatalog(new PolicyParser(counting), policies, accepted);
+        PolicyCatalog careful = track(new PolicyCatalog(new PolicyParser(counting), policies, accepted));
         careful.refresh(); // parses the accepted copy, then the file
         careful.refresh(); // the file again
         assertEquals(5, reads.get());

@@ -192,6 +192,41 @@ class ReconcilerKernelTest {
     }
 
     @Test
+    void aLargePlanAppliedOneHierarchyPerThreadLeavesEverySettingAsAskedAndCountsEveryStep() throws Exception {
+        StringBuilder yaml = new StringBuilder();
+        // 150 groups: above the sizes planned (128 groups) and applied (256 steps) a hierarchy per thread
+        int n = 150;
+        for (int i = 0; i < n; i++) {
+            yaml.append("---\nname: g").append(i).append("\ncpu: {shares: ").append(100 + i)
+                    .append(", quota: ").append(10 + i).append("%}\nmemory: {limit: ").append(16 + i)
+                    .append("Mi}\npids: {max: ").append(10 + i).append("}\n");
+        }
+        Report first = k.apply(yaml.toString());
+        assertEquals(java.util.List.of(), first.errors());
+        assertTrue(first.mkdirs() >= 4 * n, first.toString());
+        assertEquals(4 * n, first.writes(), first.toString()); // shares, quota, limit, pids.max (period is the default)
+        for (int i = 0; i < n; i++) {
+            assertEquals(Integer.toString(100 + i), k.read("cpu", "g" + i, "cpu.shares"));
+            assertEquals(Integer.toString((10 + i) * 1000), k.read("cpu", "g" + i, "cpu.cfs_quota_us"));
+            assertEquals(Long.toString((16L + i) << 20), k.read("memory", "g" + i, "memory.limit_in_bytes"));
+            assertEquals(Integer.toString(10 + i), k.read("pids", "g" + i, "pids.max"));
+        }
+        Files.writeString(k.dir("pids", "g77").resolve("pids.max"), "max");
+        Files.delete(k.dir("cpu", "g78"));
+        Report again = k.apply(yaml.toString());
+        assertEquals(1, again.mkdirs(), "a directory removed by hand, seen from its parent's listing: " + again);
+        assertEquals(3, again.writes(), "pids.max put back, g78's shares and quota written again: " + again);
+        assertEquals("87", k.read("pids", "g77", "pids.max"));
+        assertEquals("178", k.read("cpu", "g78", "cpu.shares"));
+        Report quiet = k.apply(yaml.toString());
+        assertEquals(0, quiet.writes() + quiet.mkdirs() + quiet.removals(), quiet.toString());
+        Report removed = k.apply("name: g0\ncpu: {shares: 100, quota: 10%}\nmemory: {limit: 16Mi}\npids: {max: 10}\n");
+        assertEquals(java.util.List.of(), removed.errors());
+        assertTrue(removed.removals() >= 4 * (n - 1), removed.toString());
+        assertFalse(Files.exists(k.dir("memory", "g" + (n - 1))));
+    }
+
+    @Test
     void groupDirectoriesAreTheDirectoriesThePassMadeInEveryHierarchyTheGroupUses() throws Exception {
         k.apply("name: web\ncpu: {shares: 512}\nmemory: {limit: 64Mi}\n---\nname: web/api\npids: {max: 9}\n");
         java.util.List<java.nio.file.Path> web = k.reconciler.of(new GroupName("web"));
