@@ -27,7 +27,7 @@ elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 log_has() { grep -qF -- "$1" "$LOG"; }
 alive() { kill -0 "$1" 2>/dev/null; }
 
-DPID=""; PROCS=""; MOUNTED_JDK=0; SCOPE_DIR=/sys/fs/cgroup/system.slice/$UNIT.scope
+DPID=""; PROCS=""; MOUNTED_JDK=0; HOOKS=$BASE/webhooks.txt; SCOPE_DIR=/sys/fs/cgroup/system.slice/$UNIT.scope
 cleanup() {
     for p in $PROCS; do alive "$p" && kill -9 "$p" 2>/dev/null; done
     if [ -n "$DPID" ] && alive "$DPID"; then
@@ -78,6 +78,9 @@ write_policy "$POLICIES/mem.yaml" <<'YAML'
 name: mem
 memory:
   limit: 32Mi
+events:
+  oom:
+    webhooks: ["http://127.0.0.1:18080/oom"]
 YAML
 write_policy "$POLICIES/forks.yaml" <<'YAML'
 name: forks
@@ -106,6 +109,11 @@ cpu:
 memory:
   limit: 64Mi
 YAML
+
+# --- a webhook receiver on 127.0.0.1:18080 (perl: the image has no python or nc) -------------------
+start_bg perl "$(dirname "$0")/receiver.pl" 18080 "$HOOKS"
+until_ 10 eval '[ -e /proc/net/tcp ] && grep -q ":46A0 00000000:0000 0A" /proc/net/tcp' && ok "webhook receiver listening on 127.0.0.1:18080" \
+    || bad "webhook receiver not listening"
 
 # --- the daemon, in a Delegate=yes scope (the only JVM start) --------------------------------------
 # systemd-run --scope execs the command itself: $! is the JVM's pid
@@ -168,8 +176,19 @@ OK1=$(awk '$1 == "oom_kill" { print $2 }' "$ROOT/mem/memory.events")
 check "memory hog's exit status (137 = SIGKILL)" 137 "$HRC"
 if [ "${OK1:-0}" -gt "${OK0:-0}" ]; then ok "OOM kill counted: memory.events oom_kill $OK0 -> $OK1"
 else bad "memory.events oom_kill did not grow: '$OK0' -> '$OK1'"; fi
-# TODO(v2 OOM source, issue 7, lead): once memory.events is watched with inotify, a webhook
-# receiver on 127.0.0.1 must get an io.jgovernor.oom event for group "mem" here (as OomWebhookIT on v1).
+# the OOM event (memory.events watched with inotify) arrives at the group's webhook
+hooked() { grep -q '"type":"io.jgovernor.oom"' "$HOOKS" 2>/dev/null; }
+if until_ "$WAIT" hooked; then
+    EV=$(grep -m1 '"type":"io.jgovernor.oom"' "$HOOKS")
+    ok "webhook received at $(echo "$EV" | cut -f1): $(echo "$EV" | cut -f2 | cut -c1-160)..."
+    echo "$EV" | grep -q '"group":"mem"' && ok "the event names group mem" || bad "event without group mem: $EV"
+    echo "$EV" | grep -q '"oomKills":[1-9]' && ok "the event counts the kill: $(echo "$EV" | grep -o '"oomKills":[0-9]*')" \
+        || bad "event without oomKills >= 1: $EV"
+    echo "$EV" | grep -q "\"cgroup\":\"/system.slice/$UNIT.scope/$ROOTNAME/mem\"" && ok "the event's cgroup is the v2 path" \
+        || bad "event cgroup is not /system.slice/$UNIT.scope/$ROOTNAME/mem: $EV"
+else
+    bad "no io.jgovernor.oom webhook within $WAIT s (received: $(cat "$HOOKS" 2>/dev/null))"
+fi
 
 # --- pids.max: forks beyond it fail ----------------------------------------------------------------
 # dash (/bin/sh) does not retry a failed fork: "Cannot fork" ends the shell at the first refusal,
@@ -196,6 +215,8 @@ mhas '^jgovernor_group_cpu_usage_seconds_total\{group="cpuq"\} [0-9.]*[1-9]' && 
     || bad "no cpu usage for cpuq on /metrics"
 mhas '^jgovernor_group_oom_kills_total\{group="mem"\} [1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_oom_kills_total{group="mem"}')" \
     || bad "no oom kills for mem on /metrics"
+mhas '^jgovernor_group_oom_events_total\{group="mem"\} [1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_oom_events_total{group="mem"}')" \
+    || bad "no oom events for mem on /metrics"
 mhas '^jgovernor_group_memory_limit_bytes\{group="mem"\} 3.3554432E7|^jgovernor_group_memory_limit_bytes\{group="mem"\} 33554432' \
     && ok "metric: $(echo "$M" | grep '^jgovernor_group_memory_limit_bytes{group="mem"}')" || bad "no memory limit 32Mi for mem on /metrics"
 mhas '^jgovernor_group_processes\{group="pin"\} 1' && ok "metric: $(echo "$M" | grep '^jgovernor_group_processes{group="pin"}')" \
