@@ -118,7 +118,7 @@ until_ 10 eval '[ -e /proc/net/tcp ] && grep -q ":46A0 00000000:0000 0A" /proc/n
 # --- the daemon, in a Delegate=yes scope (the only JVM start) --------------------------------------
 # systemd-run --scope execs the command itself: $! is the JVM's pid
 systemd-run --quiet --scope --unit="$UNIT" -p Delegate=yes \
-    "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC \
+    "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:ErrorFile="$BASE/hs_err_%p.log" \
     -Djgovernor.policy-dir="$POLICIES" -Djgovernor.state-dir="$STATE" \
     -Djgovernor.cgroup.root="$ROOTNAME" -Djgovernor.reconcile.interval=1h -Djgovernor.api.socket="$BASE/api.sock" \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port=$PORT \

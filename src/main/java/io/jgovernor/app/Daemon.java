@@ -78,6 +78,13 @@ public class Daemon {
         Delegation.enterLeaf(layout, files, ProcessHandle.current().pid()).ifPresent(leaf ->
                 LOG.infof("cgroup v2: moved the daemon into leaf %s, so that %s can enable controllers for its children",
                         leaf, leaf.getParent()));
+        java.util.List<Integer> others = Delegation.othersInOwnCgroup(layout, files);
+        if (!others.isEmpty()) {
+            LOG.warnf("cgroup v2: processes %s share the daemon's cgroup %s, so the kernel will refuse to enable "
+                    + "controllers there (EBUSY) and groups get no limits; run jgovernor as a unit of its own with "
+                    + "Delegate=yes (see packaging/systemd), or set an absolute jgovernor.cgroup.root",
+                    others, layout.unified().orElseThrow().ownDir());
+        }
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);

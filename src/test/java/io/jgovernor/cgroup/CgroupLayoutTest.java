@@ -74,7 +74,7 @@ class CgroupLayoutTest {
     void pureV2() {
         // cgroup.controllers as the Debian 12 VM's root lists it
         CgroupLayout l = layout("unified", "jgovernor",
-                Map.of("/sys/fs/cgroup", "cpuset cpu io memory hugetlb pids rdma misc\n"));
+                Map.of("/sys/fs/cgroup", Fixtures.text("v2/cgroup.controllers-root")));
         assertEquals(CgroupMode.UNIFIED, l.mode());
         Hierarchy h = l.unified().orElseThrow();
         // the one cgroup2 hierarchy takes the role of the v1 hierarchies, with the v2 controllers jgovernor manages

@@ -43,4 +43,18 @@ public final class Delegation {
         files.moveProcess(leaf, Math.toIntExact(pid));
         return Optional.of(leaf);
     }
+
+    /**
+     * Processes still in the daemon's own cgroup after {@link #enterLeaf}: while there are any, the
+     * kernel refuses to enable controllers there (EBUSY), so no group gets its limits. Happens
+     * when the daemon was not started as a unit of its own (e.g. from a login shell's cgroup).
+     */
+    public static java.util.List<Integer> othersInOwnCgroup(CgroupLayout layout, CgroupFiles files)
+            throws CgroupException {
+        if (layout.mode() != CgroupMode.UNIFIED || layout.root().startsWith("/")) {
+            return java.util.List.of();
+        }
+        Hierarchy h = layout.unified().orElseThrow();
+        return h.ownDir().equals(h.mountPoint()) ? java.util.List.of() : files.procs(h.ownDir());
+    }
 }
