@@ -7,7 +7,7 @@
 #   (returns after READY) -> values in the unit's delegated subtree -> edit + systemctl reload ->
 #   systemctl status shows STATUS= -> watchdog restarts a SIGSTOPped daemon -> systemctl stop ->
 #   rpm -e.
-# Only cgroup v1 (the daemon does not support a unified v2 host yet).
+# Only cgroup v1 here; cgroup v2 is proven by bin/test-vm-v2 (the daemon in a Delegate=yes scope, not the RPM).
 # Host side: bin/test-vm-systemd (boots the VM, shares the host's Java 25 as 9p tag "jdk", which
 # this script mounts where the launcher looks: /usr/lib/jvm/temurin-25-jdk-amd64).
 # Prints one "ok"/"FAIL" line per check and "N passed, M failed"; exits non-zero on any failure.
