@@ -6,6 +6,8 @@ import io.jgovernor.cgroup.CgroupMode;
 import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.classify.Classifier;
 import io.jgovernor.metrics.ClassifyCollector;
+import io.jgovernor.cgroup.Backend;
+import io.jgovernor.cgroup.v2.Delegation;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.GroupCollector;
 import io.jgovernor.metrics.GroupStats;
@@ -80,18 +82,26 @@ public class Daemon {
     private void start() throws IOException {
         CgroupFiles files = new CgroupFiles();
         layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
-        if (layout.mode() == CgroupMode.UNIFIED) {
-            throw new IOException("cgroup v2 (the unified hierarchy) is mounted at " + config.cgroup().mount()
-                    + "; this version of jgovernor governs cgroup v1 only (v2 support is on the way)");
+        Backend backend = Backend.of(layout, files);
+        LOG.infof("backend: %s", backend.description());
+        // v2: out of the delegated cgroup into a leaf before the first pass enables controllers there
+        Delegation.enterLeaf(layout, files, ProcessHandle.current().pid()).ifPresent(leaf ->
+                LOG.infof("cgroup v2: moved the daemon into leaf %s, so that %s can enable controllers for its children",
+                        leaf, leaf.getParent()));
+        java.util.List<Integer> others = Delegation.othersInOwnCgroup(layout, files);
+        if (!others.isEmpty()) {
+            LOG.warnf("cgroup v2: processes %s share the daemon's cgroup %s, so the kernel will refuse to enable "
+                    + "controllers there (EBUSY) and groups get no limits; run jgovernor as a unit of its own with "
+                    + "Delegate=yes (see packaging/systemd), or set an absolute jgovernor.cgroup.root",
+                    others, layout.unified().orElseThrow().ownDir());
         }
-        LOG.infof("cgroup %s: %s", layout.mode() == CgroupMode.HYBRID ? "hybrid (v1 controllers used; the unified tree has none)" : "v1",
-                layout);
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
         oom.start(config, files, layout.mode());
-        PolicyCatalog catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
-        Reconciler reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
+        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
+        PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted);
+        Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
         this.reconciler = reconciler;
         groupStats = GroupStats.of(StatFiles.of(files), layout);
         metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),

@@ -25,7 +25,7 @@ final class ValidateCommand {
         }
         List<PolicyError> errors;
         try {
-            errors = new Validator(new PolicyParser(new SysfsHostFacts())).validate(targets);
+            errors = new Validator(new PolicyParser(new SysfsHostFacts(Path.of("/sys"), cgroupMount()))).validate(targets);
         } catch (Exception e) {
             err.println("jgovernor validate: " + e.getMessage());
             return 1;
@@ -38,6 +38,15 @@ final class ValidateCommand {
             return 0;
         }
         return 1;
+    }
+
+    /** jgovernor.cgroup.mount, with the daemon's precedence: it decides whether v2 rules apply. */
+    private static Path cgroupMount() {
+        String p = System.getProperty("jgovernor.cgroup.mount");
+        if (p == null) {
+            p = System.getenv("JGOVERNOR_CGROUP_MOUNT");
+        }
+        return Path.of(p == null ? "/sys/fs/cgroup" : p);
     }
 
     /** The same precedence as the daemon's config: system property, environment, default. */

@@ -44,7 +44,7 @@ public final class CgroupLayout {
         for (Hierarchy h : hierarchies) {
             dirs.put(h, resolveRoot(h));
         }
-        if (unified != null) {
+        if (unified != null && !dirs.containsKey(unified)) {
             dirs.put(unified, resolveRoot(unified));
         }
         this.rootDirs = Map.copyOf(dirs);
@@ -90,7 +90,15 @@ public final class CgroupLayout {
                 if (wanted && unified == null) {
                     String ownPath = own.unifiedPath().orElseThrow(() -> new IllegalStateException(
                             "/proc/self/cgroup has no 0:: line for the cgroup2 hierarchy at " + at));
-                    unified = new Hierarchy(Set.of(), at, m.root(), ownPath);
+                    Set<String> controllers = new TreeSet<>();
+                    if (mode == CgroupMode.UNIFIED) {
+                        // the v2 controllers jgovernor manages that this kernel offers
+                        for (String c : readControllers.apply(at).orElse("").strip().split("\\s+")) {
+                            controllers.add(c);
+                        }
+                        controllers.retainAll(CgroupMode.MANAGED_V2);
+                    }
+                    unified = new Hierarchy(controllers, at, m.root(), ownPath, true);
                 }
                 continue;
             }
@@ -120,7 +128,9 @@ public final class CgroupLayout {
             throw new IllegalStateException("cgroup2 detected at " + mountRoot + " but not found in mountinfo");
         }
         v1.sort((a, b) -> a.name().compareTo(b.name()));
-        return new CgroupLayout(mode, mountRoot, checkedRoot, v1, unified);
+        // On UNIFIED the one cgroup2 hierarchy plays the role the v1 hierarchies play elsewhere.
+        return new CgroupLayout(mode, mountRoot, checkedRoot, mode == CgroupMode.UNIFIED ? List.of(unified) : v1,
+                unified);
     }
 
     private static String checkRoot(String root) {
@@ -170,14 +180,15 @@ public final class CgroupLayout {
     }
 
     /**
-     * The v1 hierarchies of the controllers jgovernor manages that are mounted here, one per
-     * hierarchy (a co-mounted cpu,cpuacct appears once with both); empty on UNIFIED.
+     * The hierarchies jgovernor manages groups in: on V1 and HYBRID the v1 hierarchies of the
+     * controllers it manages, one per hierarchy (a co-mounted cpu,cpuacct appears once with both);
+     * on UNIFIED the one cgroup2 hierarchy, carrying the v2 controllers the kernel offers.
      */
     public List<Hierarchy> hierarchies() {
         return hierarchies;
     }
 
-    /** The v1 hierarchy carrying {@code controller}. */
+    /** The hierarchy carrying {@code controller} (by its v1 or v2 name, as this layout uses them). */
     public Optional<Hierarchy> hierarchy(String controller) {
         for (Hierarchy h : hierarchies) {
             if (h.has(controller)) {
@@ -216,7 +227,7 @@ public final class CgroupLayout {
         for (Hierarchy h : hierarchies) {
             out.append(", ").append(h.name()).append('=').append(rootDirs.get(h));
         }
-        if (unified != null) {
+        if (unified != null && !hierarchies.contains(unified)) {
             out.append(", cgroup2=").append(rootDirs.get(unified));
         }
         return out.append(']').toString();

@@ -12,14 +12,21 @@ import java.util.Set;
  * @param mountRoot   the hierarchy's directory shown at the mount point ("/" usually; a container
  *                    without a cgroup namespace sees e.g. "/docker/&lt;id&gt;")
  * @param ownPath     this process's cgroup in the hierarchy, from /proc/self/cgroup
+ * @param v2          a cgroup2 hierarchy: on HYBRID it carries no controllers; on UNIFIED it
+ *                    carries every v2 controller jgovernor manages that the kernel offers
  */
-public record Hierarchy(Set<String> controllers, Path mountPoint, String mountRoot, String ownPath) {
+public record Hierarchy(Set<String> controllers, Path mountPoint, String mountRoot, String ownPath, boolean v2) {
     public Hierarchy {
         controllers = Set.copyOf(controllers);
     }
 
+    /** A v1 hierarchy, or (no controllers) the controller-less cgroup2 tree of a hybrid host. */
+    public Hierarchy(Set<String> controllers, Path mountPoint, String mountRoot, String ownPath) {
+        this(controllers, mountPoint, mountRoot, ownPath, controllers.isEmpty());
+    }
+
     public boolean isUnified() {
-        return controllers.isEmpty();
+        return v2;
     }
 
     public boolean has(String controller) {

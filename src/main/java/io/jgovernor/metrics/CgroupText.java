@@ -119,6 +119,35 @@ final class CgroupText {
         return out;
     }
 
+    /**
+     * cgroup v2 io.stat: one line per device, "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N
+     * dios=N" (the key set grows with kernel versions; only rbytes and wbytes are read).
+     */
+    static List<DeviceIo> ioStat(String text) {
+        List<DeviceIo> out = new ArrayList<>(2);
+        for (String line : text.split("\n")) {
+            String l = line.strip();
+            if (l.isEmpty()) {
+                continue;
+            }
+            String[] f = l.split(" ");
+            if (f[0].indexOf(':') <= 0) {
+                throw new IllegalArgumentException("expected \"MAJ:MIN key=N ...\", got \"" + l + "\"");
+            }
+            long read = 0;
+            long write = 0;
+            for (int i = 1; i < f.length; i++) {
+                if (f[i].startsWith("rbytes=")) {
+                    read = single(f[i].substring("rbytes=".length()));
+                } else if (f[i].startsWith("wbytes=")) {
+                    write = single(f[i].substring("wbytes=".length()));
+                }
+            }
+            out.add(new DeviceIo(f[0], read, write));
+        }
+        return out;
+    }
+
     private static long digits(String s, int from, int to, String whole) {
         if (from >= to) {
             throw new IllegalArgumentException("expected a number, got \"" + whole.strip() + "\"");

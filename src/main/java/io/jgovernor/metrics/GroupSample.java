@@ -9,7 +9,9 @@ import java.util.OptionalLong;
 /**
  * What the kernel says about one group at one moment. A field is empty when the group has no
  * directory in that hierarchy (its policy does not use the controller), when the file could not be
- * read, or, for the limits, when there is none.
+ * read, or, for the limits, when there is none. Sources are named for v1; on v2 they are cpu.stat
+ * usage_usec and throttled_usec (in ns here), cpu.max, memory.current, memory.max, memory.events
+ * oom_kill, io.stat and the group's one cgroup.procs.
  *
  * @param cpuUsageNanos     cpuacct.usage: CPU time of the group and its descendants
  * @param cpuQuotaCores     cpu.cfs_quota_us / cpu.cfs_period_us; empty without a quota

@@ -35,6 +35,8 @@ public final class GroupStats {
 
     private final StatFiles files;
     private final Map<String, Path> roots;
+    /** cgroup v2: one directory per group, v2 file names and units. */
+    private final boolean v2;
     private final AtomicLong errors = new AtomicLong();
     private final Set<String> logged = ConcurrentHashMap.newKeySet();
 
@@ -43,12 +45,27 @@ public final class GroupStats {
      *              "blkio", "pids"); a controller without an entry is not read
      */
     public GroupStats(StatFiles files, Map<String, Path> roots) {
+        this(files, roots, false);
+    }
+
+    private GroupStats(StatFiles files, Map<String, Path> roots, boolean v2) {
         this.files = files;
         this.roots = Map.copyOf(roots);
+        this.v2 = v2;
     }
+
+    /** cgroup v2: every group's files in the one directory beneath {@code root}. */
+    public static GroupStats v2(StatFiles files, Path root) {
+        return new GroupStats(files, Map.of(V2, root), true);
+    }
+
+    private static final String V2 = "cgroup2";
 
     /** The roots of the daemon's layout, for each controller mounted here. */
     public static GroupStats of(StatFiles files, CgroupLayout layout) {
+        if (layout.mode() == io.jgovernor.cgroup.CgroupMode.UNIFIED) {
+            return v2(files, layout.rootDir(layout.unified().orElseThrow()));
+        }
         Map<String, Path> roots = new HashMap<>();
         for (String c : List.of("cpu", "cpuacct", "memory", "blkio", "pids")) {
             Optional<Hierarchy> h = layout.hierarchy(c);
@@ -63,6 +80,9 @@ public final class GroupStats {
     }
 
     public GroupSample read(GroupName group) {
+        if (v2) {
+            return readV2(group);
+        }
         Path cpuacct = dir("cpuacct", group);
         Path cpu = dir("cpu", group);
         Path memory = dir("memory", group);
@@ -139,6 +159,82 @@ public final class GroupStats {
         }
         return new GroupSample(group, usage, throttledPeriods, throttledNanos, quota, memUsage, memLimit, unlimited,
                 oomKills, io, pidsCurrent, processes);
+    }
+
+    /**
+     * The same sample from v2 files: cpu.stat (usage_usec, nr_throttled, throttled_usec, in
+     * microseconds where v1 has nanoseconds), cpu.max, memory.current, memory.max ("max": no
+     * limit), memory.events oom_kill, io.stat, pids.current, cgroup.procs. A controller the group's
+     * parent does not enable has no files here: its fields stay empty, as on v1 without a directory.
+     */
+    private GroupSample readV2(GroupName group) {
+        Path dir = dir(V2, group);
+        OptionalLong usage = OptionalLong.empty();
+        OptionalLong throttledPeriods = OptionalLong.empty();
+        OptionalLong throttledNanos = OptionalLong.empty();
+        OptionalDouble quota = OptionalDouble.empty();
+        String text = read(dir, "cpu.stat");
+        if (text != null) {
+            usage = micros(parseKeyed(dir, "cpu.stat", text, "usage_usec"));
+            throttledPeriods = parseKeyed(dir, "cpu.stat", text, "nr_throttled");
+            throttledNanos = micros(parseKeyed(dir, "cpu.stat", text, "throttled_usec"));
+        }
+        text = read(dir, "cpu.max");
+        if (text != null) {
+            String[] f = text.strip().split("\\s+");
+            if (f.length == 2 && !f[0].equals("max")) {
+                OptionalLong q = parse(dir, "cpu.max", f[0], CgroupText::single);
+                OptionalLong p = parse(dir, "cpu.max", f[1], CgroupText::single);
+                if (q.isPresent() && p.isPresent() && p.getAsLong() > 0) {
+                    quota = OptionalDouble.of((double) q.getAsLong() / p.getAsLong());
+                }
+            } else if (f.length != 2) {
+                failed(dir, "cpu.max", "expected \"QUOTA PERIOD\", got \"" + text.strip() + "\"");
+            }
+        }
+        OptionalLong memUsage = OptionalLong.empty();
+        OptionalLong memLimit = OptionalLong.empty();
+        boolean unlimited = false;
+        OptionalLong oomKills = OptionalLong.empty();
+        text = read(dir, "memory.current");
+        if (text != null) {
+            memUsage = parse(dir, "memory.current", text, CgroupText::single);
+            String l = read(dir, "memory.max");
+            if (l != null && l.strip().equals("max")) {
+                unlimited = true;
+            } else if (l != null) {
+                memLimit = parse(dir, "memory.max", l, CgroupText::single);
+            }
+            String events = read(dir, "memory.events");
+            if (events != null) {
+                oomKills = parseKeyed(dir, "memory.events", events, "oom_kill");
+            }
+        }
+        List<DeviceIo> io = List.of();
+        text = read(dir, "io.stat");
+        if (text != null) {
+            try {
+                io = CgroupText.ioStat(text);
+            } catch (IllegalArgumentException e) {
+                failed(dir, "io.stat", e.getMessage());
+            }
+        }
+        OptionalLong pidsCurrent = OptionalLong.empty();
+        text = read(dir, "pids.current");
+        if (text != null) {
+            pidsCurrent = parse(dir, "pids.current", text, CgroupText::single);
+        }
+        OptionalLong processes = OptionalLong.empty();
+        text = read(dir, "cgroup.procs");
+        if (text != null) {
+            processes = OptionalLong.of(CgroupText.lines(text));
+        }
+        return new GroupSample(group, usage, throttledPeriods, throttledNanos, quota, memUsage, memLimit, unlimited,
+                oomKills, io, pidsCurrent, processes);
+    }
+
+    private static OptionalLong micros(OptionalLong usec) {
+        return usec.isPresent() ? OptionalLong.of(usec.getAsLong() * 1000) : usec;
     }
 
     private Path dir(String controller, GroupName group) {

@@ -60,4 +60,12 @@ public interface HostFacts {
     default boolean groupExists(String name) {
         return true;
     }
+
+    /**
+     * Whether groups are governed through cgroup v2 (the unified hierarchy mounted at the cgroup
+     * mount root): some v1 keys have no v2 meaning and are then errors.
+     */
+    default boolean cgroupV2() {
+        return false;
+    }
 }

@@ -377,7 +377,17 @@ public final class PolicyParser {
                 }
             }
             if (value(f, "oomKillDisable") != null) {
-                oomKillDisable = Optional.ofNullable(n.bool(value(f, "oomKillDisable"), "memory.oomKillDisable"));
+                Boolean v = n.bool(value(f, "oomKillDisable"), "memory.oomKillDisable");
+                if (Boolean.TRUE.equals(v) && host.cgroupV2()) {
+                    // v1's memory.oom_control has no v2 counterpart; ignoring the key would leave
+                    // the operator believing the OOM killer is held off when it is not ("false"
+                    // asks for what v2 always does, and stays valid)
+                    n.error(value(f, "oomKillDisable"), "memory.oomKillDisable: this host runs cgroup v2, which"
+                            + " has no way to disable the OOM killer for a group; remove the key (memory.oom.group"
+                            + " and a higher memory.limit are the v2 tools)");
+                } else {
+                    oomKillDisable = Optional.ofNullable(v);
+                }
             }
             return new Resources.Memory(limit, swap, oomKillDisable);
         }

@@ -32,13 +32,30 @@ public final class SysfsHostFacts implements HostFacts {
     private static final int S_IFBLK = 0060000;
 
     private final Path sysfs;
+    private final Path cgroupMount;
 
     public SysfsHostFacts() {
         this(Path.of("/sys"));
     }
 
+    /** With the cgroup mount root at {@code <sysfsRoot>/fs/cgroup}. */
     public SysfsHostFacts(Path sysfsRoot) {
+        this(sysfsRoot, sysfsRoot.resolve("fs/cgroup"));
+    }
+
+    /** @param cgroupMount the cgroup mount root (jgovernor.cgroup.mount) */
+    public SysfsHostFacts(Path sysfsRoot, Path cgroupMount) {
         this.sysfs = sysfsRoot;
+        this.cgroupMount = cgroupMount;
+    }
+
+    /**
+     * cgroup2 mounted at the mount root itself, as CgroupMode.detect decides UNIFIED: only a cgroup2
+     * directory has cgroup.controllers, and on a hybrid host it sits in a subdirectory ("unified").
+     */
+    @Override
+    public boolean cgroupV2() {
+        return Files.isRegularFile(cgroupMount.resolve("cgroup.controllers"));
     }
 
     @Override

@@ -21,8 +21,13 @@ import java.util.TreeMap;
  * nested group implies, each with the hierarchies it needs a directory in.
  */
 final class DesiredTree {
-    /** One directory-to-be. {@code name} is empty for the daemon's root. */
-    record Node(Optional<GroupName> name, Resources resources, Set<Hierarchy> hierarchies, boolean implicit) {
+    /**
+     * One directory-to-be. {@code name} is empty for the daemon's root. {@code below} names the
+     * controllers that the groups beneath it use: what a v2 directory must enable in its
+     * cgroup.subtree_control (v1 ignores it).
+     */
+    record Node(Optional<GroupName> name, Resources resources, Set<Hierarchy> hierarchies, boolean implicit,
+                Set<String> below) {
         String label() {
             return name.map(GroupName::value).orElse("(root)");
         }
@@ -62,7 +67,25 @@ final class DesiredTree {
                 }
             }
         }
+        // The controllers used beneath each node, as a bit mask over controller names. If an
+        // ancestor already has all of a group's bits, so has every ancestor above it: whatever
+        // put them there went up through all of them.
+        List<String> names = controllerNames(controllers);
+        Map<GroupName, Integer> below = new HashMap<>();
+        int belowRoot = 0;
+        for (var e : policies.entrySet()) {
+            int c = uses(e.getValue().resources(), names, controllers);
+            belowRoot |= c;
+            for (Optional<GroupName> p = e.getKey().parent(); p.isPresent() && c != 0; p = p.get().parent()) {
+                int up = below.getOrDefault(p.get(), 0);
+                if ((up | c) == up) {
+                    break;
+                }
+                below.put(p.get(), up | c);
+            }
+        }
         Map<Integer, Set<Hierarchy>> sets = new HashMap<>();
+        Map<Integer, Set<String>> nameSets = new HashMap<>();
         SortedMap<GroupName, Node> groups = new TreeMap<>();
         int all = 0;
         for (var e : needs.entrySet()) {
@@ -70,14 +93,54 @@ final class DesiredTree {
             int m = e.getValue();
             all |= m;
             groups.put(e.getKey(), new Node(Optional.of(e.getKey()), r == null ? Resources.NONE : r,
-                    sets.computeIfAbsent(m, k -> hierarchies(k, order)), r == null));
+                    sets.computeIfAbsent(m, k -> hierarchies(k, order)), r == null,
+                    nameSets.computeIfAbsent(below.getOrDefault(e.getKey(), 0), k -> names(k, names))));
         }
-        return new DesiredTree(new Node(Optional.empty(), Resources.NONE, hierarchies(all, order), false), groups);
+        return new DesiredTree(new Node(Optional.empty(), Resources.NONE, hierarchies(all, order), false,
+                names(belowRoot, names)), groups);
+    }
+
+    private static List<String> controllerNames(Map<Hierarchy, List<Controller>> controllers) {
+        List<String> names = new ArrayList<>();
+        controllers.values().forEach(list -> list.forEach(c -> {
+            if (!names.contains(c.name())) {
+                names.add(c.name());
+            }
+        }));
+        return names;
+    }
+
+    private static int uses(Resources r, List<String> names, Map<Hierarchy, List<Controller>> controllers) {
+        int m = 0;
+        for (List<Controller> list : controllers.values()) {
+            for (Controller c : list) {
+                if (c.usedBy(r)) {
+                    m |= 1 << names.indexOf(c.name());
+                }
+            }
+        }
+        return m;
+    }
+
+    private static Set<String> names(int mask, List<String> names) {
+        Set<String> out = new java.util.TreeSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            if ((mask & (1 << i)) != 0) {
+                out.add(names.get(i));
+            }
+        }
+        return java.util.Collections.unmodifiableSet(out);
     }
 
     private static int mask(Resources r, List<Hierarchy> order, Map<Hierarchy, List<Controller>> controllers) {
         int m = 0;
         for (int i = 0; i < order.size(); i++) {
+            if (order.get(i).isUnified()) {
+                // v2: every group has its one directory, as every v1 group has its cpuacct one:
+                // cpu.stat counts its CPU time without any controller enabled, and members join it
+                m |= 1 << i;
+                continue;
+            }
             for (Controller c : controllers.get(order.get(i))) {
                 if (c.usedBy(r)) {
                     m |= 1 << i;

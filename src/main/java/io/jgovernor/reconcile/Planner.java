@@ -7,6 +7,7 @@ import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.Write;
+import io.jgovernor.cgroup.v2.SubtreeControl;
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Resources;
@@ -28,6 +29,14 @@ import java.util.function.Predicate;
  */
 final class Planner {
     private static final String ROOT = "(root)";
+    /**
+     * On v2, where processes of a removed group go: a leaf directly beneath the daemon's root. v1
+     * moves them to the nearest surviving ancestor, but a v2 directory that enables controllers for
+     * its children can hold no processes (the "no internal processes" rule: EBUSY), and every
+     * ancestor of a group is such a directory. The leaf has no limits, as v1's root has none. Its
+     * name is no valid group name, so no policy can ask for it.
+     */
+    static final String RELEASED = "_released";
 
     private final CgroupLayout layout;
     private final CgroupFiles files;
@@ -49,6 +58,15 @@ final class Planner {
      * @param unreadable collects the groups whose files could not be read (they get no writes)
      */
     Plan plan(DesiredTree tree, Scope scope, Map<String, Resources> applied, List<ReconcileError> unreadable) {
+        return plan(tree, null, scope, applied, unreadable);
+    }
+
+    /**
+     * @param previous the tree of the last pass (null on the first): a v2 cgroup.subtree_control
+     *                 write repairs drift only when what the subtree uses did not change since
+     */
+    Plan plan(DesiredTree tree, DesiredTree previous, Scope scope, Map<String, Resources> applied,
+              List<ReconcileError> unreadable) {
         List<Hierarchy> used = new ArrayList<>();
         for (Hierarchy h : layout.hierarchies()) {
             if (!controllers.getOrDefault(h, List.of()).isEmpty()) {
@@ -62,12 +80,12 @@ final class Planner {
             List<Runnable> tasks = new ArrayList<>();
             for (int i = 0; i < parts.length; i++) {
                 int index = i;
-                tasks.add(() -> parts[index] = planHierarchy(used.get(index), tree, scope, applied));
+                tasks.add(() -> parts[index] = planHierarchy(used.get(index), tree, previous, scope, applied));
             }
             HierarchyThreads.runAll("jgovernor-plan", tasks);
         } else {
             for (int i = 0; i < parts.length; i++) {
-                parts[i] = planHierarchy(used.get(i), tree, scope, applied);
+                parts[i] = planHierarchy(used.get(i), tree, previous, scope, applied);
             }
         }
         List<Plan.Step> steps = new ArrayList<>();
@@ -94,22 +112,28 @@ final class Planner {
         final List<ReconcileError> unreadable = new ArrayList<>();
     }
 
-    private HierarchyPlan planHierarchy(Hierarchy h, DesiredTree tree, Scope scope, Map<String, Resources> applied) {
+    private HierarchyPlan planHierarchy(Hierarchy h, DesiredTree tree, DesiredTree previous, Scope scope,
+                                        Map<String, Resources> applied) {
         HierarchyPlan out = new HierarchyPlan();
         List<Controller> here = controllers.get(h);
         // A full pass learns which directories exist from their parents' listings (one getdents64
         // per parent, none beneath a missing one) instead of a stat per group; a scoped pass over
         // a few groups stats them.
         Existence existence = scope.all() ? new Existence(files) : null;
-        boolean cpuset = h.controllers().contains("cpuset");
+        // v1 cpuset directories start empty and take their parent's; v2 ones inherit by themselves
+        boolean cpuset = h.controllers().contains("cpuset") && !h.isUnified();
         Cpuset rootParent = cpuset ? parentCpuset(h, layout.rootDir(h).getParent()) : Cpuset.NONE;
         DesiredTree.Node root = tree.root();
         Cpuset rootEffective = rootParent.inside(root.resources());
         if (root.hierarchies().contains(h)) {
+            if (h.isUnified()) {
+                planDelegation(h, root.below(), out.steps, out.unreadable);
+            }
             // The root is planned on every pass that needs it: it is one directory, and a
             // scoped pass may be the first to use a hierarchy.
+            boolean sameBelow = previous != null && previous.root().below().equals(root.below());
             planNode(h, here, ROOT, layout.rootDir(h), Files.isDirectory(layout.rootDir(h)), root.resources(),
-                    rootParent, applied, out.steps, out.unreadable);
+                    rootParent, root.below(), sameBelow, applied, out.steps, out.unreadable);
         }
         // Inherited cpusets are worked out on demand up the ancestors of the groups in scope,
         // so a pass over one changed group does not walk all of them.
@@ -122,10 +146,15 @@ final class Planner {
             Cpuset parent = cpuset ? effective(name.parent(), tree, effective, rootEffective) : Cpuset.NONE;
             Path dir = layout.groupDir(h, name);
             boolean exists = existence == null ? Files.isDirectory(dir) : existence.of(dir, layout.rootDir(h));
-            planNode(h, here, name.value(), dir, exists, node.resources(), parent, applied, out.steps,
-                    out.unreadable);
+            boolean sameBelow = previous != null && previous.group(name)
+                    .map(n -> n.below().equals(node.below())).orElse(false);
+            planNode(h, here, name.value(), dir, exists, node.resources(), parent, node.below(), sameBelow, applied,
+                    out.steps, out.unreadable);
         }
         planRemovals(h, tree, scope, out.removals);
+        if (h.isUnified() && !out.removals.isEmpty() && !Files.isDirectory(released(h))) {
+            out.steps.add(new Plan.Mkdir(ROOT, released(h), false));
+        }
         return out;
     }
 
@@ -175,13 +204,66 @@ final class Planner {
         return own;
     }
 
+    /**
+     * v2 delegation: every directory from the daemon's delegated cgroup (its own, for a relative
+     * root; the hierarchy's root for an absolute one) down to the root's parent must enable what
+     * the root's subtree uses, or those files never appear below. Only added there: those
+     * directories are not jgovernor's alone.
+     */
+    private void planDelegation(Hierarchy h, java.util.Set<String> wanted, List<Plan.Step> steps,
+                                List<ReconcileError> unreadable) {
+        Path root = layout.rootDir(h);
+        Path top = layout.root().startsWith("/") ? h.mountPoint() : h.ownDir();
+        List<Path> path = new ArrayList<>();
+        for (Path p = root.getParent(); p != null && p.startsWith(top); p = p.getParent()) {
+            path.addFirst(p);
+        }
+        for (Path dir : path) {
+            String label = delegationLabel(dir);
+            if (!Files.isDirectory(dir)) {
+                steps.add(new Plan.Mkdir(label, dir, false));
+            }
+            try {
+                String seen = Files.isDirectory(dir) ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
+                Write w = SubtreeControl.reconcile(wanted, seen, false);
+                if (w != null) {
+                    steps.add(new Plan.WriteFile(label, dir, w, false));
+                }
+            } catch (CgroupException e) {
+                unreadable.add(new ReconcileError(label, e));
+            }
+        }
+    }
+
+    /** How a directory above the root shows in logs and errors: it is no group, and not the root. */
+    static String delegationLabel(Path dir) {
+        return "(above root: " + dir + ")";
+    }
+
+    private Path released(Hierarchy h) {
+        return layout.rootDir(h).resolve(RELEASED);
+    }
+
     private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, boolean exists,
-                          Resources resources, Cpuset parent, Map<String, Resources> applied,
-                          List<Plan.Step> steps, List<ReconcileError> unreadable) {
+                          Resources resources, Cpuset parent, java.util.Set<String> below, boolean sameBelow,
+                          Map<String, Resources> applied, List<Plan.Step> steps, List<ReconcileError> unreadable) {
         GroupContext context = new GroupContext(group, parent.cpus(), parent.mems());
         boolean drift = resources.equals(applied.get(group));
         if (!exists) {
             steps.add(new Plan.Mkdir(group, dir, drift));
+        }
+        if (h.isUnified()) {
+            // enabled before this group's children are made or written, which the top-down order gives
+            try {
+                String seen = exists ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
+                Write w = SubtreeControl.reconcile(below, seen, true);
+                if (w != null) {
+                    steps.add(new Plan.WriteFile(group, dir, w, drift && sameBelow));
+                }
+            } catch (CgroupException e) {
+                unreadable.add(new ReconcileError(group, e));
+                return;
+            }
         }
         Set<String> present = controlFiles.getOrDefault(h, Set.of());
         for (Controller c : here) {
@@ -215,6 +297,9 @@ final class Planner {
         if (scope.all()) {
             Path root = layout.rootDir(h);
             for (String child : childDirectories(root)) {
+                if (h.isUnified() && child.equals(RELEASED)) {
+                    continue;
+                }
                 consider(h, root.resolve(child), child, wanted, seen, removals);
             }
         } else {
@@ -239,7 +324,8 @@ final class Planner {
         // remove all the same, since everything beneath the root belongs to the daemon.
         boolean keep = GroupName.problem(rel) == null && wanted.test(new GroupName(rel));
         if (!keep) {
-            removals.add(new Plan.Remove(rel, dir, survivingAncestor(h, rel, wanted), false));
+            removals.add(new Plan.Remove(rel, dir, h.isUnified() ? released(h) : survivingAncestor(h, rel, wanted),
+                    false));
         }
         for (String child : childDirectories(dir)) {
             consider(h, dir.resolve(child), rel + "/" + child, wanted, seen, removals);

@@ -132,8 +132,11 @@ public final class Reconciler implements GroupDirectories {
         ensureRoot(errors);
         DesiredTree tree = DesiredTree.build(desired, controllers);
         List<ReconcileError> unreadable = new ArrayList<>();
-        Plan plan = planner().plan(tree, scope, applied, unreadable);
+        Plan plan = planner().plan(tree, lastTree, scope, applied, unreadable);
         Applier.Outcome outcome = applier.apply(plan);
+        if (enabledControllersAboveGroups(plan)) {
+            planner = null; // v2: the root now has the files of what was enabled; probe them anew
+        }
         lastTree = tree;
         errors.addAll(unreadable);
         errors.addAll(outcome.errors());
@@ -203,7 +206,8 @@ public final class Reconciler implements GroupDirectories {
             try {
                 for (Path dir : missing) {
                     files.mkdir(dir);
-                    if (h.controllers().contains("cpuset")) {
+                    // v1 only: a v2 cpuset directory inherits its parent's cpus and mems by itself
+                    if (h.controllers().contains("cpuset") && !h.isUnified()) {
                         for (String file : List.of("cpuset.cpus", "cpuset.mems")) {
                             String parentValue = files.read(dir.getParent(), file).orElse("");
                             files.write(dir, file, parentValue.strip().isEmpty() ? "\n" : parentValue.strip());
@@ -215,6 +219,16 @@ public final class Reconciler implements GroupDirectories {
                 errors.add(new ReconcileError("(root)", e));
             }
         }
+    }
+
+    private static boolean enabledControllersAboveGroups(Plan plan) {
+        for (Plan.Step step : plan.steps()) {
+            if (step instanceof Plan.WriteFile w && w.group().startsWith("(")
+                    && w.write().file().equals(io.jgovernor.cgroup.v2.SubtreeControl.FILE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Planner planner() {

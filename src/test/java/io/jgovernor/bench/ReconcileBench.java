@@ -3,7 +3,7 @@ package io.jgovernor.bench;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Hierarchy;
-import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.policy.CatalogState;
@@ -37,7 +37,7 @@ import java.util.stream.Stream;
  *   <li>PASSES periodic full passes over the same, unchanged groups (refresh + reconcileAll).</li>
  * <li>with -Dbench.edit.file=F -Dbench.edit.a=A -Dbench.edit.b=B -Dbench.edit.count=N: N edits of
  *     policy file F (in place, alternately the contents of files B and A), each followed by what
- *     the daemon's loop does on a policy event: catalog.refresh() + reconcileChanges. This is the
+ *     the daemon's loop does on an inotify event naming F: catalog.refresh([F]) + reconcileChanges. This is the
  *     in-process part of the edit latency (no inotify, no quiet time, no thread hand-off).</li>
  * </ol>
  * With -Dbench.jfr.dir=DIR, each phase is recorded by JFR (CPU-time samples) to DIR/PHASE.jfr.
@@ -140,7 +140,8 @@ public final class ReconcileBench {
             for (int i = 0; i < count; i++) {
                 Files.writeString(file, i % 2 == 0 ? b : a); // truncate + write + close, like `cat >`
                 long t0 = System.nanoTime();
-                CatalogState state = s.catalog.refresh();
+                // what the daemon's loop runs on an inotify event naming the file
+                CatalogState state = s.catalog.refresh(List.of(file.getFileName().toString()));
                 long t1 = System.nanoTime();
                 Report r = s.reconciler.reconcileChanges(state.desired());
                 long t2 = System.nanoTime();
@@ -202,8 +203,10 @@ public final class ReconcileBench {
             CgroupFiles files = new CgroupFiles();
             layout = CgroupLayout.detect(CgroupLayout.DEFAULT_MOUNT, root, files);
             Files.createDirectories(accepted);
-            catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts()), policyDir, accepted);
-            reconciler = new Reconciler(layout, files, name -> V1Controllers.forName(name).orElse(null));
+            catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts(Path.of("/sys"), CgroupLayout.DEFAULT_MOUNT)),
+                    policyDir, accepted);
+            // v1 or v2 as the daemon picks it (on v2 the bench runs with an absolute root, from a leaf)
+            reconciler = new Reconciler(layout, files, Backend.of(layout, files).controllerFor());
             setupMs = ms(System.nanoTime() - t0);
         }
     }

@@ -72,10 +72,17 @@ class CgroupLayoutTest {
 
     @Test
     void pureV2() {
-        CgroupLayout l = layout("unified", "jgovernor", Map.of());
+        // cgroup.controllers as the Debian 12 VM's root lists it
+        CgroupLayout l = layout("unified", "jgovernor",
+                Map.of("/sys/fs/cgroup", Fixtures.text("v2/cgroup.controllers-root")));
         assertEquals(CgroupMode.UNIFIED, l.mode());
-        assertEquals(List.of(), l.hierarchies());
         Hierarchy h = l.unified().orElseThrow();
+        // the one cgroup2 hierarchy takes the role of the v1 hierarchies, with the v2 controllers jgovernor manages
+        assertEquals(List.of(h), l.hierarchies());
+        assertTrue(h.isUnified());
+        assertEquals(java.util.Set.of("cpu", "cpuset", "io", "memory", "pids"), h.controllers());
+        assertEquals(h, l.hierarchy("memory").orElseThrow());
+        assertTrue(l.hierarchy("blkio").isEmpty());
         assertEquals(Path.of("/sys/fs/cgroup/system.slice/jgovernor.service/jgovernor/web"),
                 l.groupDir(h, new GroupName("web")));
     }

@@ -349,4 +349,44 @@ class PolicyParserTest {
     void badInputIsLocated(String yaml, String expected) {
         assertEquals(List.of(expected), errors(yaml));
     }
+
+    @Test
+    void oomKillDisableOnCgroupV2IsALocatedError() {
+        HostFacts v2 = new HostFacts() {
+            @Override
+            public io.jgovernor.model.CpuList onlineCpus() {
+                return FakeHost.HOST.onlineCpus();
+            }
+
+            @Override
+            public io.jgovernor.model.CpuList memoryNodes() {
+                return FakeHost.HOST.memoryNodes();
+            }
+
+            @Override
+            public java.util.SortedMap<Integer, io.jgovernor.model.CpuList> numaNodes() {
+                return FakeHost.HOST.numaNodes();
+            }
+
+            @Override
+            public io.jgovernor.model.DeviceNumber blockDevice(String device) {
+                return FakeHost.HOST.blockDevice(device);
+            }
+
+            @Override
+            public boolean cgroupV2() {
+                return true;
+            }
+        };
+        ParseResult r = new PolicyParser(v2).parse(WEB, "name: web\nmemory:\n  limit: 64Mi\n  oomKillDisable: true\n");
+        ParseResult.Rejected rejected = assertInstanceOf(ParseResult.Rejected.class, r);
+        assertEquals(1, rejected.errors().size());
+        String e = rejected.errors().getFirst().toString();
+        assertTrue(e.startsWith(WEB + ":4:19: memory.oomKillDisable: this host runs cgroup v2"), e);
+        // false asks for what v2 always does: valid there too
+        assertInstanceOf(ParseResult.Ok.class, new PolicyParser(v2).parse(WEB,
+                "name: web\nmemory:\n  limit: 64Mi\n  oomKillDisable: false\n"));
+        // and on v1 true stays valid
+        assertInstanceOf(ParseResult.Ok.class, parser.parse(WEB, "name: web\nmemory:\n  limit: 64Mi\n  oomKillDisable: true\n"));
+    }
 }

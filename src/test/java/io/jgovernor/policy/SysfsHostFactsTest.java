@@ -39,6 +39,16 @@ class SysfsHostFactsTest {
     }
 
     @Test
+    void cgroupV2WhenTheMountRootItselfIsACgroup2Directory() throws IOException {
+        write("fs/cgroup/unified/cgroup.controllers", "\n");  // hybrid: cgroup2 only in a subdirectory
+        write("fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+        assertEquals(false, new SysfsHostFacts(sys).cgroupV2());
+        write("fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+        assertEquals(true, new SysfsHostFacts(sys).cgroupV2());
+        assertEquals(false, new SysfsHostFacts(sys, sys.resolve("fs/cgroup/unified/none")).cgroupV2());
+    }
+
+    @Test
     void nodeListFallsBackToTheNodeDirectories() throws IOException {
         write("devices/system/cpu/online", "0-3\n");
         write("devices/system/node/node0/cpulist", "0-1\n");

@@ -1,0 +1,263 @@
+#!/bin/bash
+# it/vm/v2.sh - runs INSIDE the test VM as root, cwd /shared = the repo checkout (built on the host).
+#
+# Proves the daemon on cgroup v2 (the unified hierarchy, systemd 252 as PID 1, kernel 6.1) with ONE
+# JVM start, in a transient scope with Delegate=yes as the packaged service runs:
+#   backend line -> daemon in its "supervisor" leaf -> controllers enabled down the path ->
+#   values from the policies (cpu.weight from shares, cpu.max, memory.max, pids.max, cpuset, io.max)
+#   -> CPU quota holds a spinner (nr_throttled grows) -> memory OOM kill (memory.events oom_kill)
+#   -> pids.max stops forks -> cpuset pins a process -> nested groups -> metrics on /metrics ->
+#   drift repaired on SIGHUP -> a group removed cleanly (its process kept alive) -> SIGTERM exit 0.
+# Host side: bin/test-vm-v2. Prints one "ok"/"FAIL" line per check and "N passed, M failed";
+# exits non-zero on any failure.
+set -u
+JAR=${JAR:-/shared/target/quarkus-app/quarkus-run.jar}
+JDK=/opt/jdk
+ROOTNAME=jgovernor-test-vm
+UNIT=jgovernor-test-v2
+BASE=/run/jgovernor-test-vm
+POLICIES=$BASE/policies.d
+STATE=$BASE/state
+LOG=$BASE/daemon.log
+PORT=10191
+WAIT=${WAIT:-60}
+
+. "$(dirname "$0")/lib.sh"
+elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+log_has() { grep -qF -- "$1" "$LOG"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+
+DPID=""; PROCS=""; MOUNTED_JDK=0; HOOKS=$BASE/webhooks.txt; SCOPE_DIR=/sys/fs/cgroup/system.slice/$UNIT.scope
+cleanup() {
+    for p in $PROCS; do alive "$p" && kill -9 "$p" 2>/dev/null; done
+    if [ -n "$DPID" ] && alive "$DPID"; then
+        kill -TERM "$DPID"; until_ 20 eval '! alive $DPID' || kill -9 "$DPID"; wait "$DPID" 2>/dev/null
+    fi
+    systemctl stop "$UNIT.scope" 2>/dev/null
+    rm -rf "$BASE"
+    [ $MOUNTED_JDK = 1 ] && umount "$JDK" 2>/dev/null
+}
+trap cleanup EXIT
+die() { bad "$*"; finish; }
+finish() {
+    if [ -s "$LOG" ]; then echo "== daemon log ($LOG)"; sed 's/^/  | /' "$LOG"; fi
+    trap - EXIT; cleanup
+    echo "== $passed passed, $failed failed ($(elapsed) s in the guest)"
+    [ $failed = 0 ]; exit $?
+}
+start_bg() { "$@" & PROCS="$PROCS $!"; }   # a process killed by cleanup; pid in $!
+
+echo "== kernel $(uname -r), systemd $(systemctl --version | head -1 | awk '{print $2}'), $(nproc) cpus"
+
+# --- Java 25 from the host (9p tag "jdk") ---------------------------------------------------------
+mkdir -p "$JDK"
+if ! mountpoint -q "$JDK"; then
+    mount -t 9p -o trans=virtio,version=9p2000.L,ro jdk "$JDK" || die "mount the host JDK (9p tag jdk) at $JDK"
+    MOUNTED_JDK=1
+fi
+JV=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$JDK/release")
+case $JV in 25*) ok "Java $JV mounted at $JDK";; *) die "Java 25 expected at $JDK, release says '$JV'";; esac
+[ -s "$JAR" ] || die "$JAR missing (build on the host: ./mvnw -B -q package -DskipTests)"
+
+# --- the layout: cgroup2 at /sys/fs/cgroup ---------------------------------------------------------
+check "filesystem at /sys/fs/cgroup" cgroup2fs "$(stat -fc %T /sys/fs/cgroup)"
+note "root cgroup.controllers: $(val /sys/fs/cgroup/cgroup.controllers)"
+
+# --- policies -------------------------------------------------------------------------------------
+rm -rf "$BASE"
+install -d -o root -g root -m 0755 "$BASE" "$POLICIES"
+write_policy() { cat > "$1"; chown root:root "$1"; chmod 0644 "$1"; }
+write_policy "$POLICIES/cpuq.yaml" <<'YAML'
+name: cpuq
+cpu:
+  shares: 512
+  quota: 20%
+  period: 100ms
+YAML
+write_policy "$POLICIES/mem.yaml" <<'YAML'
+name: mem
+memory:
+  limit: 32Mi
+events:
+  oom:
+    webhooks: ["http://127.0.0.1:18080/oom"]
+YAML
+write_policy "$POLICIES/forks.yaml" <<'YAML'
+name: forks
+pids:
+  max: 8
+YAML
+write_policy "$POLICIES/pin.yaml" <<'YAML'
+name: pin
+cpuset:
+  cpus: "1"
+io:
+  weight: 300
+  devices:
+    - device: /dev/vda
+      readBps: 10Mi
+      writeIops: 100
+YAML
+write_policy "$POLICIES/batch.yaml" <<'YAML'
+name: batch
+memory:
+  limit: 128Mi
+---
+name: batch/low
+cpu:
+  weight: 50
+memory:
+  limit: 64Mi
+YAML
+
+# --- a webhook receiver on 127.0.0.1:18080 (perl: the image has no python or nc) -------------------
+start_bg perl "$(dirname "$0")/receiver.pl" 18080 "$HOOKS"
+until_ 10 eval '[ -e /proc/net/tcp ] && grep -q ":46A0 00000000:0000 0A" /proc/net/tcp' && ok "webhook receiver listening on 127.0.0.1:18080" \
+    || bad "webhook receiver not listening"
+
+# --- the daemon, in a Delegate=yes scope (the only JVM start) --------------------------------------
+# systemd-run --scope execs the command itself: $! is the JVM's pid
+systemd-run --quiet --scope --unit="$UNIT" -p Delegate=yes \
+    "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:ErrorFile="$BASE/hs_err_%p.log" \
+    -Djgovernor.policy-dir="$POLICIES" -Djgovernor.state-dir="$STATE" \
+    -Djgovernor.cgroup.root="$ROOTNAME" -Djgovernor.reconcile.interval=1h -Djgovernor.api.socket="$BASE/api.sock" \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port=$PORT \
+    -jar "$JAR" > "$LOG" 2>&1 &
+DPID=$!
+S0=$(date +%s.%N)
+ready() { log_has "jgovernor ready" || ! alive "$DPID"; }
+until_ 360 ready
+alive "$DPID" || die "daemon exited before it was ready"
+log_has "jgovernor ready" || die "no 'jgovernor ready' within 360 s"
+ok "daemon pid $DPID ready after $(awk -v a="$S0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s: $(grep -o 'jgovernor ready.*' "$LOG")"
+log_has "backend: cgroup v2 (unified hierarchy at /sys/fs/cgroup" && ok "log: $(grep -o 'backend: .*' "$LOG")" \
+    || bad "no 'backend: cgroup v2' line in the log"
+log_has "jgovernor ready: 6 groups" && ok "daemon reports 6 groups" || bad "daemon does not report 6 groups"
+
+ROOT=$SCOPE_DIR/$ROOTNAME
+check "daemon's cgroup (its supervisor leaf)" "0::/system.slice/$UNIT.scope/supervisor" "$(cat /proc/$DPID/cgroup)"
+check "processes left in the delegated scope cgroup itself" "" "$(val "$SCOPE_DIR/cgroup.procs")"
+check "scope's subtree_control (enabled for the root)" "cpuset cpu io memory pids" "$(val "$SCOPE_DIR/cgroup.subtree_control")"
+check "root's subtree_control (what the groups use)" "cpuset cpu io memory pids" "$(val "$ROOT/cgroup.subtree_control")"
+
+# --- values ---------------------------------------------------------------------------------------
+check "cpuq cpu.weight (shares 512 -> 1 + 510*9999/262142)" 20 "$(val "$ROOT/cpuq/cpu.weight")"
+check "cpuq cpu.max (20% of 100ms)" "20000 100000" "$(val "$ROOT/cpuq/cpu.max")"
+grep -q "cpuq: cpu.weight .* -> 20 (from shares 512)" "$LOG" && ok "log shows the conversion: $(grep -o 'cpuq: cpu.weight.*' "$LOG" | head -1)" \
+    || bad "log has no 'cpuq: cpu.weight ... -> 20 (from shares 512)'"
+check "mem memory.max (32Mi)" 33554432 "$(val "$ROOT/mem/memory.max")"
+check "forks pids.max" 8 "$(val "$ROOT/forks/pids.max")"
+check "pin cpuset.cpus" 1 "$(val "$ROOT/pin/cpuset.cpus")"
+check "pin io.weight" "default 300" "$(val "$ROOT/pin/io.weight")"
+check "pin io.max (/dev/vda = 254:0)" "254:0 rbps=10485760 wbps=max riops=max wiops=100" "$(val "$ROOT/pin/io.max")"
+check "batch (parent of batch/low) subtree_control" "cpu memory" "$(val "$ROOT/batch/cgroup.subtree_control")"
+check "batch memory.max (128Mi)" 134217728 "$(val "$ROOT/batch/memory.max")"
+check "batch/low cpu.weight" 50 "$(val "$ROOT/batch/low/cpu.weight")"
+check "batch/low memory.max (64Mi)" 67108864 "$(val "$ROOT/batch/low/memory.max")"
+
+# --- CPU quota: a spinner is throttled -------------------------------------------------------------
+start_bg sh -c 'while :; do :; done'; SPIN=$!
+echo "$SPIN" > "$ROOT/cpuq/cgroup.procs" || bad "echo $SPIN > $ROOT/cpuq/cgroup.procs"
+TH0=$(awk '$1 == "nr_throttled" { print $2 }' "$ROOT/cpuq/cpu.stat")
+sleep 2
+TH1=$(awk '$1 == "nr_throttled" { print $2 }' "$ROOT/cpuq/cpu.stat")
+U1=$(awk '$1 == "usage_usec" { print $2 }' "$ROOT/cpuq/cpu.stat")
+kill -9 "$SPIN"; wait "$SPIN" 2>/dev/null
+if [ "${TH1:-0}" -gt "${TH0:-0}" ]; then ok "quota enforced: cpu.stat nr_throttled $TH0 -> $TH1 (usage $U1 us)"
+else bad "cpu.stat nr_throttled did not grow: '$TH0' -> '$TH1'"; fi
+
+# --- memory: a process beyond memory.max is OOM-killed ---------------------------------------------
+OK0=$(awk '$1 == "oom_kill" { print $2 }' "$ROOT/mem/memory.events")
+# tail buffers an endless line of /dev/zero: its memory grows until the kernel kills it
+sh -c "echo \$\$ > $ROOT/mem/cgroup.procs && exec tail /dev/zero" 2>/dev/null &
+HOG=$!
+until_ "$WAIT" eval '! alive $HOG'; wait "$HOG" 2>/dev/null; HRC=$?
+OK1=$(awk '$1 == "oom_kill" { print $2 }' "$ROOT/mem/memory.events")
+check "memory hog's exit status (137 = SIGKILL)" 137 "$HRC"
+if [ "${OK1:-0}" -gt "${OK0:-0}" ]; then ok "OOM kill counted: memory.events oom_kill $OK0 -> $OK1"
+else bad "memory.events oom_kill did not grow: '$OK0' -> '$OK1'"; fi
+# the OOM event (memory.events watched with inotify) arrives at the group's webhook
+hooked() { grep -q '"type":"io.jgovernor.oom"' "$HOOKS" 2>/dev/null; }
+if until_ "$WAIT" hooked; then
+    EV=$(grep -m1 '"type":"io.jgovernor.oom"' "$HOOKS")
+    ok "webhook received at $(echo "$EV" | cut -f1): $(echo "$EV" | cut -f2 | cut -c1-160)..."
+    echo "$EV" | grep -q '"group":"mem"' && ok "the event names group mem" || bad "event without group mem: $EV"
+    echo "$EV" | grep -q '"oomKills":[1-9]' && ok "the event counts the kill: $(echo "$EV" | grep -o '"oomKills":[0-9]*')" \
+        || bad "event without oomKills >= 1: $EV"
+    echo "$EV" | grep -q "\"cgroup\":\"/system.slice/$UNIT.scope/$ROOTNAME/mem\"" && ok "the event's cgroup is the v2 path" \
+        || bad "event cgroup is not /system.slice/$UNIT.scope/$ROOTNAME/mem: $EV"
+else
+    bad "no io.jgovernor.oom webhook within $WAIT s (received: $(cat "$HOOKS" 2>/dev/null))"
+fi
+
+# --- pids.max: forks beyond it fail ----------------------------------------------------------------
+# dash (/bin/sh) does not retry a failed fork: "Cannot fork" ends the shell at the first refusal,
+# leaving the 7 sleeps it started (the shell itself was the 8th process)
+sh -c "echo \$\$ > $ROOT/forks/cgroup.procs; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 60 & done" 2>/dev/null
+check "pids.current once the shell was stopped by a refused fork (7 sleeps)" 7 "$(val "$ROOT/forks/pids.current")"
+LEFT=$(cat "$ROOT/forks/cgroup.procs" 2>/dev/null | tr "\n" " "); [ -n "$LEFT" ] && kill $LEFT 2>/dev/null
+EV=$(awk '$1 == "max" { print $2 }' "$ROOT/forks/pids.events")
+if [ "${EV:-0}" -gt 0 ]; then ok "forks refused beyond pids.max: pids.events max = $EV"
+else bad "pids.events max = '$EV' (no fork was refused)"; fi
+
+# --- cpuset: a member runs only on CPU 1 -----------------------------------------------------------
+start_bg sleep 600; PINNED=$!
+echo "$PINNED" > "$ROOT/pin/cgroup.procs"
+check "Cpus_allowed_list of a member of pin" 1 "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/$PINNED/status)"
+
+# --- metrics ---------------------------------------------------------------------------------------
+scrape() { exec 3<>/dev/tcp/127.0.0.1/$PORT && printf 'GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3 && cat <&3; exec 3<&-; }
+M=$(scrape 2>/dev/null)
+mhas() { echo "$M" | grep -qE "$1"; }
+mhas '^jgovernor_group_cpu_throttled_periods_total\{group="cpuq"\} [1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_cpu_throttled_periods_total{group="cpuq"}')" \
+    || bad "no throttled periods for cpuq on /metrics"
+mhas '^jgovernor_group_cpu_usage_seconds_total\{group="cpuq"\} [0-9.]*[1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_cpu_usage_seconds_total{group="cpuq"}')" \
+    || bad "no cpu usage for cpuq on /metrics"
+mhas '^jgovernor_group_oom_kills_total\{group="mem"\} [1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_oom_kills_total{group="mem"}')" \
+    || bad "no oom kills for mem on /metrics"
+mhas '^jgovernor_group_oom_events_total\{group="mem"\} [1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_oom_events_total{group="mem"}')" \
+    || bad "no oom events for mem on /metrics"
+mhas '^jgovernor_group_memory_limit_bytes\{group="mem"\} 3.3554432E7|^jgovernor_group_memory_limit_bytes\{group="mem"\} 33554432' \
+    && ok "metric: $(echo "$M" | grep '^jgovernor_group_memory_limit_bytes{group="mem"}')" || bad "no memory limit 32Mi for mem on /metrics"
+mhas '^jgovernor_group_processes\{group="pin"\} 1' && ok "metric: $(echo "$M" | grep '^jgovernor_group_processes{group="pin"}')" \
+    || bad "pin's process count is not 1 on /metrics"
+mhas '^jgovernor_group_pids_current\{group="forks"\} ' && ok "metric: $(echo "$M" | grep '^jgovernor_group_pids_current{group="forks"}')" \
+    || bad "no pids_current for forks on /metrics"
+echo "$M" | grep -E '^jgovernor_group_(cpu|memory|oom|io|pids|processes)' | sed 's/^/     /' | head -40
+
+# --- drift: changed by hand, put back on SIGHUP ----------------------------------------------------
+echo 100 > "$ROOT/cpuq/cpu.weight"; echo "max 100000" > "$ROOT/cpuq/cpu.max"; echo 16 > "$ROOT/forks/pids.max"
+note "by hand: cpuq cpu.weight=$(val "$ROOT/cpuq/cpu.weight") cpu.max=$(val "$ROOT/cpuq/cpu.max"), forks pids.max=$(val "$ROOT/forks/pids.max")"
+kill -HUP "$DPID"
+fixed() { is_val "$ROOT/cpuq/cpu.weight" 20 && is_val "$ROOT/cpuq/cpu.max" "20000 100000" && is_val "$ROOT/forks/pids.max" 8; }
+if until_ "$WAIT" fixed; then ok "after SIGHUP: cpu.weight 20, cpu.max '20000 100000', pids.max 8 again"
+else bad "after SIGHUP: cpu.weight $(val "$ROOT/cpuq/cpu.weight"), cpu.max $(val "$ROOT/cpuq/cpu.max"), pids.max $(val "$ROOT/forks/pids.max")"; fi
+until_ 10 log_has "drift repaired: cpuq: cpu.weight 100 -> 20 (from shares 512)" \
+    && ok "log: $(grep -o 'drift repaired: cpuq: cpu.weight.*' "$LOG" | head -1)" || bad "log has no 'drift repaired: cpuq: cpu.weight 100 -> 20'"
+
+# --- a group removed: its directory goes, its process lives on in the root's leaf ------------------
+rm "$POLICIES/pin.yaml"
+if until_ "$WAIT" eval '[ ! -e "$ROOT/pin" ]'; then ok "after delete: $ROOT/pin removed"
+else bad "after delete: $ROOT/pin still there"; fi
+check "pinned process's cgroup after delete" "0::/system.slice/$UNIT.scope/$ROOTNAME/_released" "$(cat /proc/$PINNED/cgroup)"
+alive "$PINNED" && ok "the removed group's process $PINNED is still alive" || bad "process $PINNED died"
+log_has "pin: remove $ROOT/pin (processes to $ROOT/_released)" && ok "log: $(grep -o 'pin: remove.*' "$LOG" | head -1)" \
+    || bad "log has no 'pin: remove ... (processes to .../_released)'"
+check "root's subtree_control without pin's cpuset and io" "cpu memory pids" "$(val "$ROOT/cgroup.subtree_control")"
+
+# --- validate on v2 --------------------------------------------------------------------------------
+printf 'name: nokill\nmemory:\n  limit: 64Mi\n  oomKillDisable: true\n' > "$BASE/nokill.yaml"
+VOUT=$("$JDK/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -jar "$JAR" validate "$BASE/nokill.yaml" 2>&1); VRC=$?
+check "jgovernor validate exit code for oomKillDisable on v2" 1 "$VRC"
+echo "$VOUT" | grep -q "nokill.yaml:4:19: memory.oomKillDisable: this host runs cgroup v2" \
+    && ok "validate: $(echo "$VOUT" | grep -o 'nokill.yaml:4:19.*' | cut -c1-110)..." || bad "validate said: $VOUT"
+
+# --- SIGTERM: exit 0 -------------------------------------------------------------------------------
+kill -TERM "$DPID"
+until_ "$WAIT" eval '! alive $DPID'
+if alive "$DPID"; then bad "daemon still running $WAIT s after SIGTERM"
+else wait "$DPID"; RC=$?; DPID=""; check "daemon exit code after SIGTERM" 0 "$RC"; fi
+ERRS=$(grep -E ' (ERROR|WARN) ' "$LOG" | grep -v 'drift repaired')
+[ -z "$ERRS" ] && ok "no other WARN/ERROR lines in the daemon log" || bad "WARN/ERROR in the log: $ERRS"
+
+finish

@@ -1,0 +1,113 @@
+package io.jgovernor.cgroup.v2;
+
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.Write;
+import io.jgovernor.model.Resources;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** cgroup v2 "cpu": cpu.weight and CFS bandwidth in one file, cpu.max ("$QUOTA $PERIOD", quota "max" for none). */
+public final class CpuController implements Controller {
+    public static final String WEIGHT = "cpu.weight";
+    public static final String MAX = "cpu.max";
+
+    public static final long DEFAULT_WEIGHT = 100;
+    public static final long DEFAULT_PERIOD_US = 100_000;
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public boolean usedBy(Resources resources) {
+        return resources.cpu().isPresent();
+    }
+
+    @Override
+    public List<String> observedFiles() {
+        return List.of(WEIGHT, MAX);
+    }
+
+    /**
+     * The one conversion from v1 shares (2..262144, default 1024) to v2 weight (1..10000, default
+     * 100), the kernel's and systemd's: weight = 1 + ((shares - 2) * 9999) / 262142. It maps the
+     * ends of the ranges onto each other (2 -> 1, 262144 -> 10000); shares 1024 become weight 39,
+     * not 100: the scale is linear, so only ratios between sibling groups carry over. A policy
+     * that writes {@code weight} gets it as it is.
+     */
+    public static long sharesToWeight(long shares) {
+        return 1 + ((shares - 2) * 9999) / 262142;
+    }
+
+    public static long wantedWeight(Resources.Cpu cpu) {
+        if (cpu.weight().isPresent()) {
+            return cpu.weight().getAsLong();
+        }
+        if (cpu.shares().isPresent()) {
+            return sharesToWeight(cpu.shares().getAsLong());
+        }
+        return DEFAULT_WEIGHT;
+    }
+
+    /** cpu.max as the kernel prints it: "50000 100000", or "max 100000" without a quota. */
+    public static String wantedMax(Resources.Cpu cpu) {
+        long period = cpu.period().isPresent() ? cpu.period().get().toNanos() / 1000 : DEFAULT_PERIOD_US;
+        if (cpu.quotaPercent().isEmpty()) {
+            return Normalize.MAX + " " + period;
+        }
+        return Math.round(cpu.quotaPercent().getAsDouble() / 100.0 * period) + " " + period;
+    }
+
+    @Override
+    public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
+        Optional<Resources.Cpu> asked = resources.cpu();
+        Resources.Cpu cpu = asked.orElse(new Resources.Cpu(OptionalLong.empty(), OptionalLong.empty(),
+                java.util.OptionalDouble.empty(), Optional.empty()));
+        List<Write> writes = new ArrayList<>(2);
+        String weightSeen = Normalize.text(observed, WEIGHT);
+        // A group whose subtree needs no cpu has no cpu files (the parent did not enable the
+        // controller): nothing to return to a default. A policy that asks gets its write, and an
+        // ENOENT that says why.
+        if (weightSeen != null || asked.isPresent()) {
+            long weight = wantedWeight(cpu);
+            if (Normalize.parseLong(weightSeen).orElse(Long.MIN_VALUE) != weight) {
+                String shown = cpu.weight().isEmpty() && cpu.shares().isPresent()
+                        ? weight + " (from shares " + cpu.shares().getAsLong() + ")" : Long.toString(weight);
+                writes.add(new Write(WEIGHT, Long.toString(weight), Normalize.was(weightSeen), shown));
+            }
+        }
+        // One file holds quota and period, so the v1 write-order problem does not exist here.
+        String maxSeen = Normalize.text(observed, MAX);
+        if (maxSeen != null || asked.isPresent()) {
+            String max = wantedMax(cpu);
+            if (!max.equals(normalMax(maxSeen))) {
+                writes.add(new Write(MAX, max, Normalize.was(maxSeen), max));
+            }
+        }
+        return writes;
+    }
+
+    /** "max 100000" and "50000 100000" as they are; anything else (or absent) as null. */
+    static String normalMax(String text) {
+        if (text == null) {
+            return null;
+        }
+        String[] f = text.strip().split("\\s+");
+        if (f.length != 2 || Normalize.parseLong(f[1]).isEmpty()
+                || !(f[0].equals(Normalize.MAX) || Normalize.parseLong(f[0]).isPresent())) {
+            return null;
+        }
+        return f[0] + " " + f[1];
+    }
+
+    @Override
+    public Map<String, String> fresh(GroupContext context) {
+        return Map.of(WEIGHT, DEFAULT_WEIGHT + "\n", MAX, "max " + DEFAULT_PERIOD_US + "\n");
+    }
+}

@@ -1,0 +1,102 @@
+package io.jgovernor.cgroup.v2;
+
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.Write;
+import io.jgovernor.model.Limit;
+import io.jgovernor.model.Resources;
+import io.jgovernor.sys.Libc;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * cgroup v2 "memory": memory.max and memory.swap.max. A policy's swapLimit is memory plus swap
+ * (v1's memsw); v2 limits swap alone, so memory.swap.max = swapLimit - limit. There is no v2
+ * oom_kill_disable: the parser rejects {@code oomKillDisable} on v2, so it is not looked at here.
+ */
+public final class MemoryController implements Controller {
+    public static final String MAX = "memory.max";
+    public static final String SWAP_MAX = "memory.swap.max";
+
+    private final long pageSize;
+
+    /** Uses this host's page size. */
+    public MemoryController() {
+        this(Libc.pageSize());
+    }
+
+    public MemoryController(long pageSize) {
+        if (pageSize <= 0 || Long.bitCount(pageSize) != 1) {
+            throw new IllegalArgumentException("page size must be a power of two: " + pageSize);
+        }
+        this.pageSize = pageSize;
+    }
+
+    @Override
+    public String name() {
+        return "memory";
+    }
+
+    @Override
+    public boolean usedBy(Resources resources) {
+        return resources.memory().isPresent();
+    }
+
+    @Override
+    public List<String> observedFiles() {
+        return List.of(MAX, SWAP_MAX);
+    }
+
+    /** The swap-only limit for memory+swap {@code swapLimit} over memory {@code limit}. */
+    static Limit swapOnly(Limit limit, Limit swapLimit) {
+        return switch (swapLimit) {
+            case Limit.Max m -> Limit.MAX;
+            // memory unlimited: swap can at most be all of memory+swap
+            case Limit.Of s -> limit instanceof Limit.Of l ? Limit.of(Math.max(0, s.value() - l.value())) : s;
+        };
+    }
+
+    @Override
+    public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
+        Optional<Resources.Memory> memory = resources.memory();
+        Limit limit = memory.flatMap(Resources.Memory::limit).orElse(Limit.MAX);
+        Optional<Limit> askedSwap = memory.flatMap(Resources.Memory::swapLimit);
+        List<Write> writes = new ArrayList<>(2);
+        add(writes, MAX, limit, observed, memory.isPresent());
+        add(writes, SWAP_MAX, swapOnly(limit, askedSwap.orElse(Limit.MAX)), observed, askedSwap.isPresent());
+        return writes;
+    }
+
+    /**
+     * Compares after normalizing: the kernel keeps page counts, so "1000000" reads back as
+     * "999424"; "max" is its own value.
+     */
+    private void add(List<Write> writes, String file, Limit wanted, Map<String, String> observed, boolean asked) {
+        String seen = Normalize.text(observed, file);
+        if (seen == null && !asked) {
+            return; // no such file here (controller not enabled, or no swap accounting) and nothing asked
+        }
+        String wantedNormal = normal(wanted);
+        String seenNormal = seen == null ? null : seen.equals(Normalize.MAX) ? Normalize.MAX
+                : Normalize.parseLong(seen).isPresent() ? normal(Limit.of(Normalize.parseLong(seen).getAsLong())) : null;
+        if (!wantedNormal.equals(seenNormal)) {
+            writes.add(new Write(file, wanted.toString(), seenNormal == null ? Normalize.was(seen) : seenNormal,
+                    wantedNormal));
+        }
+    }
+
+    private String normal(Limit limit) {
+        return switch (limit) {
+            case Limit.Max m -> Normalize.MAX;
+            case Limit.Of of -> Long.toString(of.value() / pageSize * pageSize);
+        };
+    }
+
+    @Override
+    public Map<String, String> fresh(GroupContext context) {
+        return Map.of(MAX, "max\n", SWAP_MAX, "max\n");
+    }
+}
