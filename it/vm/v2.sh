@@ -110,6 +110,28 @@ memory:
   limit: 64Mi
 YAML
 
+# a workload the daemon starts (issue 5 on v2): the exec stage joins cgroup.procs before clone
+write_policy "$POLICIES/work.yaml" <<'YAML'
+name: work
+run:
+  command: ["/bin/sleep", "1000"]
+  restart: never
+  stopTimeout: 5s
+  isolate:
+    namespaces: [pid, uts, ipc, net]
+    hostname: work-1
+pids:
+  max: 20
+YAML
+# a match rule (issue 6 on v2): a process with this comm moves into the group's cgroup.procs
+write_policy "$POLICIES/adopt.yaml" <<'YAML'
+name: adopt
+match:
+  - comm: jgv2-adoptee
+cpu:
+  weight: 30
+YAML
+
 # --- a webhook receiver on 127.0.0.1:18080 (perl: the image has no python or nc) -------------------
 start_bg perl "$(dirname "$0")/receiver.pl" 18080 "$HOOKS"
 until_ 10 eval '[ -e /proc/net/tcp ] && grep -q ":46A0 00000000:0000 0A" /proc/net/tcp' && ok "webhook receiver listening on 127.0.0.1:18080" \
@@ -132,7 +154,7 @@ log_has "jgovernor ready" || die "no 'jgovernor ready' within 360 s"
 ok "daemon pid $DPID ready after $(awk -v a="$S0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s: $(grep -o 'jgovernor ready.*' "$LOG")"
 log_has "backend: cgroup v2 (unified hierarchy at /sys/fs/cgroup" && ok "log: $(grep -o 'backend: .*' "$LOG")" \
     || bad "no 'backend: cgroup v2' line in the log"
-log_has "jgovernor ready: 6 groups" && ok "daemon reports 6 groups" || bad "daemon does not report 6 groups"
+log_has "jgovernor ready: 8 groups" && ok "daemon reports 8 groups" || bad "daemon does not report 8 groups"
 
 ROOT=$SCOPE_DIR/$ROOTNAME
 check "daemon's cgroup (its supervisor leaf)" "0::/system.slice/$UNIT.scope/supervisor" "$(cat /proc/$DPID/cgroup)"
@@ -154,6 +176,27 @@ check "batch (parent of batch/low) subtree_control" "cpu memory" "$(val "$ROOT/b
 check "batch memory.max (128Mi)" 134217728 "$(val "$ROOT/batch/memory.max")"
 check "batch/low cpu.weight" 50 "$(val "$ROOT/batch/low/cpu.weight")"
 check "batch/low memory.max (64Mi)" 67108864 "$(val "$ROOT/batch/low/memory.max")"
+
+# --- a workload in fresh namespaces, started inside its group ---------------------------------------
+until_ "$WAIT" eval '[ -n "$(val "$ROOT/work/cgroup.procs")" ]'
+WPIDS=$(val "$ROOT/work/cgroup.procs")
+WPID=""
+for p in $(cat "$ROOT/work/cgroup.procs" 2>/dev/null); do [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] && WPID=$p; done
+[ -n "$WPID" ] && ok "workload 'sleep' (host pid $WPID) is in $ROOT/work/cgroup.procs (with its stage: $WPIDS)" \
+    || bad "no 'sleep' in $ROOT/work/cgroup.procs: '$WPIDS'"
+if [ -n "$WPID" ]; then
+    check "workload's NSpid (PID 1 in its own pid namespace)" "1" "$(awk '/^NSpid/ { print $NF }' /proc/$WPID/status)"
+    check "workload's hostname (uts namespace)" "work-1" "$(nsenter -t $WPID -u hostname)"
+    check "workload's network interfaces (net namespace: lo only)" "lo" "$(nsenter -t $WPID -n ip -o link show | awk -F': ' '{ print $2 }' | tr '\n' ' ' | sed 's/ $//')"
+fi
+
+# --- a running process that matches a rule joins its group ----------------------------------------
+cp /bin/sleep "$BASE/jgv2-adoptee"
+start_bg "$BASE/jgv2-adoptee" 1000
+ADOPTEE=$!
+until_ "$WAIT" eval '[ "$(cat /proc/$ADOPTEE/cgroup)" = "0::/system.slice/$UNIT.scope/$ROOTNAME/adopt" ]'
+check "matched process (comm jgv2-adoptee) classified into adopt" "0::/system.slice/$UNIT.scope/$ROOTNAME/adopt" "$(cat /proc/$ADOPTEE/cgroup)"
+check "adopt cpu.weight" 30 "$(val "$ROOT/adopt/cpu.weight")"
 
 # --- CPU quota: a spinner is throttled -------------------------------------------------------------
 start_bg sh -c 'while :; do :; done'; SPIN=$!
