@@ -114,7 +114,8 @@ YAML
 write_policy "$POLICIES/work.yaml" <<'YAML'
 name: work
 run:
-  command: ["/bin/sleep", "1000"]
+  # PID 1 of a pid namespace gets only the signals it handles: a TERM trap makes the stop clean
+  command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
   restart: never
   stopTimeout: 5s
   isolate:
@@ -181,9 +182,11 @@ check "batch/low memory.max (64Mi)" 67108864 "$(val "$ROOT/batch/low/memory.max"
 until_ "$WAIT" eval '[ -n "$(val "$ROOT/work/cgroup.procs")" ]'
 WPIDS=$(val "$ROOT/work/cgroup.procs")
 WPID=""
-for p in $(cat "$ROOT/work/cgroup.procs" 2>/dev/null); do [ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] && WPID=$p; done
-[ -n "$WPID" ] && ok "workload 'sleep' (host pid $WPID) is in $ROOT/work/cgroup.procs (with its stage: $WPIDS)" \
-    || bad "no 'sleep' in $ROOT/work/cgroup.procs: '$WPIDS'"
+for p in $(cat "$ROOT/work/cgroup.procs" 2>/dev/null); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = sh ] && [ "$(awk '/^NSpid/ { print $NF }' /proc/$p/status)" = 1 ] && WPID=$p
+done
+[ -n "$WPID" ] && ok "workload 'sh' (host pid $WPID) is in $ROOT/work/cgroup.procs (with its stage and children: $WPIDS)" \
+    || bad "no workload 'sh' in $ROOT/work/cgroup.procs: '$WPIDS'"
 if [ -n "$WPID" ]; then
     check "workload's NSpid (PID 1 in its own pid namespace)" "1" "$(awk '/^NSpid/ { print $NF }' /proc/$WPID/status)"
     check "workload's hostname (uts namespace)" "work-1" "$(nsenter -t $WPID -u hostname)"
