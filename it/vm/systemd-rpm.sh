@@ -103,6 +103,8 @@ journal | grep -q "jgovernor ready" && ok "journal: $(journal | grep -o 'jgovern
     || bad "journal has no 'jgovernor ready' when start returned"
 PID1=$(prop MainPID); NR1=$(prop NRestarts)
 note "MainPID $PID1, NRestarts $NR1, cgroup $(prop ControlGroup)"
+# for docs/benchmarks.md ("Daemon footprint"): memory right after READY, as systemd started it
+note "footprint after start: $(grep -E '^(VmRSS|RssAnon|RssFile)' /proc/$PID1/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 note "/proc/$PID1/cgroup: $(tr '\n' ' ' < /proc/$PID1/cgroup)"
 
 # --- the values beneath the unit's delegated cgroup --------------------------------------------------
