@@ -143,9 +143,13 @@ class OomKernelTest {
             await(() -> spool.size() == 0 && stats.of("hog").events() > 0
                     && receiver.all().size() == stats.of("hog").events(), "every event to be delivered");
             List<TestReceiver.Request> got = receiver.all();
-            assertEquals(1, stats.of("hog").kills());
-            assertEquals(1L, got.stream().mapToLong(q -> (Long) data(q).get("oomKills")).sum(), "one victim in all");
-            TestReceiver.Request r = got.stream().filter(q -> data(q).get("oomKills").equals(1L)).findFirst().orElseThrow();
+            // Usually one victim (tail); the kernel may take a second (head) in the same squeeze:
+            // whatever it counted is what the events say, in all.
+            long kernel = kernelKills(hog);
+            assertTrue(kernel >= 1, "the kernel counted " + kernel);
+            assertEquals(kernel, stats.of("hog").kills());
+            assertEquals(kernel, got.stream().mapToLong(q -> (Long) data(q).get("oomKills")).sum(), "every victim in all");
+            TestReceiver.Request r = got.stream().filter(q -> (Long) data(q).get("oomKills") >= 1L).findFirst().orElseThrow();
             assertEquals("application/cloudevents+json", r.header("Content-Type"));
             assertEquals(signer.sign(r.body()), r.header("X-Jgovernor-Signature"));
             Map<String, Object> doc = (Map<String, Object>) Json.parse(r.text());
@@ -163,7 +167,6 @@ class OomKernelTest {
             // a real reading of the group (sh is still in it), not the limit or a stale figure.
             long usage = (Long) data.get("memoryUsageBytes");
             assertTrue(usage > 0 && usage <= LIMIT, r.text());
-            assertEquals(kernelKills(hog), data.get("oomKills"), r.text());
             assertTrue(r.text().contains("\"comm\":\"sh\""), "the group's processes at that moment: " + r.text());
             System.out.println("OOM notifications for one kill: " + stats.of("hog").events());
             assertTrue(history.recent().stream().anyMatch(e -> e.id().toString().equals(doc.get("id"))));
