@@ -39,6 +39,22 @@ class SysfsHostFactsTest {
     }
 
     @Test
+    void anAnswerStandsForTheHostForOneSecondThenTheHostIsReadAgain() throws Exception {
+        write("devices/system/cpu/online", "0-7\n");
+        SysfsHostFacts host = new SysfsHostFacts(sys);
+        assertEquals(CpuList.parse("0-7"), host.onlineCpus());
+        write("devices/system/cpu/online", "0-3\n"); // CPUs 4-7 unplugged
+        assertEquals(CpuList.parse("0-7"), host.onlineCpus(), "within the window: the answer read before");
+        Thread.sleep(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(SysfsHostFacts.FRESH) + 100);
+        assertEquals(CpuList.parse("0-3"), host.onlineCpus(), "after it: the host as it is now");
+        IllegalArgumentException first = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> host.blockDevice("/dev/jgovernor-test-no-such-device"));
+        IllegalArgumentException again = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> host.blockDevice("/dev/jgovernor-test-no-such-device"));
+        assertEquals(first.getMessage(), again.getMessage(), "a refusal is remembered as a refusal");
+    }
+
+    @Test
     void cgroupV2WhenTheMountRootItselfIsACgroup2Directory() throws IOException {
         write("fs/cgroup/unified/cgroup.controllers", "\n");  // hybrid: cgroup2 only in a subdirectory
         write("fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
