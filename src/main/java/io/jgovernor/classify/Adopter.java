@@ -135,7 +135,7 @@ final class Adopter {
      */
     void evaluate(ProcessView p, boolean verify, boolean execed) {
         int pid = p.pid;
-        if (pid == self || isWorkload.test(pid)) {
+        if (pid == self) {
             return;
         }
         Tracked t = tracked.get(pid);
@@ -150,6 +150,11 @@ final class Adopter {
             if (t != null) {
                 leave(pid, t, "matches no rule now");
             }
+            return;
+        }
+        // Asked only of a process a rule matches: telling a workload's descendant walks the
+        // process's ancestors, which every exec on the host would otherwise pay for.
+        if (isWorkload.test(pid)) {
             return;
         }
         MatchRules.Candidate c = choice.get();
