@@ -64,14 +64,7 @@ finish() {
 echo "== kernel $(uname -r), systemd $(systemctl --version | head -1 | awk '{print $2}'), $(nproc) cpus, cmdline: $(grep -o 'systemd.unified_cgroup_hierarchy=[^ ]*' /proc/cmdline)"
 
 # --- Java 25 from the host (9p tag "jdk") ---------------------------------------------------------
-mkdir -p "$JDK"
-if ! mountpoint -q "$JDK"; then
-    mount -t 9p -o trans=virtio,version=9p2000.L,ro jdk "$JDK" || die "mount the host JDK (9p tag jdk) at $JDK"
-    MOUNTED_JDK=1
-fi
-JV=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$JDK/release")
-case $JV in 25*) ok "Java $JV mounted at $JDK";; *) die "Java 25 expected at $JDK, release says '$JV'";; esac
-[ -s "$JAR" ] || die "$JAR missing (build on the host: ./mvnw -B -q package -DskipTests)"
+mount_host_jdk
 
 # --- the layout: cpu and cpuacct really co-mounted -------------------------------------------------
 # mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS

@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup.v1;
 
+import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.Controller;
@@ -115,7 +116,7 @@ public final class BlkioController implements Controller {
         } else {
             int wanted = askedWeight.orElse(kind.defaultWeight);
             String seen = Normalize.text(observed, kind.file);
-            OptionalLong now = weight(seen);
+            OptionalLong now = Normalize.weight(seen);
             if (now.isEmpty() || now.getAsLong() != wanted) {
                 String w = Integer.toString(wanted);
                 writes.add(new Write(kind.file, w, now.isPresent() ? Long.toString(now.getAsLong())
@@ -153,18 +154,6 @@ public final class BlkioController implements Controller {
             }
         }
         return writes;
-    }
-
-    /** "100", or "default 100" (blkio.bfq.weight on some kernels, shaped like weight_device). */
-    static OptionalLong weight(String text) {
-        if (text == null) {
-            return OptionalLong.empty();
-        }
-        String first = text.strip().split("\n", 2)[0].strip();
-        if (first.startsWith("default")) {
-            first = first.substring("default".length()).strip();
-        }
-        return Normalize.parseLong(first);
     }
 
     /** The "MAJ:MIN value" lines of a throttle file. */

@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup.v1;
 
+import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.Write;

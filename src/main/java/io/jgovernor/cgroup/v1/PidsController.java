@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup.v1;
 
+import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.Write;
@@ -9,7 +10,7 @@ import io.jgovernor.model.Resources;
 import java.util.List;
 import java.util.Map;
 
-/** cgroup v1 "pids": pids.max. */
+/** "pids": pids.max, the same file and words on cgroup v1 and v2 (V2Controllers uses this class too). */
 public final class PidsController implements Controller {
     public static final String MAX = "pids.max";
 
@@ -30,9 +31,12 @@ public final class PidsController implements Controller {
 
     @Override
     public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
+        String seen = Normalize.text(observed, MAX);
+        if (seen == null && resources.pids().isEmpty()) {
+            return List.of(); // v2: the controller is not enabled here, and nothing asks for it
+        }
         Limit wanted = resources.pids().flatMap(Resources.Pids::max).orElse(Limit.MAX);
         String wantedText = wanted.toString(); // "max" or the number, as the kernel prints them
-        String seen = Normalize.text(observed, MAX);
         if (wantedText.equals(seen)) {
             return List.of();
         }

@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup.v2;
 
+import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.Write;
@@ -74,7 +75,7 @@ public final class IoController implements Controller {
         } else {
             int wanted = asked.orElse(DEFAULT_WEIGHT);
             String seen = Normalize.text(observed, file);
-            OptionalLong now = defaultWeight(seen);
+            OptionalLong now = Normalize.weight(seen);
             if (now.isEmpty() || now.getAsLong() != wanted) {
                 writes.add(new Write(file, "default " + wanted, now.isPresent() ? "default " + now.getAsLong()
                         : Normalize.was(seen), "default " + wanted));
@@ -124,18 +125,6 @@ public final class IoController implements Controller {
             out.append(out.isEmpty() ? "" : " ").append(k.getKey()).append('=').append(v);
         }
         return any ? out.toString() : null;
-    }
-
-    /** "default 100" (or a bare "100"): the default weight; per-device lines are not managed. */
-    static OptionalLong defaultWeight(String text) {
-        if (text == null) {
-            return OptionalLong.empty();
-        }
-        String first = text.strip().split("\n", 2)[0].strip();
-        if (first.startsWith("default")) {
-            first = first.substring("default".length()).strip();
-        }
-        return Normalize.parseLong(first);
     }
 
     /**

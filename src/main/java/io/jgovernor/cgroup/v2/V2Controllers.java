@@ -16,7 +16,7 @@ public final class V2Controllers {
 
     public static List<Controller> all() {
         return List.of(new CpusetController(), new CpuController(), new IoController(), new MemoryController(),
-                new PidsController());
+                new io.jgovernor.cgroup.v1.PidsController()); // the same file and words as v1
     }
 
     public static Optional<Controller> forName(String name) {

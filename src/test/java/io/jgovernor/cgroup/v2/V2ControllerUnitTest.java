@@ -175,9 +175,9 @@ class V2ControllerUnitTest {
 
     @Test
     void pidsMax() {
-        PidsController c = new PidsController();
+        io.jgovernor.cgroup.v1.PidsController c = new io.jgovernor.cgroup.v1.PidsController();
         assertEquals(List.of("pids.max=32"), values(c.reconcile(pids(Limit.of(32)), CTX, c.fresh(CTX))));
-        assertEquals(List.of("pids.max=max"), values(c.reconcile(Resources.NONE, CTX, Map.of(PidsController.MAX, "32\n"))));
+        assertEquals(List.of("pids.max=max"), values(c.reconcile(Resources.NONE, CTX, Map.of(io.jgovernor.cgroup.v1.PidsController.MAX, "32\n"))));
         assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of()));
     }
 
