@@ -35,12 +35,7 @@ final class StatusDocument {
     private StatusDocument() {
     }
 
-    static JsonObject build(boolean ready, CatalogState catalog, Report report, Map<String, String> groupErrors,
-                            GroupStats stats, String policyDirProblem) {
-        return build(ready, catalog, report, groupErrors, stats, policyDirProblem, null);
-    }
-
-    /** With the classifier: per group, the processes its match rules put there ("classified"). */
+    /** With the classifier (or null): per group, the processes its match rules put there ("classified"). */
     static JsonObject build(boolean ready, CatalogState catalog, Report report, Map<String, String> groupErrors,
                             GroupStats stats, String policyDirProblem, Classifier classifier) {
         Map<GroupName, Long> classified = classifier == null ? Map.of() : classifier.classified();
