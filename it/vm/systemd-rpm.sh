@@ -106,6 +106,12 @@ note "MainPID $PID1, NRestarts $NR1, cgroup $(prop ControlGroup)"
 # for docs/benchmarks.md ("Daemon footprint"): memory right after READY, as systemd started it
 note "footprint after start: $(grep -E '^(VmRSS|RssAnon|RssFile)' /proc/$PID1/status | tr -s ' \t' ' ' | tr '\n' ' ')"
 note "/proc/$PID1/cgroup: $(tr '\n' ' ' < /proc/$PID1/cgroup)"
+# The classifier thread asks for SCHED_FIFO priority 1 (jgovernor.classify.realtime-priority);
+# under systemd, in the unit's delegated cgroup, the kernel must grant it (policy and priority
+# are fields 41 and 40 of the thread's stat).
+CLS=$(for t in /proc/$PID1/task/*; do [ "$(cat $t/comm 2>/dev/null)" = jgovernor-class ] && echo $t; done | head -n 1)
+check "classifier thread scheduling (policy priority: 1 1 is SCHED_FIFO 1)" "1 1" \
+    "$([ -n "$CLS" ] && sed 's/.*) //' $CLS/stat | awk '{ print $39, $38 }')"
 
 # --- the values beneath the unit's delegated cgroup --------------------------------------------------
 SUB=system.slice/$UNIT/jgovernor/web

@@ -165,7 +165,8 @@ public class Daemon {
     /** After the first pass, so the groups' directories exist. */
     private void startClassifier(CgroupFiles files, Reconciler reconciler) throws IOException {
         // Workloads the daemon started (their stage and every descendant) are never reclassified.
-        Classifier c = new Classifier(layout, files, reconciler, workloads, config.classify().scanInterval(), true);
+        Classifier c = new Classifier(layout, files, reconciler, workloads, config.classify().scanInterval(), true,
+                config.classify().realtimePriority());
         c.start();
         metrics.register(new ClassifyCollector(c::classifiedTotal, c::lostEventsTotal, c::errorsTotal,
                 () -> c.mode() == null ? "" : c.mode().name().toLowerCase(java.util.Locale.ROOT)));

@@ -100,5 +100,13 @@ public interface JgovernorConfig {
          */
         @WithDefault("2s")
         Duration scanInterval();
+
+        /**
+         * The classifier thread's SCHED_FIFO priority (1-99) while it handles process events, so
+         * that it runs the moment a process starts instead of after the busy CPU's current task;
+         * 0 keeps the normal scheduler. Scans of /proc always run at normal priority.
+         */
+        @WithDefault("1")
+        int realtimePriority();
     }
 }

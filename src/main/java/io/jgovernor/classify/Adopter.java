@@ -5,6 +5,7 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.ProcCgroup;
+import io.jgovernor.cgroup.ProcsFile;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.reconcile.GroupDirectories;
 import io.jgovernor.sys.Errno;
@@ -37,15 +38,29 @@ import java.util.function.IntPredicate;
 final class Adopter {
     private static final System.Logger LOG = System.getLogger(Adopter.class.getName());
 
-    /** One hierarchy of a moved process: where it came from and where jgovernor put it (kernel paths). */
+    /**
+     * One hierarchy of a moved process: where it came from and where jgovernor put it (kernel
+     * paths). {@code origin} is null for the first move of a process: it is where
+     * {@link Tracked#foundIn} says, worked out only when the process has to go back.
+     */
     private record Placement(Hierarchy hierarchy, String origin, String placed) {
     }
 
     private static final class Tracked {
         GroupName group;
         List<Placement> placements = List.of();
+        /** /proc/PID/cgroup as it read when jgovernor first moved the process. */
+        String foundIn;
         /** Moved by someone else: left alone until it exits. */
         boolean handsOff;
+
+        String origin(Placement p) {
+            if (p.origin() != null) {
+                return p.origin();
+            }
+            ProcCgroup found = parse(foundIn);
+            return found == null ? null : pathIn(found, p.hierarchy());
+        }
     }
 
     private final CgroupLayout layout;
@@ -61,7 +76,10 @@ final class Adopter {
     /** Each group's directories with their hierarchy, as of the rules: the catalog's signature includes them. */
     private final Map<GroupName, List<Target>> targets = new HashMap<>();
 
-    private record Target(Path dir, Hierarchy hierarchy, String path) {
+    private record Target(ProcsFile procs, Hierarchy hierarchy, String path) {
+        Path dir() {
+            return procs.dir();
+        }
     }
 
     private final AtomicLong classifiedTotal = new AtomicLong();
@@ -84,6 +102,12 @@ final class Adopter {
 
     void rules(MatchRules rules) {
         this.rules = rules;
+        closeTargets();
+    }
+
+    /** Closes the kept cgroup.procs descriptors; the next move opens them again. */
+    void closeTargets() {
+        targets.values().forEach(list -> list.forEach(target -> target.procs().close()));
         targets.clear();
     }
 
@@ -93,7 +117,7 @@ final class Adopter {
             for (Path dir : directories.of(g)) {
                 Hierarchy h = hierarchyOf(dir);
                 if (h != null) {
-                    out.add(new Target(dir, h, h.cgroupPath(dir)));
+                    out.add(new Target(new ProcsFile(dir), h, h.cgroupPath(dir)));
                 }
             }
             return List.copyOf(out);
@@ -186,15 +210,21 @@ final class Adopter {
         if (dirs.isEmpty()) {
             return; // the group has no directories yet (its pass failed): the next scan tries again
         }
-        ProcCgroup now = proc.cgroup(pid);
-        if (now == null) {
+        // Read before the first move, to know where to return the process; parsed only for a
+        // process moved before (a new one's origin is worked out if it ever has to go back).
+        String found = proc.cgroupText(pid);
+        if (found == null) {
             return;
         }
-        if (t != null && movedByHand(pid, t, now)) {
-            return;
-        }
-        if (t != null && c.group().equals(t.group) && inPlace(dirs, now)) {
-            return;
+        ProcCgroup now = null;
+        if (t != null) {
+            now = parse(found);
+            if (now == null || movedByHand(pid, t, now)) {
+                return;
+            }
+            if (c.group().equals(t.group) && inPlace(dirs, now)) {
+                return;
+            }
         }
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
             List<MatchRules.Candidate> all = rules.all(p);
@@ -206,25 +236,25 @@ final class Adopter {
             LOG.log(System.Logger.Level.DEBUG, "pid {0} ({1}) -> group {2} ({3}){4}", pid, p.comm(),
                     c.group().value(), c.file(), others);
         }
-        attach(pid, t, c.group(), dirs, now);
+        attach(pid, t, c.group(), dirs, found, now);
     }
 
-    private void attach(int pid, Tracked t, GroupName group, List<Target> dirs, ProcCgroup now) {
+    /** {@code now}: the parsed {@code found}, for a process jgovernor moved before; null for a new one. */
+    private void attach(int pid, Tracked t, GroupName group, List<Target> dirs, String found, ProcCgroup now) {
         List<Placement> placements = new ArrayList<>();
         for (Target target : dirs) {
             Hierarchy h = target.hierarchy();
-            Path dir = target.dir();
-            String current = pathIn(now, h);
-            String origin = current;
+            String origin = null;
             if (t != null) {
+                origin = pathIn(now, h);
                 for (Placement old : t.placements) {
                     if (old.hierarchy().equals(h)) {
-                        origin = old.origin();
+                        origin = t.origin(old);
                     }
                 }
             }
             try {
-                if (!files.moveProcess(dir, pid)) {
+                if (!target.procs().move(pid)) {
                     forget(pid); // ESRCH: it exited; nothing to move
                     return;
                 }
@@ -238,6 +268,7 @@ final class Adopter {
         }
         if (t == null) {
             t = new Tracked();
+            t.foundIn = found;
             tracked.put(pid, t);
         } else if (t.group != null) {
             perGroup.merge(t.group, -1L, Long::sum);
@@ -256,7 +287,7 @@ final class Adopter {
 
     /** Back where jgovernor found it, or beside jgovernor's root if that cgroup is gone. */
     private void leave(int pid, Tracked t, String why) {
-        ProcCgroup now = proc.cgroup(pid);
+        ProcCgroup now = parse(proc.cgroupText(pid));
         if (now == null) {
             forget(pid);
             return;
@@ -266,7 +297,11 @@ final class Adopter {
         }
         LOG.log(System.Logger.Level.DEBUG, "pid {0} leaves group {1}: {2}", pid, t.group.value(), why);
         for (Placement p : t.placements) {
-            Path origin = dirOf(p.hierarchy(), p.origin());
+            String from = t.origin(p);
+            if (from == null) {
+                continue; // the hierarchy was not in /proc/PID/cgroup when jgovernor found the process
+            }
+            Path origin = dirOf(p.hierarchy(), from);
             try {
                 if (!moveBack(origin, pid)) {
                     moveBack(layout.rootDir(p.hierarchy()).getParent(), pid);
@@ -351,6 +386,18 @@ final class Adopter {
             }
         }
         return layout.unified().filter(h -> dir.startsWith(h.mountPoint())).orElse(null);
+    }
+
+    /** Null for null or a text that is not /proc/PID/cgroup. */
+    private static ProcCgroup parse(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return ProcCgroup.parse(text);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static String pathIn(ProcCgroup cg, Hierarchy h) {

@@ -46,6 +46,7 @@ public final class Classifier implements AutoCloseable {
     private final boolean tryConnector;
     private final Path passwd;
     private final int receiveBuffer;
+    private final Realtime realtime;
     private final Object lock = new Object();
     private CatalogState pending;
     private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
@@ -59,15 +60,19 @@ public final class Classifier implements AutoCloseable {
     /**
      * @param isWorkload processes the daemon started itself, which are never reclassified
      * @param tryConnector false to scan /proc only (tests of the fallback)
+     * @param realtimePriority SCHED_FIFO priority of the thread while it handles events (see
+     *                         {@link Realtime}); 0 for the normal scheduler
+     * @throws IllegalArgumentException a priority outside 0-99, naming the configuration key
      */
     public Classifier(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
-                      Duration scanInterval, boolean tryConnector) {
-        this(layout, files, directories, isWorkload, scanInterval, tryConnector, RECEIVE_BUFFER);
+                      Duration scanInterval, boolean tryConnector, int realtimePriority) {
+        this(layout, files, directories, isWorkload, scanInterval, tryConnector, realtimePriority, RECEIVE_BUFFER);
     }
 
     /** With another socket receive buffer: a tiny one makes the kernel drop events (tests of the recovery). */
     Classifier(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
-               Duration scanInterval, boolean tryConnector, int receiveBuffer) {
+               Duration scanInterval, boolean tryConnector, int realtimePriority, int receiveBuffer) {
+        this.realtime = new Realtime(realtimePriority);
         this.directories = directories;
         this.adopter = new Adopter(layout, files, directories, isWorkload, new ProcFiles(Path.of("/proc")), Libc.getpid());
         this.scanInterval = scanInterval;
@@ -153,10 +158,20 @@ public final class Classifier implements AutoCloseable {
             MemorySegment counter = a.allocate(8);
             long nextScan = System.nanoTime() + scanInterval.toNanos();
             while (!stopped) {
-                applyPending();
-                if (sink.rescan) {
-                    sink.rescan = false;
-                    adopter.scan();
+                boolean rescan = sink.rescan;
+                sink.rescan = false;
+                Pending pending = takePending();
+                if (pending != null || rescan) {
+                    // A scan reads every process: long work, not at a priority above the host's.
+                    realtime.leave();
+                    if (pending != null) {
+                        apply(pending);
+                    } else {
+                        adopter.scan();
+                    }
+                }
+                if (connector != null) {
+                    realtime.enter();
                 }
                 int n = 1;
                 fds.set(ValueLayout.JAVA_INT, 0, wakeFd);
@@ -191,6 +206,9 @@ public final class Classifier implements AutoCloseable {
             if (!stopped) {
                 LOG.log(System.Logger.Level.ERROR, "classifier stopped: " + e.getMessage(), e);
             }
+        } finally {
+            realtime.leave();
+            adopter.closeTargets();
         }
     }
 
@@ -214,23 +232,28 @@ public final class Classifier implements AutoCloseable {
         }
     }
 
-    private void applyPending() {
-        CatalogState catalog;
-        List<CompletableFuture<Void>> done;
+    /** A catalog to apply, and who waits for its scan. */
+    private record Pending(CatalogState catalog, List<CompletableFuture<Void>> done) {
+    }
+
+    private Pending takePending() {
         synchronized (lock) {
-            catalog = pending;
+            if (pending == null) {
+                return null;
+            }
+            Pending p = new Pending(pending, new ArrayList<>(waiting));
             pending = null;
-            done = new ArrayList<>(waiting);
             waiting.clear();
+            return p;
         }
-        if (catalog == null) {
-            return;
-        }
+    }
+
+    private void apply(Pending p) {
         try {
-            adopter.rules(MatchRules.compile(catalog, passwd));
+            adopter.rules(MatchRules.compile(p.catalog(), passwd));
             adopter.scan();
         } finally {
-            done.forEach(f -> f.complete(null));
+            p.done().forEach(f -> f.complete(null));
         }
     }
 

@@ -1,6 +1,5 @@
 package io.jgovernor.classify;
 
-import io.jgovernor.cgroup.ProcCgroup;
 import io.jgovernor.sys.Libc;
 
 import java.io.IOException;
@@ -13,7 +12,7 @@ import java.nio.file.Path;
 
 /**
  * Reads what the classifier needs from /proc/PID, one small read(2) per file into a reused native
- * buffer: a process starting is one exec event and, for most, one read of its comm. Every method
+ * buffer (a read that does not fill the buffer is the end of the file): a process starting is one exec event and, for most, one read of its comm. Every method
  * answers null (or -1) when the process is gone, which is normal: processes exit at any time.
  *
  * <p>Not thread-safe: one per thread (the classifier has one thread).
@@ -121,16 +120,13 @@ final class ProcFiles {
         }
     }
 
-    ProcCgroup cgroup(int pid) {
+    /** /proc/PID/cgroup as the kernel wrote it; null when gone. */
+    String cgroupText(int pid) {
         int n = read(pid, "cgroup", 1 << 20);
         if (n <= 0) {
             return null;
         }
-        try {
-            return ProcCgroup.parse(string(0, n));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        return string(0, n);
     }
 
     /** Reads /proc/PID/file (up to {@code limit} bytes) into {@code data}; the length, or -1. */
@@ -148,14 +144,17 @@ final class ProcFiles {
                     MemorySegment.copy(data, 0, bigger, 0, used);
                     data = bigger;
                 }
-                long n = Libc.readRaw(fd, data.asSlice(used), Math.min(data.byteSize(), limit) - used);
+                long want = Math.min(data.byteSize(), limit) - used;
+                long n = Libc.readRaw(fd, data.asSlice(used), want);
                 if (n < 0) {
                     return -1; // ESRCH: it exited between open and read
                 }
-                if (n == 0) {
+                used += (int) n;
+                // These files (seq_file, and cmdline) fill a read as far as they can: a short read
+                // is the end, and the read(2) that would return 0 is saved on every exec.
+                if (n < want) {
                     break;
                 }
-                used += (int) n;
             }
             return used;
         } finally {

@@ -77,6 +77,11 @@ public final class Libc {
     /** Like SO_RCVBUF, but may exceed net.core.rmem_max; needs CAP_NET_ADMIN. */
     public static final int SO_RCVBUFFORCE = 33;
 
+    public static final int SCHED_OTHER = 0;
+    public static final int SCHED_FIFO = 1;
+    /** Or-ed into the policy: children and threads the caller makes start as SCHED_OTHER. */
+    public static final int SCHED_RESET_ON_FORK = 0x40000000;
+
     public static final int EPOLL_CLOEXEC = O_CLOEXEC;
     public static final int EPOLL_CTL_ADD = 1;
     public static final int EPOLL_CTL_DEL = 2;
@@ -166,6 +171,7 @@ public final class Libc {
     private static final MethodHandle BIND = handle("bind", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle SETSOCKOPT = handle("setsockopt", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
+    private static final MethodHandle SCHED_SETSCHEDULER = handle("sched_setscheduler", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER), true, -1);
 
     private static final class PageSize {
         static final long VALUE = sysconfOrFail(_SC_PAGESIZE);
@@ -428,6 +434,22 @@ public final class Libc {
             }
         } catch (ErrnoException e) {
             throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * sched_setscheduler(2) for the calling thread (pid 0): {@code policy} with
+     * {@code struct sched_param {int sched_priority}}; 0 or {@code -errno}.
+     */
+    public static int schedSetschedulerRaw(int policy, int priority) {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment param = arena.allocate(C_INT);
+            param.set(C_INT, 0, priority);
+            int r = (int) SCHED_SETSCHEDULER.invokeExact(state, 0, policy, param);
+            return r == 0 ? 0 : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);
         }

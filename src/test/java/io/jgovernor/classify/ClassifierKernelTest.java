@@ -38,6 +38,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -135,8 +136,13 @@ class ClassifierKernelTest {
     }
 
     private void startClassifier(boolean connector, int receiveBuffer) throws Exception {
+        startClassifier(connector, 1, receiveBuffer);
+    }
+
+    /** {@code priority}: SCHED_FIFO priority of the classifier thread; 1 is the daemon's default. */
+    private void startClassifier(boolean connector, int priority, int receiveBuffer) throws Exception {
         classifier = new Classifier(cg.layout(), cg.files(), reconciler, workloads::contains,
-                Duration.ofMillis(100), connector, receiveBuffer);
+                Duration.ofMillis(100), connector, priority, receiveBuffer);
         classifier.start();
         if (connector) {
             assertEquals(Classifier.Mode.CONNECTOR, classifier.mode(), "the connector works as root here");
@@ -224,6 +230,88 @@ class ClassifierKernelTest {
         for (Path dir : reconciler.of(new GroupName("web"))) {
             assertEquals(Set.of(before.pid(), after.pid()), procs(dir), "nothing else is in " + dir);
         }
+    }
+
+    @Test
+    void theClassifierThreadWaitsForEventsAtSchedFifoUnlessConfiguredOff() throws Exception {
+        startClassifier(true);
+        apply(one(match("web", copy("/bin/sleep")))); // the scan runs at normal priority, then back
+        await("the classifier thread is SCHED_FIFO priority 1",
+                () -> List.of(SCHED_FIFO, 1).equals(classifierScheduling()));
+        classifier.close();
+
+        startClassifier(true, 0, Classifier.RECEIVE_BUFFER);
+        apply(one(match("web", copy("/bin/sleep"))));
+        Thread.sleep(50);
+        assertEquals(List.of(SCHED_OTHER, 0), classifierScheduling(), "priority 0: the normal scheduler");
+    }
+
+    @Test
+    void aPriorityOutsideZeroToNinetyNineIsRefusedNamingTheKey() {
+        for (int bad : new int[]{-1, 100}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Classifier(cg.layout(),
+                    cg.files(), reconciler, workloads::contains, Duration.ofMillis(100), true, bad));
+            assertTrue(e.getMessage().contains("jgovernor.classify.realtime-priority") && e.getMessage().contains("" + bad),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aGroupRemovedAndMadeAgainBehindTheClassifiersBackStillReceivesProcesses() throws Exception {
+        // The classifier keeps each group's cgroup.procs open; a directory removed and made again at
+        // the same path (drift the reconciler repairs) leaves that descriptor pointing at nothing.
+        String name = copy("/bin/sleep");
+        startClassifier(true);
+        CatalogState state = one(match("web", name));
+        apply(state);
+        Process first = start(name, "300");
+        await("the first process is in web", () -> quietlyInGroup(first.pid(), "web"));
+        first.destroyForcibly().waitFor();
+        for (Path dir : reconciler.of(new GroupName("web"))) {
+            await("the emptied " + dir + " is removed", () -> {
+                try {
+                    Files.delete(dir);
+                    return true;
+                } catch (IOException e) {
+                    return false; // EBUSY while the killed process is still being released
+                }
+            });
+        }
+        assertEquals(List.of(), reconciler.reconcileAll(state.desired()).errors());
+        for (Path dir : reconciler.of(new GroupName("web"))) {
+            assertTrue(Files.isDirectory(dir), dir + " made again");
+        }
+        Process second = start(name, "300");
+        await("a process started afterwards is in the group made again", () -> quietlyInGroup(second.pid(), "web"));
+        assertEquals(0, classifier.errorsTotal());
+    }
+
+    private static final int SCHED_OTHER = 0;
+    private static final int SCHED_FIFO = 1;
+
+    /** [policy, rt_priority] of the classifier's thread, from /proc/self/task/TID/stat (fields 41 and 40). */
+    private static List<Integer> classifierScheduling() {
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                String comm;
+                String stat;
+                try {
+                    comm = Files.readString(task.resolve("comm")).strip();
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                if (!comm.equals("jgovernor-class")) {
+                    continue;
+                }
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                // f[0] is field 3 (state): field n is f[n - 3]
+                return List.of(Integer.parseInt(f[41 - 3]), Integer.parseInt(f[40 - 3]));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return List.of();
     }
 
     private Set<Long> procs(Path dir) throws IOException {
