@@ -12,7 +12,8 @@ import java.nio.file.Path;
 /**
  * One group's {@code cgroup.procs} in one hierarchy, kept open: moving a process there is one
  * write(2) of its pid. The classifier moves every matching process as it starts, and opening the
- * file (a path walk through /sys/fs/cgroup) and closing it again were a third of a move's time.
+ * file (a path walk through /sys/fs/cgroup) and closing it again were two of a move's three
+ * system calls, on the path between a process's exec and its arrival in the group.
  *
  * <p>A kept descriptor outlives its directory when the group is removed (and perhaps made again):
  * the kernel then answers ENODEV, and the file is opened once more by its path.
@@ -35,10 +36,6 @@ public final class ProcsFile implements AutoCloseable {
         this.path = arena.allocate(name.length + 1L);
         MemorySegment.copy(name, 0, path, ValueLayout.JAVA_BYTE, 0, name.length);
         this.digits = arena.allocate(16);
-    }
-
-    public Path dir() {
-        return dir;
     }
 
     /**

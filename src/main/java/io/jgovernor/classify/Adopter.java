@@ -77,9 +77,6 @@ final class Adopter {
     private final Map<GroupName, List<Target>> targets = new HashMap<>();
 
     private record Target(ProcsFile procs, Hierarchy hierarchy, String path) {
-        Path dir() {
-            return procs.dir();
-        }
     }
 
     private final AtomicLong classifiedTotal = new AtomicLong();
