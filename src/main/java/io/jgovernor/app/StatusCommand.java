@@ -158,8 +158,11 @@ final class StatusCommand {
         }
         JsonObject classify = status.getJsonObject("classify");
         if (classify != null) {
-            StringBuilder line = new StringBuilder("match rules (").append(classify.getString("mode", "?"))
-                    .append("): ").append(classify.getLong("classifiedTotal", 0L)).append(" processes classified, ")
+            StringBuilder line = new StringBuilder("match rules (").append(classify.getString("mode", "?"));
+            if (classify.getString("scheduling") != null) {
+                line.append(", thread ").append(classify.getString("scheduling"));
+            }
+            line.append("): ").append(classify.getLong("classifiedTotal", 0L)).append(" processes classified, ")
                     .append(classify.getLong("lostEvents", 0L)).append(" event losses");
             for (Object o : status.getJsonArray("groups", new JsonArray())) {
                 JsonObject g = (JsonObject) o;

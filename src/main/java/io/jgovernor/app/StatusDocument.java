@@ -99,6 +99,7 @@ final class StatusDocument {
         doc.put("groups", groups).put("policies", files);
         if (classifier != null && classifier.mode() != null) {
             doc.put("classify", new JsonObject().put("mode", classifier.mode().name().toLowerCase(java.util.Locale.ROOT))
+                    .put("scheduling", classifier.scheduling())
                     .put("classifiedTotal", classifier.classifiedTotal())
                     .put("lostEvents", classifier.lostEventsTotal()).put("errors", classifier.errorsTotal()));
         }

@@ -300,6 +300,11 @@ public final class Classifier implements AutoCloseable {
         return mode;
     }
 
+    /** The class the thread waits for events in, for status: "SCHED_FIFO N" or "SCHED_OTHER ...". */
+    public String scheduling() {
+        return realtime.describe();
+    }
+
     /** Processes moved into a group since the start. */
     public long classifiedTotal() {
         return adopter.classifiedTotal();

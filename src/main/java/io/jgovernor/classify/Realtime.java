@@ -25,9 +25,11 @@ final class Realtime {
     static final String KEY = "jgovernor.classify.realtime-priority";
 
     private final int priority;
-    private boolean refused;
+    /** Written by the thread it changes; read by status requests. */
+    private volatile boolean refused;
     private boolean on;
-    private boolean said;
+    /** SCHED_FIFO was granted once: the class the thread waits for events in. */
+    private volatile boolean granted;
 
     /** @param priority 1-99 for SCHED_FIFO; 0 to stay with the normal scheduler */
     Realtime(int priority) {
@@ -55,8 +57,8 @@ final class Realtime {
             return;
         }
         on = true;
-        if (!said) {
-            said = true;
+        if (!granted) {
+            granted = true;
             LOG.log(System.Logger.Level.INFO, "classifier: its thread runs SCHED_FIFO priority " + priority
                     + " while it handles process events (" + KEY + ")");
         }
@@ -76,8 +78,20 @@ final class Realtime {
         on = false;
     }
 
-    /** Whether the calling thread is at SCHED_FIFO now (as this object set it). */
+    /** Whether the thread is at SCHED_FIFO now (as this object set it). */
     boolean on() {
         return on;
+    }
+
+    /**
+     * For status, the class the thread waits for events in (a scan in between runs at normal
+     * priority): "SCHED_FIFO 1" once granted, "SCHED_OTHER" when configured off or not yet asked,
+     * and says so when the kernel refused.
+     */
+    String describe() {
+        if (refused) {
+            return "SCHED_OTHER (the kernel refused SCHED_FIFO " + priority + ")";
+        }
+        return granted ? "SCHED_FIFO " + priority : "SCHED_OTHER";
     }
 }

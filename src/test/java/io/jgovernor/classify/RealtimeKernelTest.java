@@ -52,6 +52,7 @@ class RealtimeKernelTest {
             rt.enter();
             assertTrue(rt.on());
             assertEquals(List.of(1, 7), scheduling(), "SCHED_FIFO priority 7");
+            assertEquals("SCHED_FIFO 7", rt.describe());
             rt.leave();
             assertFalse(rt.on());
             assertEquals(List.of(0, 0), scheduling(), "back to SCHED_OTHER");
@@ -66,6 +67,7 @@ class RealtimeKernelTest {
         rt.enter();
         assertFalse(rt.on());
         assertEquals(List.of(0, 0), scheduling());
+        assertEquals("SCHED_OTHER", rt.describe());
     }
 
     @Test
@@ -91,6 +93,7 @@ class RealtimeKernelTest {
             assertEquals(List.of(0, 0), scheduling(), "still SCHED_OTHER");
             rt.enter(); // refused once: not asked again, and nothing changes
             assertFalse(rt.on());
+            assertEquals("SCHED_OTHER (the kernel refused SCHED_FIFO 1)", rt.describe());
         } finally {
             rt.leave();
             cg.files().write(homeDir, "tasks", Integer.toString(tid));

@@ -95,8 +95,10 @@ class ClassifyIT extends DaemonFixture {
         Map<?, ?> web = (Map<?, ?>) ((List<?>) doc.get("groups")).getFirst();
         assertEquals(2L, ((Number) web.get("classified")).longValue(), json);
         assertEquals("connector", ((Map<?, ?>) doc.get("classify")).get("mode"), json);
+        assertEquals("SCHED_FIFO 1", ((Map<?, ?>) doc.get("classify")).get("scheduling"), json);
         String table = run(DaemonProcess.command(List.of("jgovernor.api.socket=" + socket), List.of("status")));
-        assertTrue(table.contains("match rules (connector): 2 processes classified, 0 event losses; web: 2 now"), table);
+        assertTrue(table.contains("match rules (connector, thread SCHED_FIFO 1): 2 processes classified, 0 event losses; web: 2 now"),
+                table);
 
         HttpResponse<String> metrics = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
