@@ -5,12 +5,9 @@ import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.policy.CatalogState;
-import io.jgovernor.policy.ParseResult;
-import io.jgovernor.policy.ParsedPolicy;
-import io.jgovernor.policy.PolicyParser;
-import io.jgovernor.policy.SysfsHostFacts;
 import io.jgovernor.reconcile.Reconciler;
 import io.jgovernor.testing.TestCgroups;
+import io.jgovernor.testing.TestPolicies;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +58,6 @@ class ClassifierKernelTest {
     private Path bin;
     private final Set<Integer> workloads = ConcurrentHashMap.newKeySet();
     private final List<Long> strays = new ArrayList<>();
-    private final PolicyParser parser = new PolicyParser(new SysfsHostFacts());
 
     @BeforeEach
     void setUp() throws IOException {
@@ -109,16 +105,9 @@ class ClassifierKernelTest {
         List<CatalogState.FileStatus> statuses = new ArrayList<>();
         for (var e : files.entrySet()) {
             Path file = Path.of("/etc/jgovernor/policies.d").resolve(e.getKey());
-            TreeSet<GroupName> groups = new TreeSet<>();
-            switch (parser.parse(file, e.getValue())) {
-                case ParseResult.Ok ok -> {
-                    for (ParsedPolicy p : ok.policies()) {
-                        desired.put(p.policy().name(), p.policy());
-                        groups.add(p.policy().name());
-                    }
-                }
-                case ParseResult.Rejected r -> fail("test policy rejected: " + r.errors());
-            }
+            SortedMap<GroupName, Policy> parsed = TestPolicies.parse(file, e.getValue());
+            desired.putAll(parsed);
+            TreeSet<GroupName> groups = new TreeSet<>(parsed.keySet());
             statuses.add(new CatalogState.FileStatus(file, true, List.of(), groups, false));
         }
         statuses.sort((a, b) -> a.file().compareTo(b.file()));
@@ -289,7 +278,7 @@ class ClassifierKernelTest {
     private static final int SCHED_OTHER = 0;
     private static final int SCHED_FIFO = 1;
 
-    /** [policy, rt_priority] of the classifier's thread, from /proc/self/task/TID/stat (fields 41 and 40). */
+    /** [policy, rt_priority] of the classifier's thread, from /proc/self/task/TID/stat. */
     private static List<Integer> classifierScheduling() {
         try (var tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : tasks.toList()) {
@@ -304,9 +293,7 @@ class ClassifierKernelTest {
                 if (!comm.equals("jgovernor-class")) {
                     continue;
                 }
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                // f[0] is field 3 (state): field n is f[n - 3]
-                return List.of(Integer.parseInt(f[41 - 3]), Integer.parseInt(f[40 - 3]));
+                return RealtimeKernelTest.scheduling(stat);
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -33,10 +33,15 @@ class RealtimeKernelTest {
         cg.close();
     }
 
-    /** [policy, rt_priority] of the calling thread (fields 41 and 40 of its stat). */
+    /** [policy, rt_priority] of the calling thread. */
     private static List<Integer> scheduling() throws Exception {
-        String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+        return scheduling(Files.readString(Path.of("/proc/thread-self/stat")));
+    }
+
+    /** [policy, rt_priority] from a thread's /proc stat line: fields 41 and 40, counted after the comm. */
+    static List<Integer> scheduling(String stat) {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // f[0] is field 3 (state): field n is f[n - 3]
         return List.of(Integer.parseInt(f[41 - 3]), Integer.parseInt(f[40 - 3]));
     }
 

@@ -4,40 +4,25 @@ import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
-import io.jgovernor.policy.ParseResult;
-import io.jgovernor.policy.ParsedPolicy;
-import io.jgovernor.policy.PolicyParser;
-import io.jgovernor.policy.SysfsHostFacts;
 import io.jgovernor.testing.TestCgroups;
+import io.jgovernor.testing.TestPolicies;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** A reconciler on a throwaway test root, with policies written as YAML the way operators write them. */
 final class KernelGroups implements AutoCloseable {
     final TestCgroups cgroups = TestCgroups.create();
     final Reconciler reconciler = new Reconciler(cgroups.layout(), cgroups.files(),
             name -> V1Controllers.forName(name).orElse(null));
-    private final PolicyParser parser = new PolicyParser(new SysfsHostFacts());
 
     SortedMap<GroupName, Policy> policies(String yaml) {
-        SortedMap<GroupName, Policy> out = new TreeMap<>();
-        switch (parser.parse(Path.of("test.yaml"), yaml)) {
-            case ParseResult.Ok ok -> {
-                for (ParsedPolicy p : ok.policies()) {
-                    out.put(p.policy().name(), p.policy());
-                }
-            }
-            case ParseResult.Rejected r -> fail("test policy rejected: " + r.errors());
-        }
-        return out;
+        return TestPolicies.parse(Path.of("test.yaml"), yaml);
     }
 
     /** Applies the policies in a full pass and asserts the kernel took every write. */

@@ -3,14 +3,11 @@ package io.jgovernor.spawn;
 import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
-import io.jgovernor.policy.ParseResult;
-import io.jgovernor.policy.ParsedPolicy;
-import io.jgovernor.policy.PolicyParser;
-import io.jgovernor.policy.SysfsHostFacts;
 import io.jgovernor.reconcile.Reconciler;
 import io.jgovernor.reconcile.Report;
 import io.jgovernor.sys.Accounts;
 import io.jgovernor.testing.TestCgroups;
+import io.jgovernor.testing.TestPolicies;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +16,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
@@ -37,7 +33,6 @@ final class SpawnHarness implements AutoCloseable {
             name -> V1Controllers.forName(name).orElse(null));
     final Path temp;
     final Workloads workloads;
-    private final PolicyParser parser = new PolicyParser(new SysfsHostFacts());
 
     SpawnHarness() throws IOException {
         temp = Files.createTempDirectory("jgovernor-spawn-test");
@@ -48,16 +43,7 @@ final class SpawnHarness implements AutoCloseable {
     }
 
     SortedMap<GroupName, Policy> policies(String yaml) {
-        SortedMap<GroupName, Policy> out = new TreeMap<>();
-        switch (parser.parse(Path.of("test.yaml"), yaml)) {
-            case ParseResult.Ok ok -> {
-                for (ParsedPolicy p : ok.policies()) {
-                    out.put(p.policy().name(), p.policy());
-                }
-            }
-            case ParseResult.Rejected r -> fail("test policy rejected: " + r.errors());
-        }
-        return out;
+        return TestPolicies.parse(Path.of("test.yaml"), yaml);
     }
 
     /** What the daemon does on a pass: stop vanished workloads, reconcile, start the rest. */
