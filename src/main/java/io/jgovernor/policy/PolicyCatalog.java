@@ -218,11 +218,11 @@ public final class PolicyCatalog {
             e.gone = true;
             e.goneSince = now;
             e.fingerprint = null; // whatever comes back is read
-            LOG.log(System.Logger.Level.INFO, "policy file {0} is gone; its groups are removed unless it is back within {1} ms",
-                    e.file, removalDelay.toMillis());
+            LOG.log(System.Logger.Level.INFO, () -> "policy file " + e.file + " is gone; its groups are removed unless it is back"
+                    + " within " + removalDelay.toMillis() + " ms");
         } else if (now - e.goneSince >= removalDelay.toNanos()) {
-            LOG.log(System.Logger.Level.INFO, "policy file {0} stayed away {1} ms: removing its groups", e.file,
-                    removalDelay.toMillis());
+            LOG.log(System.Logger.Level.INFO, () -> "policy file " + e.file + " stayed away " + removalDelay.toMillis()
+                    + " ms: removing its groups");
             remove(name);
         }
     }
@@ -236,8 +236,8 @@ public final class PolicyCatalog {
     private void back(String name, Entry e) {
         if (e.gone) {
             e.gone = false;
-            LOG.log(System.Logger.Level.INFO, "policy file {0} is back after {1} ms: an edit, nothing removed", e.file,
-                    (clock.getAsLong() - e.goneSince) / 1_000_000);
+            long ms = (clock.getAsLong() - e.goneSince) / 1_000_000;
+            LOG.log(System.Logger.Level.INFO, () -> "policy file " + e.file + " is back after " + ms + " ms: an edit, nothing removed");
         }
     }
 
