@@ -317,14 +317,16 @@ public final class PolicyCatalog {
             // edit of one file among thousands does not rebuild every other file's status.
             CatalogState.FileStatus status = e.status;
             if (status == null || e.statusApplied != o.applied() || e.statusFileErrors != e.fileErrors
-                    || !e.statusCrossErrors.equals(o.errors()) || status.onLastGood() != onLastGood) {
+                    || !e.statusCrossErrors.equals(o.errors()) || status.onLastGood() != onLastGood
+                    || status.removing() != e.gone) {
                 List<PolicyError> errors = new ArrayList<>(e.fileErrors);
                 errors.addAll(o.errors());
                 Set<GroupName> groups = new TreeSet<>();
                 for (ParsedPolicy p : o.applied()) {
                     groups.add(p.policy().name());
                 }
-                status = new CatalogState.FileStatus(e.file, errors.isEmpty(), errors, new TreeSet<>(groups), onLastGood);
+                status = new CatalogState.FileStatus(e.file, errors.isEmpty(), errors, new TreeSet<>(groups), onLastGood,
+                        e.gone);
                 e.status = status;
                 e.statusApplied = o.applied();
                 e.statusFileErrors = e.fileErrors;

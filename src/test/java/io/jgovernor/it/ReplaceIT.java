@@ -38,9 +38,11 @@ class ReplaceIT extends DaemonFixture {
 
     private DaemonProcess start(String... extra) throws IOException {
         List<String> props = new ArrayList<>(List.of("jgovernor.policy-dir=" + policies,
-                "jgovernor.state-dir=" + state, "jgovernor.cgroup.root=" + cgroups.root(),
-                "jgovernor.reconcile.interval=2s"));
+                "jgovernor.state-dir=" + state, "jgovernor.cgroup.root=" + cgroups.root()));
         props.addAll(List.of(extra));
+        if (props.stream().noneMatch(p -> p.startsWith("jgovernor.reconcile.interval="))) {
+            props.add("jgovernor.reconcile.interval=2s");
+        }
         daemon = DaemonProcess.start(log, props.toArray(String[]::new));
         cgroups.register(ProcessHandle.of(daemon.pid()).orElseThrow());
         return daemon;
@@ -199,12 +201,15 @@ class ReplaceIT extends DaemonFixture {
         assertEquals(0, daemon.awaitExit(SOON));
         Files.delete(target);
 
-        start("jgovernor.reconcile.removal-delay=3s");
+        // no inotify event will come (the file was gone before), nor a periodic pass in 60 s: only
+        // the loop's own wake-up at the deadline can remove the group
+        start("jgovernor.reconcile.removal-delay=3s", "jgovernor.reconcile.interval=60s");
         long t0 = System.nanoTime();
         assertEquals(inode, Files.getAttribute(dir("pids"), "unix:ino"), "kept at start: a deploy may be replacing it");
         daemon.await(() -> !Files.exists(dir("pids")), SOON, "svc to be removed after the delay");
         long tookMs = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(tookMs >= 1500, "removed " + tookMs + " ms after the start, before its 3 s delay");
+        assertTrue(tookMs < 10_000, "removed " + tookMs + " ms after the start: not at the deadline");
         assertFalse(Files.exists(state.resolve("accepted").resolve("svc.yaml")), "the accepted copy goes with it");
     }
 }

@@ -205,6 +205,8 @@ class PolicyCatalogTest {
         Files.delete(web);
         CatalogState s = catalog.refresh();
         assertEquals(Set.of("web", "db"), groups(s), "kept while it may come back");
+        assertTrue(status(s, web).removing());
+        assertFalse(status(s, policies.resolve("db.yaml")).removing());
         assertTrue(Files.exists(copy("web.yaml")));
         later(Duration.ofMillis(999));
         assertEquals(Optional.of(Duration.ofMillis(1)), catalog.untilNextRemoval());
@@ -229,10 +231,12 @@ class PolicyCatalogTest {
             CatalogState s = targeted ? catalog.refresh(List.of("web.yaml")) : catalog.refresh();
             assertEquals(Optional.of(Limit.of(256L << 20)), memoryLimit(s, "web"));
             assertTrue(status(s, web).valid(), "the applied version stands meanwhile");
+            assertTrue(status(s, web).removing());
             later(Duration.ofMillis(200)); // `rm`, then a copy 200 ms later
             write("web.yaml", "name: web\nmemory: {limit: 128Mi}\n");
             s = targeted ? catalog.refresh(List.of("web.yaml")) : catalog.refresh();
             assertEquals(Optional.of(Limit.of(128L << 20)), memoryLimit(s, "web"));
+            assertFalse(status(s, web).removing());
             assertEquals(Optional.empty(), catalog.untilNextRemoval(), "no removal pending");
             later(Duration.ofSeconds(10));
             s = catalog.refresh();
