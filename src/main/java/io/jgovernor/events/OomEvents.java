@@ -281,7 +281,7 @@ public final class OomEvents implements AutoCloseable {
         // reports only kills beyond this count
         String key = dirKeys.get(group);
         if (key != null) {
-            keepCounts(Map.of(group, new KillCounts.Seen(key, kills)));
+            counts.putSoon(group, new KillCounts.Seen(key, kills));
         }
         // logged after the event is on its way: the log line is not on the latency path
         LOG.log(System.Logger.Level.INFO, "OOM in group " + group + ": " + event.oomKills() + " killed, usage " + usage
@@ -340,6 +340,7 @@ public final class OomEvents implements AutoCloseable {
     /** Stops watching, then gives deliveries on the wire {@code grace}; undelivered events stay spooled. */
     public void close(Duration grace) {
         source.close();
+        counts.flush();
         sender.close(grace);
     }
 
