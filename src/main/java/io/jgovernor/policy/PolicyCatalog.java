@@ -123,7 +123,7 @@ public final class PolicyCatalog {
      */
     public CatalogState refresh() throws IOException {
         List<PolicyDirectory.Candidate> listed = directory.list();
-        start(listed);
+        start();
         Optional<String> dirProblem = FileSafety.directoryProblem(directory.dir());
         Set<String> present = new java.util.HashSet<>();
         List<Entry> toRead = new ArrayList<>();
@@ -191,7 +191,7 @@ public final class PolicyCatalog {
         return resolve();
     }
 
-    private void start(List<PolicyDirectory.Candidate> listed) throws IOException {
+    private void start() throws IOException {
         if (!started) {
             Map<String, Version> copies = loadAccepted();
             copies.forEach((name, version) -> {
