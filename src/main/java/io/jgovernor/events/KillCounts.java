@@ -20,8 +20,8 @@ import java.util.TreeMap;
  *
  * <p>A count belongs to one cgroup directory: {@link #dirKey(Path)} names it by this boot and the
  * directory's inode, since a directory made again (or any directory after a reboot) counts from 0.
- * The file is rewritten whole and durably ({@link DurableFiles}) after an event is spooled and
- * when a group is first watched, never on a scrape. One line per group: {@code GROUP DIRKEY KILLS}.
+ * The file is rewritten whole and durably ({@link DurableFiles}) when an event that counts kills
+ * is spooled and when a group is first watched, never on a scrape. One line per group: {@code GROUP DIRKEY KILLS}.
  */
 public final class KillCounts {
     private static final System.Logger LOG = System.getLogger(KillCounts.class.getName());
@@ -93,51 +93,6 @@ public final class KillCounts {
         putAll(Map.of(group, count));
     }
 
-    /**
-     * Keeps this count from now on and writes it soon, on a thread of its own, so the OOM thread
-     * does not wait for two more fsyncs before it serves the next notification. Writes that queue
-     * up behind one another are one write. A crash before it is on disk reports those kills once
-     * more at the next start (at-least-once), never loses them: the event is spooled already.
-     */
-    public void putSoon(GroupName group, Seen count) {
-        synchronized (this) {
-            if (count.equals(seen.put(group, count)) || writeQueued) {
-                return;
-            }
-            writeQueued = true;
-        }
-        writer.execute(() -> {
-            synchronized (this) {
-                writeQueued = false;
-                try {
-                    write();
-                    failedOnce = false;
-                } catch (IOException e) {
-                    if (!failedOnce) {
-                        failedOnce = true;
-                        LOG.log(System.Logger.Level.WARNING, "cannot keep the OOM kill counts in " + file + " ("
-                                + e.getMessage() + "); after a restart these kills may be reported again");
-                    }
-                }
-            }
-        });
-    }
-
-    /** Waits until every count kept so far is on disk (a clean stop, and tests). */
-    public void flush() {
-        try {
-            writer.submit(() -> { }).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
-        }
-    }
-
-    private final java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors
-            .newSingleThreadExecutor(r -> Thread.ofPlatform().name("jgovernor-oom-counts").daemon(true).unstarted(r));
-    private boolean writeQueued;
-    private boolean failedOnce;
 
     /** A group no longer watched (its policy went): dropped with the next write. */
     public synchronized void forget(GroupName group) {

@@ -274,20 +274,22 @@ public final class OomEvents implements AutoCloseable {
         history.add(event);
         List<URI> receivers = receivers(w);
         Spool.Entry entry = spoolOrMemory(event, receivers);
+        // Kept after the event is spooled and before it can be delivered: a crash before this
+        // write replays the spooled event and reports its kills again at the next start (twice,
+        // never lost); a write after the send could let a fast receiver have the event, and the
+        // next start send its kills again, in a window as long as the write.
+        String key = dirKeys.get(group);
+        if (key != null && kills != before) {
+            keepCounts(Map.of(group, new KillCounts.Seen(key, kills)));
+        }
         long t2 = System.nanoTime();
         sender.submit(entry);
         long t3 = System.nanoTime();
-        // kept once the event is spooled and on its way (off the latency path): the next start
-        // reports only kills beyond this count
-        String key = dirKeys.get(group);
-        if (key != null) {
-            counts.putSoon(group, new KillCounts.Seen(key, kills));
-        }
         // logged after the event is on its way: the log line is not on the latency path
         LOG.log(System.Logger.Level.INFO, "OOM in group " + group + ": " + event.oomKills() + " killed, usage " + usage
                 + " of limit " + limit + ", " + processes.size() + " processes left; event " + event.id()
                 + (receivers.isEmpty() ? " (no webhooks configured)" : " to " + receivers.size() + " webhooks")
-                + String.format(" (read %.1f ms, spooled %.1f ms, sent %.1f ms)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                + String.format(" (read %.1f ms, spooled and counted %.1f ms, sent %.1f ms)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 (t3 - t2) / 1e6));
     }
 
@@ -340,7 +342,6 @@ public final class OomEvents implements AutoCloseable {
     /** Stops watching, then gives deliveries on the wire {@code grace}; undelivered events stay spooled. */
     public void close(Duration grace) {
         source.close();
-        counts.flush();
         sender.close(grace);
     }
 

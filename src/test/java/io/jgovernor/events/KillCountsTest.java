@@ -24,8 +24,7 @@ class KillCountsTest {
         KillCounts run = KillCounts.load(file);
         run.putAll(Map.of(new GroupName("web"), new KillCounts.Seen("boot:1", 3),
                 new GroupName("batch/low"), new KillCounts.Seen("boot:2", 0)));
-        run.putSoon(new GroupName("web"), new KillCounts.Seen("boot:1", 5));
-        run.flush();
+        run.put(new GroupName("web"), new KillCounts.Seen("boot:1", 5));
         KillCounts next = KillCounts.load(file);
         assertEquals(Optional.of(new KillCounts.Seen("boot:1", 5)), next.get(new GroupName("web")));
         assertEquals(Optional.of(new KillCounts.Seen("boot:2", 0)), next.get(new GroupName("batch/low")));
