@@ -100,7 +100,7 @@ public class Daemon {
         Files.createDirectories(accepted);
         oom.start(config, files, layout.mode());
         PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
-        PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted);
+        PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
         this.reconciler = reconciler;
         groupStats = GroupStats.of(StatFiles.of(files), layout);

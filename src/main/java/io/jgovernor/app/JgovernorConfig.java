@@ -90,6 +90,14 @@ public interface JgovernorConfig {
         /** How long the policy directory must stay quiet after an event before a pass runs. */
         @WithDefault("2ms")
         Duration quiet();
+
+        /**
+         * How long a policy file must stay away before its groups are removed: a deploy tool that
+         * replaces a file by unlink + create (GNU install, rm then cp) leaves it missing for a moment,
+         * and that is an edit, not a removal (policy.md). Zero removes at once.
+         */
+        @WithDefault("1s")
+        Duration removalDelay();
     }
 
     interface Classify {

@@ -6,6 +6,7 @@ import io.jgovernor.cgroup.CgroupMode;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.events.Backoff;
 import io.jgovernor.events.DeliveryStats;
+import io.jgovernor.events.KillCounts;
 import io.jgovernor.events.OomEvents;
 import io.jgovernor.events.OomFiles;
 import io.jgovernor.events.OomHistory;
@@ -62,7 +63,7 @@ final class OomWiring {
         // v1: an eventfd per group on memory.oom_control; v2: inotify on memory.events
         boolean unified = mode == CgroupMode.UNIFIED;
         OomEvents e = new OomEvents(files, unified ? OomFiles.v2(files) : OomFiles.v1(files), OomEvents.hostname(),
-                urls, spool, sender, stats, history,
+                urls, spool, sender, stats, history, KillCounts.load(config.stateDir().resolve("oom-kills")),
                 listener -> unified ? new V2OomSource(listener) : new V1OomSource(files, listener));
         int replayed = e.replaySpool();
         LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),

@@ -31,6 +31,8 @@ final class StatusDocument {
     static final String APPLIED = "applied";
     static final String ERROR = "error";
     static final String LAST_GOOD = "last-good";
+    /** Its file is missing; the group goes unless the file is back within the removal delay. */
+    static final String REMOVING = "removing";
 
     private StatusDocument() {
     }
@@ -48,11 +50,15 @@ final class StatusDocument {
         if (catalog != null) {
             Map<GroupName, Path> fileOf = new HashMap<>();
             Set<GroupName> lastGood = new HashSet<>();
+            Set<GroupName> removing = new HashSet<>();
             for (CatalogState.FileStatus f : catalog.files()) {
                 for (GroupName g : f.groups()) {
                     fileOf.put(g, f.file());
                     if (f.onLastGood()) {
                         lastGood.add(g);
+                    }
+                    if (f.removing()) {
+                        removing.add(g);
                     }
                 }
                 JsonArray errors = new JsonArray();
@@ -62,11 +68,13 @@ final class StatusDocument {
                 JsonArray names = new JsonArray();
                 f.groups().forEach(g -> names.add(g.value()));
                 files.add(new JsonObject().put("file", f.file().toString()).put("valid", f.valid())
-                        .put("onLastGood", f.onLastGood()).put("groups", names).put("errors", errors));
+                        .put("onLastGood", f.onLastGood()).put("removing", f.removing()).put("groups", names)
+                        .put("errors", errors));
             }
             for (GroupName g : catalog.desired().keySet()) {
                 String error = groupErrors.get(g.value());
-                String state = error != null ? ERROR : lastGood.contains(g) ? LAST_GOOD : APPLIED;
+                String state = error != null ? ERROR : removing.contains(g) ? REMOVING
+                        : lastGood.contains(g) ? LAST_GOOD : APPLIED;
                 JsonObject o = new JsonObject().put("name", g.value()).put("state", state);
                 Path file = fileOf.get(g);
                 if (file != null) {

@@ -19,9 +19,12 @@ import java.util.UUID;
  * @param oomKills          processes the kernel killed in the group since the previous event of the
  *                          group (0 when it notified without killing, e.g. with oom_kill_disable)
  * @param processes         the group's processes at that moment (a killed one may still be listed)
+ * @param whileDown         the kills happened while no daemon watched: found at start from the
+ *                          kernel's counter against the count the last run kept (daemon.md, second
+ *                          wave); {@code oomKills} is all of them, the other fields are read at start
  */
 public record OomEvent(UUID id, Instant time, String host, String group, String cgroup, long oomKills,
-                       long memoryLimitBytes, long memoryUsageBytes, List<Process> processes) {
+                       long memoryLimitBytes, long memoryUsageBytes, List<Process> processes, boolean whileDown) {
     public static final String TYPE = "io.jgovernor.oom";
     private static final DateTimeFormatter RFC3339_MILLIS =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
@@ -33,6 +36,12 @@ public record OomEvent(UUID id, Instant time, String host, String group, String 
     public OomEvent {
         time = time.truncatedTo(ChronoUnit.MILLIS); // what the document carries, so it reads back equal
         processes = List.copyOf(processes);
+    }
+
+    /** An event of a notification, seen as it came. */
+    public OomEvent(UUID id, Instant time, String host, String group, String cgroup, long oomKills,
+                    long memoryLimitBytes, long memoryUsageBytes, List<Process> processes) {
+        this(id, time, host, group, cgroup, oomKills, memoryLimitBytes, memoryUsageBytes, processes, false);
     }
 
     /** {@code jgovernor://HOST/GROUP}. */
@@ -61,6 +70,9 @@ public record OomEvent(UUID id, Instant time, String host, String group, String 
         j.append(",\"oomKills\":").append(oomKills);
         j.append(",\"memoryLimitBytes\":").append(memoryLimitBytes);
         j.append(",\"memoryUsageBytes\":").append(memoryUsageBytes);
+        if (whileDown) {
+            j.append(",\"whileDown\":true"); // only then: the documents of live events stay as they were
+        }
         j.append(",\"processes\":[");
         for (int k = 0; k < processes.size(); k++) {
             Process p = processes.get(k);
@@ -98,7 +110,7 @@ public record OomEvent(UUID id, Instant time, String host, String group, String 
                     need(data, "host", String.class), need(data, "group", String.class),
                     need(data, "cgroup", String.class), need(data, "oomKills", Long.class),
                     need(data, "memoryLimitBytes", Long.class), need(data, "memoryUsageBytes", Long.class),
-                    processes);
+                    processes, Boolean.TRUE.equals(data.get("whileDown")));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("bad event: " + e.getMessage(), e);
         }

@@ -26,6 +26,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * OOM notifications in, webhook deliveries out: follows the watched groups after each reconcile
  * pass, turns each notification into an {@link OomEvent} read at once from the kernel, counts it,
  * remembers it, spools it durably and hands it to the sender.
+ *
+ * <p>Nothing is lost while the daemon is down: the kill count of each group is kept in
+ * {@link KillCounts} when an event is spooled, and the first time a group is watched after a start
+ * its kernel counter is compared with it. Kills the counter shows beyond it happened while no
+ * daemon watched; they are sent as one event per group carrying their number, with
+ * {@code whileDown: true}. Its id is derived from the host, the group, the directory and the
+ * counter value, so a start that dies before it kept the new count sends the very same event again
+ * (skipped if the spool still holds it), which receivers de-duplicate by id.
  */
 public final class OomEvents implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(OomEvents.class.getName());
@@ -66,10 +74,24 @@ public final class OomEvents implements AutoCloseable {
     private final Map<GroupName, Watch> watches = new ConcurrentHashMap<>();
     private final Map<GroupName, Long> lastKills = new ConcurrentHashMap<>();
     private final Set<GroupName> failedOnce = ConcurrentHashMap.newKeySet();
+    private final KillCounts counts;
+    /** The directory key of each watched group (KillCounts.dirKey), worked out when registered. */
+    private final Map<GroupName, String> dirKeys = new ConcurrentHashMap<>();
+    /** Groups whose kill count was compared with the kept one in this run (once per group per run). */
+    private final Set<GroupName> caughtUp = ConcurrentHashMap.newKeySet();
+    private final Set<GroupName> countFailedOnce = ConcurrentHashMap.newKeySet();
 
     public OomEvents(CgroupFiles files, OomFiles oomFiles, String host, List<URI> daemonWebhooks, Spool spool,
                      WebhookSender sender, OomStats stats, OomHistory history, SourceFactory sourceFactory)
             throws IOException {
+        this(files, oomFiles, host, daemonWebhooks, spool, sender, stats, history, KillCounts.inMemory(), sourceFactory);
+    }
+
+    /** @param counts the kill counts an earlier run kept, and where this one keeps them */
+    public OomEvents(CgroupFiles files, OomFiles oomFiles, String host, List<URI> daemonWebhooks, Spool spool,
+                     WebhookSender sender, OomStats stats, OomHistory history, KillCounts counts,
+                     SourceFactory sourceFactory) throws IOException {
+        this.counts = counts;
         this.files = files;
         this.oomFiles = oomFiles;
         this.host = host;
@@ -126,15 +148,29 @@ public final class OomEvents implements AutoCloseable {
                 source.unregister(g);
                 watches.remove(g);
                 lastKills.remove(g);
+                dirKeys.remove(g);
+                counts.forget(g);
             }
         }
+        Map<GroupName, KillCounts.Seen> keep = new HashMap<>();
         for (Watch w : next.values()) {
             watches.put(w.group(), w); // webhooks may have changed
             if (w.memoryDir().normalize().equals(registered.get(w.group()))) {
                 continue;
             }
-            // the count so far is the baseline: kills before the daemon watched are not this event's
-            lastKills.put(w.group(), readKills(w.memoryDir()).orElse(0L));
+            // the count so far is the baseline: kills before the daemon watched are not this event's,
+            // but those a previous run did not see are sent, once, as kills while it was down
+            Optional<Long> counter = readKills(w.memoryDir());
+            long kills = counter.orElse(0L);
+            lastKills.put(w.group(), kills);
+            Optional<String> key = KillCounts.dirKey(w.memoryDir());
+            key.ifPresent(k -> dirKeys.put(w.group(), k));
+            if (key.isPresent() && counter.isPresent()) {
+                if (caughtUp.add(w.group())) {
+                    catchUp(w, key.get(), kills);
+                }
+                keep.put(w.group(), new KillCounts.Seen(key.get(), kills));
+            }
             try {
                 source.register(w.group(), w.memoryDir());
                 if (failedOnce.remove(w.group())) {
@@ -148,6 +184,66 @@ public final class OomEvents implements AutoCloseable {
             }
         }
         watches.keySet().retainAll(next.keySet());
+        keepCounts(keep);
+    }
+
+    /**
+     * The first look at a group in this run: the kernel's counter against the count the last run
+     * kept. Nothing kept: a group never watched, its earlier kills are nobody's news. Another
+     * directory (made again, or a reboot): it counted from 0. A lower counter in the same directory
+     * cannot happen; it only resets the baseline.
+     */
+    private void catchUp(Watch w, String key, long kills) {
+        Optional<KillCounts.Seen> kept = counts.get(w.group());
+        if (kept.isEmpty()) {
+            return;
+        }
+        long before = kept.get().dirKey().equals(key) ? kept.get().kills() : 0;
+        if (kills <= before) {
+            return;
+        }
+        UUID id = UUID.nameUUIDFromBytes(("jgovernor oom while down " + host + " " + w.group().value() + " " + key + " "
+                + kills).getBytes(StandardCharsets.UTF_8));
+        if (spool.entries().stream().anyMatch(e -> e.event().id().equals(id))) {
+            LOG.log(System.Logger.Level.INFO, "group " + w.group() + ": the event for " + (kills - before)
+                    + " OOM kills while the daemon was down is still in the spool (" + id + "); sent from there");
+            return;
+        }
+        Path dir = w.memoryDir();
+        OomEvent event = new OomEvent(id, Instant.now(), host, w.group().value(), w.cgroupPath(), kills - before,
+                oomFiles.limit(dir), oomFiles.usage(dir), processes(dir), true);
+        stats.record(event.group(), event.oomKills());
+        history.add(event);
+        List<URI> receivers = receivers(w);
+        Spool.Entry entry = spoolOrMemory(event, receivers);
+        sender.submit(entry);
+        LOG.log(System.Logger.Level.INFO, "OOM kills while the daemon was down in group " + w.group() + ": "
+                + event.oomKills() + " (the kernel counts " + kills + ", " + before + " were reported before); event "
+                + event.id() + (receivers.isEmpty() ? " (no webhooks configured)" : " to " + receivers.size() + " webhooks"));
+    }
+
+    /** After the events are spooled: a crash in between sends them again (same ids), never loses them. */
+    private void keepCounts(Map<GroupName, KillCounts.Seen> keep) {
+        try {
+            counts.putAll(keep);
+            countFailedOnce.removeAll(keep.keySet());
+        } catch (IOException e) {
+            if (countFailedOnce.addAll(keep.keySet())) {
+                LOG.log(System.Logger.Level.WARNING, "cannot keep the OOM kill counts of " + keep.keySet() + " ("
+                        + e.getMessage() + "); after a restart their kills may be reported again");
+            }
+        }
+    }
+
+    private Spool.Entry spoolOrMemory(OomEvent event, List<URI> receivers) {
+        try {
+            return spool.add(event, receivers);
+        } catch (IOException e) {
+            // better delivered without a safety net than not at all
+            LOG.log(System.Logger.Level.ERROR, "event " + event.id() + " cannot be written to the spool " + spool.dir()
+                    + " (" + e.getMessage() + "); delivering it from memory only, a restart loses it");
+            return new Spool.Entry("", event, receivers, false);
+        }
     }
 
     /** On the source's thread: read everything now, while the group is still in the state of the OOM. */
@@ -177,14 +273,14 @@ public final class OomEvents implements AutoCloseable {
         stats.record(event.group(), event.oomKills());
         history.add(event);
         List<URI> receivers = receivers(w);
-        Spool.Entry entry;
-        try {
-            entry = spool.add(event, receivers);
-        } catch (IOException e) {
-            // better delivered without a safety net than not at all
-            LOG.log(System.Logger.Level.ERROR, "event " + event.id() + " cannot be written to the spool " + spool.dir()
-                    + " (" + e.getMessage() + "); delivering it from memory only, a restart loses it");
-            entry = new Spool.Entry("", event, receivers, false);
+        Spool.Entry entry = spoolOrMemory(event, receivers);
+        // Kept after the event is spooled and before it can be delivered: a crash before this
+        // write replays the spooled event and reports its kills again at the next start (twice,
+        // never lost); a write after the send could let a fast receiver have the event, and the
+        // next start send its kills again, in a window as long as the write.
+        String key = dirKeys.get(group);
+        if (key != null && kills != before) {
+            keepCounts(Map.of(group, new KillCounts.Seen(key, kills)));
         }
         long t2 = System.nanoTime();
         sender.submit(entry);
@@ -193,7 +289,7 @@ public final class OomEvents implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "OOM in group " + group + ": " + event.oomKills() + " killed, usage " + usage
                 + " of limit " + limit + ", " + processes.size() + " processes left; event " + event.id()
                 + (receivers.isEmpty() ? " (no webhooks configured)" : " to " + receivers.size() + " webhooks")
-                + String.format(" (read %.1f ms, spooled %.1f ms, sent %.1f ms)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                + String.format(" (read %.1f ms, spooled and counted %.1f ms, sent %.1f ms)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 (t3 - t2) / 1e6));
     }
 

@@ -1,18 +1,14 @@
 package io.jgovernor.events;
 
-import io.jgovernor.sys.ErrnoException;
-import io.jgovernor.sys.Libc;
+import io.jgovernor.sys.DurableFiles;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -250,9 +246,9 @@ public final class Spool {
         }
         text.append("event ").append(new String(e.body, StandardCharsets.UTF_8)).append("\nend\n");
         Path tmp = dir.resolve(TMP + name);
-        writeSynced(tmp, text.toString().getBytes(StandardCharsets.UTF_8), false);
+        DurableFiles.write(tmp, text.toString().getBytes(StandardCharsets.UTF_8), false);
         Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        syncDir();
+        DurableFiles.syncDirectory(dir);
         entries.put(name, e);
         return e;
     }
@@ -270,7 +266,7 @@ public final class Spool {
                 return e.pending().isEmpty();
             }
             if (!e.pending().isEmpty()) {
-                writeSynced(dir.resolve(e.name + ACKED), (receiver + "\n").getBytes(StandardCharsets.UTF_8), true);
+                DurableFiles.write(dir.resolve(e.name + ACKED), (receiver + "\n").getBytes(StandardCharsets.UTF_8), true);
                 return false;
             }
             remove(e);
@@ -307,33 +303,6 @@ public final class Spool {
         // the event first: an acked file without its event is cleaned up at the next start
         Files.deleteIfExists(dir.resolve(e.name));
         Files.deleteIfExists(dir.resolve(e.name + ACKED));
-    }
-
-    private static void writeSynced(Path file, byte[] bytes, boolean append) throws IOException {
-        try (FileChannel ch = append
-                ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
-                : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ch.force(true); // fsync(2)
-        }
-    }
-
-    /** fsync(2) on the directory: the rename (the new name) itself is durable. */
-    private void syncDir() throws IOException {
-        int fd = Libc.open(dir.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
-        try {
-            Libc.fsync(fd);
-        } finally {
-            try {
-                Libc.close(fd);
-            } catch (ErrnoException ignored) {
-                // the fsync result is what matters
-            }
-        }
     }
 
     /** For tests: the file of an entry. */

@@ -24,13 +24,20 @@ public record CatalogState(SortedMap<GroupName, Policy> desired, List<FileStatus
 
     /**
      * One file: whether its current content is accepted, its problems, the groups it contributes
-     * now, and whether those come from an earlier accepted version because the current one is not.
+     * now, and whether those come from an earlier accepted version because the current one is not;
+     * {@code removing}: the file is missing, and its groups go unless it is back within the removal
+     * delay (a replacement by unlink + create is an edit).
      */
     public record FileStatus(Path file, boolean valid, List<PolicyError> errors, SortedSet<GroupName> groups,
-                             boolean onLastGood) {
+                             boolean onLastGood, boolean removing) {
         public FileStatus {
             errors = List.copyOf(errors);
             groups = Collections.unmodifiableSortedSet(new TreeSet<>(groups));
+        }
+
+        public FileStatus(Path file, boolean valid, List<PolicyError> errors, SortedSet<GroupName> groups,
+                          boolean onLastGood) {
+            this(file, valid, errors, groups, onLastGood, false);
         }
     }
 

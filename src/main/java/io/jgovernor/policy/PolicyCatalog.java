@@ -2,6 +2,7 @@ package io.jgovernor.policy;
 
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
+import io.jgovernor.sys.DurableFiles;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -9,7 +10,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -29,6 +29,14 @@ import java.util.TreeSet;
  * is also kept in {@code acceptedDir}, so that after a daemon restart a file that has meanwhile
  * become invalid still applies its last good version rather than nothing.
  *
+ * <p>A file that disappears is not removed at once: GNU {@code install}, {@code rm} then copy, an
+ * editor that renames the old file away before it writes the new one, all leave the name missing
+ * for a moment, and tearing the group down then (processes moved out, counters reset, the workload
+ * stopped) only to build it again milliseconds later is exactly what a deploy must not do. So a
+ * missing file keeps its applied version, and its accepted copy, for {@code removalDelay}; only a
+ * file that stayed away that long has its groups removed. {@link #untilNextRemoval()} tells the
+ * reconcile loop when to look again.
+ *
  * <p>Not thread-safe: the daemon refreshes from one reconcile loop, and passes never overlap.
  */
 public final class PolicyCatalog {
@@ -38,6 +46,9 @@ public final class PolicyCatalog {
     private final PolicyDirectory directory;
     private final Path acceptedDir;
     private final java.time.Duration racyWindow;
+    private final java.time.Duration removalDelay;
+    /** Monotonic nanoseconds (System::nanoTime; a fake clock in tests). */
+    private final java.util.function.LongSupplier clock;
     /** By file name, so that iteration is in name order. */
     private final SortedMap<String, Entry> entries = new TreeMap<>();
     private boolean started;
@@ -55,6 +66,9 @@ public final class PolicyCatalog {
         List<PolicyError> fileErrors = List.of();
         /** The version applied now, or null. */
         Version applied;
+        /** Whether the file is missing now, and since when (clock nanos); its groups stay meanwhile. */
+        boolean gone;
+        long goneSince;
         /** The status of the last refresh, and what it was made from (compared by identity). */
         CatalogState.FileStatus status;
         List<ParsedPolicy> statusApplied;
@@ -67,8 +81,16 @@ public final class PolicyCatalog {
     }
 
     public PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir) {
-        this(parser, policyDir, acceptedDir, RACY_WINDOW);
+        this(parser, policyDir, acceptedDir, REMOVAL_DELAY);
     }
+
+    /** @param removalDelay how long a file must stay away before its groups are removed (zero: at once) */
+    public PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir, java.time.Duration removalDelay) {
+        this(parser, policyDir, acceptedDir, RACY_WINDOW, removalDelay, System::nanoTime);
+    }
+
+    /** policy.md: "A file that disappears and comes back within 1 s is an edit". */
+    public static final java.time.Duration REMOVAL_DELAY = java.time.Duration.ofSeconds(1);
 
     /**
      * File timestamps come from the kernel's coarse clock, so a second write within the same tick
@@ -79,11 +101,17 @@ public final class PolicyCatalog {
     /** Below this many files to read, parallel parsing costs more than it saves. */
     private static final int PARALLEL_READS = 16;
 
-    PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir, java.time.Duration racyWindow) {
+    PolicyCatalog(PolicyParser parser, Path policyDir, Path acceptedDir, java.time.Duration racyWindow,
+                  java.time.Duration removalDelay, java.util.function.LongSupplier clock) {
+        if (removalDelay.isNegative()) {
+            throw new IllegalArgumentException("jgovernor.reconcile.removal-delay must not be negative, got " + removalDelay);
+        }
         this.parser = parser;
         this.directory = new PolicyDirectory(policyDir);
         this.acceptedDir = acceptedDir;
         this.racyWindow = racyWindow;
+        this.removalDelay = removalDelay;
+        this.clock = clock;
     }
 
     /**
@@ -95,7 +123,7 @@ public final class PolicyCatalog {
      */
     public CatalogState refresh() throws IOException {
         List<PolicyDirectory.Candidate> listed = directory.list();
-        start(listed);
+        start();
         Optional<String> dirProblem = FileSafety.directoryProblem(directory.dir());
         Set<String> present = new java.util.HashSet<>();
         List<Entry> toRead = new ArrayList<>();
@@ -103,6 +131,7 @@ public final class PolicyCatalog {
             String name = c.file().getFileName().toString();
             present.add(name);
             Entry e = entries.computeIfAbsent(name, k -> new Entry(c.file()));
+            back(name, e);
             if (dirProblem.isPresent()) {
                 refuse(e, dirProblem.get());
             } else if (!c.fingerprint().equals(e.fingerprint)) {
@@ -110,10 +139,10 @@ public final class PolicyCatalog {
                 toRead.add(e);
             }
         }
+        long now = clock.getAsLong();
         for (String gone : new ArrayList<>(entries.keySet())) {
             if (!present.contains(gone)) {
-                entries.remove(gone);
-                deleteCopy(gone);
+                missing(gone, now);
             }
         }
         readAll(toRead);
@@ -134,15 +163,22 @@ public final class PolicyCatalog {
             throw new java.nio.file.NoSuchFileException(directory.dir().toString(), null, "policy directory is gone");
         }
         List<Entry> toRead = new ArrayList<>();
-        for (String name : new TreeSet<>(names)) {
+        // files missing for a while are looked at on every refresh: back, or due for removal
+        Set<String> look = new TreeSet<>(names);
+        entries.forEach((name, e) -> {
+            if (e.gone) {
+                look.add(name);
+            }
+        });
+        long now = clock.getAsLong();
+        for (String name : look) {
             Optional<PolicyDirectory.Candidate> c = directory.candidate(name);
             if (c.isEmpty()) {
-                if (entries.remove(name) != null) {
-                    deleteCopy(name);
-                }
+                missing(name, now);
                 continue;
             }
             Entry e = entries.computeIfAbsent(name, k -> new Entry(c.get().file()));
+            back(name, e);
             if (dirProblem.isPresent()) {
                 refuse(e, dirProblem.get());
             } else {
@@ -155,9 +191,9 @@ public final class PolicyCatalog {
         return resolve();
     }
 
-    private void start(List<PolicyDirectory.Candidate> listed) throws IOException {
+    private void start() throws IOException {
         if (!started) {
-            Map<String, Version> copies = loadAccepted(listed);
+            Map<String, Version> copies = loadAccepted();
             copies.forEach((name, version) -> {
                 Entry e = new Entry(directory.dir().resolve(name));
                 e.applied = version;
@@ -165,6 +201,62 @@ public final class PolicyCatalog {
             });
             started = true;
         }
+    }
+
+    /**
+     * {@code name} is not in the directory now. A file that contributes groups keeps them until it
+     * has been away for {@code removalDelay}; one that contributes nothing goes at once.
+     */
+    private void missing(String name, long now) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            return;
+        }
+        if (e.applied == null || removalDelay.isZero()) {
+            remove(name);
+        } else if (!e.gone) {
+            e.gone = true;
+            e.goneSince = now;
+            e.fingerprint = null; // whatever comes back is read
+            LOG.log(System.Logger.Level.INFO, () -> "policy file " + e.file + " is gone; its groups are removed unless it is back"
+                    + " within " + removalDelay.toMillis() + " ms");
+        } else if (now - e.goneSince >= removalDelay.toNanos()) {
+            LOG.log(System.Logger.Level.INFO, () -> "policy file " + e.file + " stayed away " + removalDelay.toMillis()
+                    + " ms: removing its groups");
+            remove(name);
+        }
+    }
+
+    private void remove(String name) {
+        entries.remove(name);
+        deleteCopy(name);
+    }
+
+    /** The file is in the directory: if it had gone, it was replaced, which is an edit. */
+    private void back(String name, Entry e) {
+        if (e.gone) {
+            e.gone = false;
+            long ms = (clock.getAsLong() - e.goneSince) / 1_000_000;
+            LOG.log(System.Logger.Level.INFO, () -> "policy file " + e.file + " is back after " + ms + " ms: an edit, nothing removed");
+        }
+    }
+
+    /**
+     * How long until a missing file's groups are due for removal (zero or negative: due now), so
+     * that the reconcile loop refreshes then; empty when no file is missing.
+     */
+    public Optional<java.time.Duration> untilNextRemoval() {
+        long now = clock.getAsLong();
+        Optional<java.time.Duration> next = Optional.empty();
+        for (Entry e : entries.values()) {
+            if (e.gone) {
+                java.time.Duration left = java.time.Duration.ofNanos(e.goneSince + removalDelay.toNanos() - now);
+                if (next.isEmpty() || left.compareTo(next.get()) < 0) {
+                    next = Optional.of(left);
+                }
+            }
+        }
+        return next;
     }
 
     private void refuse(Entry e, String dirProblem) {
@@ -225,14 +317,16 @@ public final class PolicyCatalog {
             // edit of one file among thousands does not rebuild every other file's status.
             CatalogState.FileStatus status = e.status;
             if (status == null || e.statusApplied != o.applied() || e.statusFileErrors != e.fileErrors
-                    || !e.statusCrossErrors.equals(o.errors()) || status.onLastGood() != onLastGood) {
+                    || !e.statusCrossErrors.equals(o.errors()) || status.onLastGood() != onLastGood
+                    || status.removing() != e.gone) {
                 List<PolicyError> errors = new ArrayList<>(e.fileErrors);
                 errors.addAll(o.errors());
                 Set<GroupName> groups = new TreeSet<>();
                 for (ParsedPolicy p : o.applied()) {
                     groups.add(p.policy().name());
                 }
-                status = new CatalogState.FileStatus(e.file, errors.isEmpty(), errors, new TreeSet<>(groups), onLastGood);
+                status = new CatalogState.FileStatus(e.file, errors.isEmpty(), errors, new TreeSet<>(groups), onLastGood,
+                        e.gone);
                 e.status = status;
                 e.statusApplied = o.applied();
                 e.statusFileErrors = e.fileErrors;
@@ -279,20 +373,20 @@ public final class PolicyCatalog {
     }
 
     /**
-     * The copies a previous run accepted, for files that still exist. Copies of files deleted
-     * while the daemon was down are removed: their groups must go. A copy that no longer
-     * validates (the host changed under it) is not a good version any more and is ignored.
+     * The copies a previous run accepted. A copy whose file is missing now is loaded too: its file
+     * may be in the middle of a replacement (a deploy that races the start), so it is treated like
+     * a file that went away while the daemon runs, and its groups are removed once the file has
+     * stayed away for {@code removalDelay}. A copy that no longer validates (the host changed
+     * under it) is not a good version any more and is ignored.
      */
-    private Map<String, Version> loadAccepted(List<PolicyDirectory.Candidate> listed) throws IOException {
+    private Map<String, Version> loadAccepted() throws IOException {
         Files.createDirectories(acceptedDir);
-        Set<String> present = new java.util.HashSet<>();
-        listed.forEach(c -> present.add(c.file().getFileName().toString()));
         Map<String, Version> copies = new TreeMap<>();
         List<Path> stale = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(acceptedDir)) {
             for (Path copy : files) {
                 String name = copy.getFileName().toString();
-                if (!present.contains(name) || !Files.isRegularFile(copy)) {
+                if (name.startsWith(".") || !Files.isRegularFile(copy)) {
                     stale.add(copy);
                     continue;
                 }
@@ -351,14 +445,14 @@ public final class PolicyCatalog {
         }
     }
 
-    /** Written to a temp file and renamed over, so a crash never leaves half a copy. */
+    /**
+     * Written durably (temp file, fsync, rename, fsync of the directory), so a crash or a power cut
+     * never leaves half a copy, nor loses one the daemon has acted on.
+     */
     private void writeCopyNow(String name, String content) {
-        Path tmp = acceptedDir.resolve("." + name + ".tmp");
         try {
             Files.createDirectories(acceptedDir);
-            Files.writeString(tmp, content);
-            Files.move(tmp, acceptedDir.resolve(name), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.replace(acceptedDir.resolve(name), content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException ex) {
             // The version is applied all the same; only a restart with an invalid file would miss it.
             LOG.log(System.Logger.Level.WARNING, "cannot keep the accepted copy of " + name + " in " + acceptedDir, ex);

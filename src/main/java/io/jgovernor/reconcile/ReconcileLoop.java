@@ -13,7 +13,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The daemon's one reconcile thread. A policy event makes the next pass come at once (after a
  * short quiet time, so a burst of writes is applied once); without events a full pass runs every
- * {@code interval} and repairs drift. Passes never overlap: they all run on this thread.
+ * {@code interval} and repairs drift. A policy file that went missing is removed only once it stayed
+ * away for the catalog's removal delay: the loop wakes at that deadline by itself (no event marks
+ * it), and a partial pass then removes the groups. Passes never overlap: they all run on this thread.
  */
 public final class ReconcileLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReconcileLoop.class.getName());
@@ -49,6 +51,8 @@ public final class ReconcileLoop implements AutoCloseable {
     /** Policy files named by events since the last pass; null: every file must be looked at. */
     private Set<String> changedFiles = new HashSet<>();
     private volatile boolean stopped;
+    /** False after a pass that could not read the policy directory: nothing is removed then. */
+    private boolean lastRefreshRead = true;
     private Thread thread;
 
     public ReconcileLoop(PolicyCatalog catalog, Reconciler reconciler, Duration interval, Duration quiet,
@@ -126,6 +130,11 @@ public final class ReconcileLoop implements AutoCloseable {
                     if (now - nextFull >= 0) {
                         break;
                     }
+                    long removal = untilNextRemoval();
+                    if (removal <= 0) {
+                        break; // a missing file's groups are due: a partial pass removes them
+                    }
+                    until = Math.min(until - now, removal) + now;
                     wake.awaitNanos(until - now);
                 }
                 if (stopped) {
@@ -161,13 +170,27 @@ public final class ReconcileLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * Nanoseconds until a missing policy file is due for removal; Long.MAX_VALUE when none is, or
+     * when the policy directory could not be read (never remove anything then; an event or the
+     * periodic pass tries again).
+     */
+    private long untilNextRemoval() {
+        if (!lastRefreshRead) {
+            return Long.MAX_VALUE;
+        }
+        return catalog.untilNextRemoval().map(d -> Math.max(0, d.toNanos())).orElse(Long.MAX_VALUE);
+    }
+
     /** @param files the policy files to read again, or null: list the directory and check every file */
     private boolean runPass(boolean fullPass, Set<String> files) {
         long t0 = System.nanoTime();
         CatalogState state;
         try {
             state = files == null ? catalog.refresh() : catalog.refresh(files);
+            lastRefreshRead = true;
         } catch (IOException e) {
+            lastRefreshRead = false;
             // Never tear anything down because the directory is missing or unsafe right now.
             LOG.log(System.Logger.Level.ERROR, "policy directory cannot be read, nothing changed: " + e.getMessage());
             listener.policyDirUnreadable(e);

@@ -78,6 +78,24 @@ class OomKernelTest {
         return events;
     }
 
+    /**
+     * One daemon run as far as OOM events go: the spool and the kill counts in {@code tmp}, what
+     * the spool kept sent again, as OomWiring starts it. {@link #stop()} ends the run.
+     */
+    private OomEvents startRun(List<URI> daemonWide) throws IOException {
+        spool = new Spool(tmp.resolve("spool"), 1000, deliveries);
+        WebhookSender sender = new WebhookSender(spool, Optional.of(signer), FAST, Duration.ofSeconds(5), deliveries);
+        events = new OomEvents(cg.files(), OomFiles.v1(cg.files()), "testhost", daemonWide, spool, sender, stats, history,
+                KillCounts.load(tmp.resolve("oom-kills")), listener -> new V1OomSource(cg.files(), listener));
+        events.replaySpool();
+        return events;
+    }
+
+    private void stop() {
+        events.close(Duration.ofMillis(200));
+        events = null;
+    }
+
     /** A memory group of 32 MiB without swap, as `memory: {limit: 32Mi, swapLimit: 32Mi}` makes it. */
     private OomEvents.Watch group(String name, URI... webhooks) throws Exception {
         Path dir = cg.makeGroup("memory", new GroupName(name));
@@ -267,6 +285,101 @@ class OomKernelTest {
         oom(again);
         await(() -> stats.of("a").events() >= 1, "the OOM of the group made again");
         assertFalse(history.recent().isEmpty());
+    }
+
+    @Test
+    void killsWhileNoDaemonWatchedAreSentAtTheNextStartOnceWithTheKernelsCount() throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            List<URI> to = List.of(receiver.url("/oom"));
+            startRun(to);
+            OomEvents.Watch hog = group("hog");
+            events.follow(List.of(hog)); // watched once: the count (0) is kept
+            stop();
+
+            oom(hog); // nobody watches now
+            oom(hog);
+            long kernel = kernelKills(hog);
+            assertTrue(kernel >= 2, "the kernel counted " + kernel);
+            assertEquals(List.of(), receiver.all());
+
+            startRun(to);
+            events.follow(List.of(hog));
+            TestReceiver.Request r = receiver.take(WAIT);
+            Map<String, Object> data = data(r);
+            assertEquals(Boolean.TRUE, data.get("whileDown"), r.text());
+            assertEquals(kernel, data.get("oomKills"), "every kill the kernel counted while down, in one event");
+            assertEquals("hog", data.get("group"));
+            assertEquals(LIMIT, data.get("memoryLimitBytes"));
+            assertEquals(signer.sign(r.body()), r.header("X-Jgovernor-Signature"));
+            await(() -> spool.size() == 0, "the spool to empty");
+            stop();
+
+            // a second start has nothing more to say, and a live OOM after it counts from there
+            startRun(to);
+            events.follow(List.of(hog));
+            assertEquals(null, receiver.poll(Duration.ofSeconds(1)), "nothing sent twice");
+            oom(hog);
+            await(() -> stats.of("hog").kills() == kernelKillsUnchecked(hog), "the live kill to be seen");
+            await(() -> spool.size() == 0, "the live event to be delivered");
+            long live = receiver.all().stream().skip(1).mapToLong(q -> (Long) data(q).get("oomKills")).sum();
+            assertEquals(kernelKills(hog) - kernel, live, "the live events count only the new kills");
+            assertTrue(receiver.all().stream().skip(1).noneMatch(q -> data(q).containsKey("whileDown")));
+        }
+    }
+
+    @Test
+    void aStartThatDiesBeforeKeepingTheCountSendsTheSameEventNotASecondOne() throws Exception {
+        int port = TestReceiver.freePort();
+        List<URI> to = List.of(URI.create("http://127.0.0.1:" + port + "/oom"));
+        startRun(to);
+        OomEvents.Watch hog = group("hog");
+        events.follow(List.of(hog));
+        stop();
+        byte[] keptBefore = Files.readAllBytes(tmp.resolve("oom-kills"));
+        oom(hog);
+        long kernel = kernelKills(hog);
+
+        startRun(to); // the receiver is down: the catch-up event waits in the spool
+        events.follow(List.of(hog));
+        assertEquals(1, spool.size());
+        String id = spool.entries().getFirst().event().id().toString();
+        stop();
+        // as if that start had died after spooling the event but before keeping the new count
+        Files.write(tmp.resolve("oom-kills"), keptBefore);
+
+        try (TestReceiver receiver = TestReceiver.start(port, n -> 200)) {
+            startRun(to);
+            events.follow(List.of(hog));
+            await(() -> spool.size() == 0, "the spool to empty");
+            Thread.sleep(500); // a second request would have come by now
+            List<TestReceiver.Request> got = receiver.all();
+            assertEquals(1, got.size(), "the catch-up event once, not once per start");
+            assertTrue(got.getFirst().text().contains("\"id\":\"" + id + "\""), got.getFirst().text());
+            assertEquals(kernel, data(got.getFirst()).get("oomKills"));
+        }
+    }
+
+    @Test
+    void aGroupMadeAgainWhileDownStartsFromItsNewCounterWithoutAnEvent() throws Exception {
+        try (TestReceiver receiver = TestReceiver.start()) {
+            List<URI> to = List.of(receiver.url("/oom"));
+            startRun(to);
+            OomEvents.Watch hog = group("hog");
+            events.follow(List.of(hog));
+            oom(hog);
+            await(() -> spool.size() == 0 && !receiver.all().isEmpty(), "the live event");
+            await(() -> stats.of("hog").kills() == kernelKillsUnchecked(hog), "every kill seen");
+            int live = receiver.all().size();
+            stop();
+
+            cg.files().rmdir(hog.memoryDir()); // the kept count (>= 1) belonged to this directory
+            OomEvents.Watch again = group("hog");
+            assertEquals(0, kernelKills(again));
+            startRun(to);
+            events.follow(List.of(again));
+            Thread.sleep(1000); // an event would have come by now
+            assertEquals(live, receiver.all().size(), "a lower counter only resets the baseline");
+        }
     }
 
     private OomSource sourceOf() throws Exception {

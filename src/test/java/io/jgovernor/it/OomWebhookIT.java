@@ -73,6 +73,64 @@ class OomWebhookIT {
         return ids;
     }
 
+    private void oom(Path dir) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", "read go; head -c 268435456 /dev/zero | tail")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        cgroups.register(p.toHandle());
+        cgroups.files().moveProcess(dir, (int) p.pid());
+        OutputStream in = p.getOutputStream();
+        in.write('\n');
+        in.flush();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the allocation was not stopped");
+    }
+
+    private static long kernelKills(Path dir) throws IOException {
+        return Long.parseLong(Files.readString(dir.resolve("memory.oom_control")).lines()
+                .filter(l -> l.startsWith("oom_kill ")).findFirst().orElseThrow().split(" ")[1]);
+    }
+
+    @Test
+    void killsWhileTheDaemonIsDownAreSentAtItsNextStartOnce() throws Exception {
+        Path policies = Files.createDirectories(tmp.resolve("policies.d"));
+        Files.setPosixFilePermissions(policies, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path policy = policies.resolve("hog.yaml");
+        Files.writeString(policy, "name: hog\nmemory: {limit: 32Mi, swapLimit: 32Mi}\n");
+        Files.setPosixFilePermissions(policy, PosixFilePermissions.fromString("rw-r--r--"));
+        Path secret = tmp.resolve("secret");
+        Files.writeString(secret, "it-key\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path state = tmp.resolve("state");
+        Path log = tmp.resolve("daemon.log");
+        try (TestReceiver receiver = TestReceiver.start()) {
+            String url = receiver.url("/oom").toString();
+            start(policies, state, log, url, secret);
+            Path dir = cgroups.layout().groupDir(cgroups.hierarchy("memory"), new GroupName("hog"));
+            daemon.await(() -> Files.exists(state.resolve("oom-kills")), SOON, "the kill count to be kept");
+            daemon.signal("KILL"); // a crash: nothing watches the group now
+            daemon.awaitExit(SOON);
+            for (int i = 0; i < 3; i++) {
+                oom(dir);
+            }
+            long kernel = kernelKills(dir);
+            assertTrue(kernel >= 3, "the kernel counted " + kernel);
+            assertEquals(0, receiver.all().size());
+
+            start(policies, state, log, url, secret);
+            TestReceiver.Request r = receiver.take(SOON);
+            assertTrue(r.text().contains("\"oomKills\":" + kernel + ","), r.text());
+            assertTrue(r.text().contains("\"whileDown\":true"), r.text());
+            daemon.awaitLog("OOM kills while the daemon was down in group hog: " + kernel, SOON);
+            daemon.signal("TERM");
+            daemon.awaitExit(SOON);
+
+            start(policies, state, log, url, secret);
+            Thread.sleep(1500); // a second catch-up would have arrived by now
+            assertEquals(1, receiver.all().size(), "sent once, not at every start");
+            System.out.println("kills while down: " + kernel + "; events: " + receiver.all().size() + " carrying "
+                    + kernel + " kills");
+        }
+    }
+
     @Test
     void eventsUndeliveredWhenTheDaemonIsKilledArriveAfterTheRestartWithTheirOriginalIds() throws Exception {
         Path policies = Files.createDirectories(tmp.resolve("policies.d"));

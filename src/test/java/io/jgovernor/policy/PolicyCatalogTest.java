@@ -55,8 +55,16 @@ class PolicyCatalogTest {
     /** Every catalog made so far: a restart reads what the last run's copy writer wrote. */
     private final List<PolicyCatalog> made = new java.util.ArrayList<>();
 
+    /** The catalogs' monotonic clock, moved by the tests: no test sleeps out a removal delay. */
+    private final java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+
     private PolicyCatalog catalog() {
-        return track(new PolicyCatalog(parser, policies, accepted));
+        return track(new PolicyCatalog(parser, policies, accepted, PolicyCatalog.RACY_WINDOW,
+                PolicyCatalog.REMOVAL_DELAY, clock::get));
+    }
+
+    private void later(Duration d) {
+        clock.addAndGet(d.toNanos());
     }
 
     private PolicyCatalog track(PolicyCatalog c) {
@@ -155,28 +163,135 @@ class PolicyCatalogTest {
     }
 
     @Test
-    void aFileDeletedWhileTheDaemonWasDownLosesItsCopy() throws IOException {
+    void aFileDeletedWhileTheDaemonWasDownLosesItsGroupsAndCopyAfterTheDelay() throws IOException {
         Path web = write("web.yaml", "name: web\n");
         catalog().refresh();
         assertTrue(Files.exists(copy("web.yaml")));
         Files.delete(web);
-        CatalogState s = catalog().refresh();
+        PolicyCatalog restarted = catalog();
+        // a deploy may be replacing the file right as the daemon starts: the same delay applies
+        CatalogState s = restarted.refresh();
+        assertEquals(Set.of("web"), groups(s));
+        assertEquals(Optional.of(PolicyCatalog.REMOVAL_DELAY), restarted.untilNextRemoval());
+        assertTrue(Files.exists(copy("web.yaml")));
+        later(PolicyCatalog.REMOVAL_DELAY);
+        s = restarted.refresh(List.of()); // the loop's wake-up pass names no file
         assertEquals(Set.of(), groups(s));
         assertFalse(Files.exists(copy("web.yaml")));
+        assertEquals(Optional.empty(), restarted.untilNextRemoval());
     }
 
     @Test
-    void deletingAFileRemovesItsGroupsAndItsCopy() throws IOException {
+    void aFileDeletedWhileTheDaemonWasDownAndBackAtStartIsAnEdit() throws IOException {
+        Path web = write("web.yaml", "name: web\npids: {max: 5}\n");
+        catalog().refresh();
+        Files.delete(web);
+        PolicyCatalog restarted = catalog();
+        assertEquals(Set.of("web"), groups(restarted.refresh()));
+        later(Duration.ofMillis(300));
+        write("web.yaml", "name: web\npids: {max: 6}\n");
+        CatalogState s = restarted.refresh(List.of("web.yaml"));
+        assertEquals(Optional.of(Limit.of(6)), s.desired().get(new GroupName("web")).resources().pids().orElseThrow().max());
+        later(Duration.ofSeconds(5));
+        assertEquals(Set.of("web"), groups(restarted.refresh()));
+    }
+
+    @Test
+    void deletingAFileRemovesItsGroupsAndItsCopyOnceItStayedAway() throws IOException {
         PolicyCatalog catalog = catalog();
         Path web = write("web.yaml", "name: web\n");
         write("db.yaml", "name: db\n");
         catalog.refresh();
         Files.delete(web);
         CatalogState s = catalog.refresh();
+        assertEquals(Set.of("web", "db"), groups(s), "kept while it may come back");
+        assertTrue(status(s, web).removing());
+        assertFalse(status(s, policies.resolve("db.yaml")).removing());
+        assertTrue(Files.exists(copy("web.yaml")));
+        later(Duration.ofMillis(999));
+        assertEquals(Optional.of(Duration.ofMillis(1)), catalog.untilNextRemoval());
+        assertEquals(Set.of("web", "db"), groups(catalog.refresh()));
+        later(Duration.ofMillis(1));
+        assertEquals(Optional.of(Duration.ZERO), catalog.untilNextRemoval());
+        s = catalog.refresh();
         assertEquals(Set.of("db"), groups(s));
         assertEquals(1, s.files().size());
         assertFalse(Files.exists(copy("web.yaml")));
         assertTrue(Files.exists(copy("db.yaml")));
+        assertEquals(Optional.empty(), catalog.untilNextRemoval());
+    }
+
+    @Test
+    void aFileRemovedAndMadeAgainWithinTheDelayIsAnEditWhicheverRefreshSeesIt() throws IOException {
+        for (boolean targeted : new boolean[] {false, true}) {
+            PolicyCatalog catalog = catalog();
+            Path web = write("web.yaml", "name: web\nmemory: {limit: 256Mi}\n");
+            catalog.refresh();
+            Files.delete(web);
+            CatalogState s = targeted ? catalog.refresh(List.of("web.yaml")) : catalog.refresh();
+            assertEquals(Optional.of(Limit.of(256L << 20)), memoryLimit(s, "web"));
+            assertTrue(status(s, web).valid(), "the applied version stands meanwhile");
+            assertTrue(status(s, web).removing());
+            later(Duration.ofMillis(200)); // `rm`, then a copy 200 ms later
+            write("web.yaml", "name: web\nmemory: {limit: 128Mi}\n");
+            s = targeted ? catalog.refresh(List.of("web.yaml")) : catalog.refresh();
+            assertEquals(Optional.of(Limit.of(128L << 20)), memoryLimit(s, "web"));
+            assertFalse(status(s, web).removing());
+            assertEquals(Optional.empty(), catalog.untilNextRemoval(), "no removal pending");
+            later(Duration.ofSeconds(10));
+            s = catalog.refresh();
+            assertEquals(Set.of("web"), groups(s));
+            assertEquals("name: web\nmemory: {limit: 128Mi}\n", Files.readString(copy("web.yaml")));
+        }
+    }
+
+    @Test
+    void aFileBackWithItsOldContentGivesTheVeryPolicyAgain() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path web = write("web.yaml", "name: web\npids: {max: 5}\n");
+        var before = catalog.refresh().desired().get(new GroupName("web"));
+        Files.delete(web);
+        catalog.refresh(List.of("web.yaml"));
+        write("web.yaml", "name: web\npids: {max: 5}\n"); // as GNU install leaves it: a new inode
+        assertEquals(before, catalog.refresh(List.of("web.yaml")).desired().get(new GroupName("web")));
+    }
+
+    @Test
+    void aFileBackBrokenKeepsItsLastGoodVersionAndIsNotRemoved() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path web = write("web.yaml", "name: web\npids: {max: 5}\n");
+        catalog.refresh();
+        Files.delete(web);
+        catalog.refresh();
+        write("web.yaml", "name: web\npids: {max: lots}\n");
+        CatalogState s = catalog.refresh(List.of("web.yaml"));
+        assertTrue(status(s, web).onLastGood());
+        later(Duration.ofSeconds(5));
+        s = catalog.refresh();
+        assertEquals(Optional.of(Limit.of(5)), s.desired().get(new GroupName("web")).resources().pids().orElseThrow().max());
+        assertFalse(status(s, web).valid());
+    }
+
+    @Test
+    void aMissingFileThatAppliedNothingGoesAtOnce() throws IOException {
+        PolicyCatalog catalog = catalog();
+        Path bad = write("bad.yaml", "name: bad\nmemroy: {}\n");
+        assertEquals(1, catalog.refresh().invalidCount());
+        Files.delete(bad);
+        CatalogState s = catalog.refresh(List.of("bad.yaml"));
+        assertEquals(0, s.files().size());
+        assertEquals(List.of(), s.errors());
+        assertEquals(Optional.empty(), catalog.untilNextRemoval());
+    }
+
+    @Test
+    void aZeroDelayRemovesAtOnce() throws IOException {
+        PolicyCatalog catalog = track(new PolicyCatalog(parser, policies, accepted, Duration.ZERO));
+        Path web = write("web.yaml", "name: web\n");
+        catalog.refresh();
+        Files.delete(web);
+        assertEquals(Set.of(), groups(catalog.refresh(List.of("web.yaml"))));
+        assertFalse(Files.exists(copy("web.yaml")));
     }
 
     @Test
@@ -219,6 +334,8 @@ class PolicyCatalogTest {
         CatalogState s = catalog.refresh();
         assertFalse(status(s, b).valid());
         Files.delete(a);
+        catalog.refresh();
+        later(PolicyCatalog.REMOVAL_DELAY);
         s = catalog.refresh();
         assertTrue(status(s, b).valid());
         assertEquals(Optional.of(Limit.of(5)), s.desired().get(new GroupName("web")).resources().pids().orElseThrow().max());
@@ -250,6 +367,9 @@ class PolicyCatalogTest {
         Files.delete(policies.resolve("a.yaml"));
         Files.move(policies.resolve("b.yaml"), policies.resolve("b.yaml.disabled"));
         CatalogState s = catalog.refresh(List.of("a.yaml", "b.yaml"));
+        assertEquals(Set.of("a", "b"), groups(s), "until they stayed away for the delay");
+        later(PolicyCatalog.REMOVAL_DELAY);
+        s = catalog.refresh(List.of());
         assertEquals(Set.of(), groups(s));
         assertFalse(Files.exists(copy("a.yaml")));
     }
@@ -309,6 +429,8 @@ class PolicyCatalogTest {
         Path low = write("low.yaml", "name: batch/low\n");
         catalog.refresh();
         Files.delete(batch);
+        catalog.refresh();
+        later(PolicyCatalog.REMOVAL_DELAY);
         CatalogState s = catalog.refresh();
         assertEquals(Set.of("batch/low"), groups(s));
         CatalogState.FileStatus st = status(s, low);
@@ -395,7 +517,8 @@ class PolicyCatalogTest {
             }
         };
         Path web = write("web.yaml", "name: web\ncpuset: {cpus: 1}\n");
-        PolicyCatalog trusting = track(new PolicyCatalog(new PolicyParser(counting), policies, accepted, Duration.ZERO));
+        PolicyCatalog trusting = track(new PolicyCatalog(new PolicyParser(counting), policies, accepted, Duration.ZERO,
+                PolicyCatalog.REMOVAL_DELAY, System::nanoTime));
         trusting.refresh();
         trusting.refresh();
         assertEquals(1, reads.get());
