@@ -295,6 +295,12 @@ public final class Classifier implements AutoCloseable {
         }
     }
 
+    /** Whether the thread runs: started and not ended. */
+    boolean running() {
+        Thread t = thread;
+        return t != null && t.isAlive();
+    }
+
     /** Null before {@link #start()}. */
     public Mode mode() {
         return mode;
