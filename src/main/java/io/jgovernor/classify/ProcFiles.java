@@ -28,11 +28,12 @@ final class ProcFiles {
     /** kthreadd: every kernel thread but itself is its child. */
     static final int KTHREADD = 2;
     /**
-     * The part of a command line a rule sees: argv beyond 32 KiB is not read. Long enough for a
-     * JVM's classpath and its main class; short enough that one hostile line costs the
-     * classifier well under a millisecond in RE2 (docs/benchmarks.md, "Hostile command lines").
+     * The part of a command line a rule sees: argv beyond 4 KiB is not read. RE2 is linear but
+     * not free (some 60-140 ns a byte per hostile rule here): at 32 KiB one process cost 2-5 ms
+     * per rule, at 4 KiB it costs well under a millisecond (docs/benchmarks.md, "Hostile
+     * command lines"). A rule for a long command line names what comes early in it.
      */
-    static final int MAX_CMDLINE = 32 * 1024;
+    static final int MAX_CMDLINE = 4 * 1024;
     /** The largest single read: the buffer is allocated once, at this size, and reused. */
     private static final int BUFFER = 64 * 1024;
 

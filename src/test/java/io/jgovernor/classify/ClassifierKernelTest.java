@@ -534,10 +534,10 @@ class ClassifierKernelTest {
         String abc64k = "abc".repeat(21_800);
         Map<String, Boolean> lines = new LinkedHashMap<>(); // the hostile arguments, and whether RE2 matches them
         lines.put("--opts=" + ab, false);                                                  // 60 KB, no c
-        lines.put("--opts=" + ab.substring(0, 20_000) + "c" + ab.substring(0, 40_000), true); // 60 KB, a c at 20 KB
+        lines.put("--opts=" + ab.substring(0, 2_000) + "c" + ab.substring(0, 58_000), true);  // 60 KB, a c at 2 KB
         lines.put(abc64k + " " + abc64k, false);                                           // 128 KB, no d
         lines.put("abc".repeat(1_000) + "d", true);                                        // 3 KB, a d at its end
-        lines.put("x".repeat(ProcFiles.MAX_CMDLINE) + " --opts=c " + abc64k + "d", false); // both would match, past 32 KiB
+        lines.put("x".repeat(ProcFiles.MAX_CMDLINE) + " --opts=c " + abc64k + "d", false); // both would match, past the 4 KiB read
         Map<Process, Boolean> hostile = new LinkedHashMap<>();
         for (var line : lines.entrySet()) {
             // argv: SHELL -c 'read x' ARG... (one argument, or two for the 128 KB line: 128 KiB is one argument's limit)
