@@ -81,6 +81,7 @@ final class Adopter {
 
     private final AtomicLong classifiedTotal = new AtomicLong();
     private final AtomicLong errorsTotal = new AtomicLong();
+    private final AtomicLong failedProcesses = new AtomicLong();
     private final Map<GroupName, Long> perGroup = new ConcurrentHashMap<>();
 
     Adopter(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
@@ -140,12 +141,27 @@ final class Adopter {
         Set<Integer> alive = new HashSet<>(pids.length * 2);
         for (int pid : pids) {
             alive.add(pid);
-            evaluate(new ProcessView(proc, pid), true, false);
+            evaluateSafely(new ProcessView(proc, pid), true, false);
         }
         for (Integer pid : new ArrayList<>(tracked.keySet())) {
             if (!alive.contains(pid)) {
                 forget(pid);
             }
+        }
+    }
+
+    /**
+     * {@link #evaluate} for one process, whose failure (an exception or an Error, such as a
+     * StackOverflowError) is logged and counted and ends nothing else: a process's facts are
+     * written by whoever started it, and must not be able to stop the classifier for every other.
+     */
+    void evaluateSafely(ProcessView p, boolean verify, boolean execed) {
+        try {
+            evaluate(p, verify, execed);
+        } catch (Throwable e) {
+            long n = failedProcesses.incrementAndGet();
+            LOG.log(n == 1 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                    "classifier: process " + p.pid + " not classified (" + n + " so far): " + e, e);
         }
     }
 
@@ -421,6 +437,10 @@ final class Adopter {
 
     long errorsTotal() {
         return errorsTotal.get();
+    }
+
+    long failedProcessesTotal() {
+        return failedProcesses.get();
     }
 
     /** Processes jgovernor put in each group and that are still there. */

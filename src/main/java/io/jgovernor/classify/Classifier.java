@@ -263,19 +263,19 @@ public final class Classifier implements AutoCloseable {
 
         @Override
         public void exec(int tgid) {
-            adopter.evaluate(view(tgid), false, true);
+            adopter.evaluateSafely(view(tgid), false, true);
         }
 
         @Override
         public void uid(int pid, int tgid, int euid) {
             if (adopter.rules().usesUser()) {
-                adopter.evaluate(view(tgid).withEuid(Integer.toUnsignedLong(euid)), false, false);
+                adopter.evaluateSafely(view(tgid).withEuid(Integer.toUnsignedLong(euid)), false, false);
             }
         }
 
         @Override
         public void comm(int pid, int tgid) {
-            adopter.evaluate(view(tgid), false, false);
+            adopter.evaluateSafely(view(tgid), false, false);
         }
 
         @Override
@@ -293,6 +293,12 @@ public final class Classifier implements AutoCloseable {
         private ProcessView view(int pid) {
             return adopter.newView(pid);
         }
+    }
+
+    /** Whether the thread runs: started and not ended. */
+    boolean running() {
+        Thread t = thread;
+        return t != null && t.isAlive();
     }
 
     /** Null before {@link #start()}. */
@@ -318,6 +324,14 @@ public final class Classifier implements AutoCloseable {
     /** Moves the kernel refused (other than a process that had exited). */
     public long errorsTotal() {
         return adopter.errorsTotal();
+    }
+
+    /**
+     * Processes whose handling failed with an exception or an Error (each logged, the thread went
+     * on): a per-item count for the liveness registry and metrics.
+     */
+    public long failedProcessesTotal() {
+        return adopter.failedProcessesTotal();
     }
 
     /** Per group, the processes jgovernor moved there that are there now. */

@@ -1,5 +1,6 @@
 package io.jgovernor.classify;
 
+import com.google.re2j.Pattern;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.MatchRule;
 import io.jgovernor.model.Policy;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Every policy's {@code match:} entries, compiled once per catalog change, in precedence order:

@@ -11,9 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Reads what the classifier needs from /proc/PID, one small read(2) per file into a reused native
- * buffer (a read that does not fill the buffer is the end of the file): a process starting is one exec event and, for most, one read of its comm. Every method
+ * Reads what the classifier needs from /proc/PID, one read(2) per file into a reused native
+ * buffer: a process starting is one exec event and, for most, one read of its comm. Every method
  * answers null (or -1) when the process is gone, which is normal: processes exit at any time.
+ *
+ * <p>Every read is bounded, because a process's files are written by whoever started it: a
+ * command line is read up to {@link #MAX_CMDLINE} bytes and rules match that prefix only, comm is
+ * at most 16 bytes (the kernel's TASK_COMM_LEN), the exe link at most PATH_MAX (readlink's own
+ * bound), stat, status and cgroup are the kernel's text of a known, small size.
  *
  * <p>Not thread-safe: one per thread (the classifier has one thread).
  */
@@ -22,12 +27,20 @@ final class ProcFiles {
     static final long PF_KTHREAD = 0x00200000L;
     /** kthreadd: every kernel thread but itself is its child. */
     static final int KTHREADD = 2;
-    private static final int MAX_CMDLINE = 64 * 1024;
+    /**
+     * The part of a command line a rule sees: argv beyond 4 KiB is not read. RE2 is linear but
+     * not free (some 60-140 ns a byte per hostile rule here): at 32 KiB one process cost 2-5 ms
+     * per rule, at 4 KiB it costs well under a millisecond (docs/benchmarks.md, "Hostile
+     * command lines"). A rule for a long command line names what comes early in it.
+     */
+    static final int MAX_CMDLINE = 4 * 1024;
+    /** The largest single read: the buffer is allocated once, at this size, and reused. */
+    private static final int BUFFER = 64 * 1024;
 
     private final Path proc;
     private final Arena arena = Arena.ofAuto();
     private final MemorySegment path = arena.allocate(256);
-    private MemorySegment data = arena.allocate(16 * 1024);
+    private final MemorySegment data = arena.allocate(BUFFER);
 
     ProcFiles(Path proc) {
         this.proc = proc;
@@ -53,7 +66,10 @@ final class ProcFiles {
         return string(0, len);
     }
 
-    /** argv joined by single spaces; "" for a kernel thread or a zombie. */
+    /**
+     * argv joined by single spaces, at most its first {@link #MAX_CMDLINE} bytes; "" for a kernel
+     * thread or a zombie.
+     */
     String cmdline(int pid) {
         int n = read(pid, "cmdline", MAX_CMDLINE);
         if (n < 0) {
@@ -83,7 +99,7 @@ final class ProcFiles {
 
     /** The effective uid from /proc/PID/status ("Uid: real effective saved fs"), or -1. */
     long euid(int pid) {
-        int n = read(pid, "status", 1 << 20);
+        int n = read(pid, "status", BUFFER);
         if (n <= 0) {
             return -1;
         }
@@ -122,14 +138,19 @@ final class ProcFiles {
 
     /** /proc/PID/cgroup as the kernel wrote it; null when gone. */
     String cgroupText(int pid) {
-        int n = read(pid, "cgroup", 1 << 20);
+        int n = read(pid, "cgroup", BUFFER);
         if (n <= 0) {
             return null;
         }
         return string(0, n);
     }
 
-    /** Reads /proc/PID/file (up to {@code limit} bytes) into {@code data}; the length, or -1. */
+    /**
+     * Reads /proc/PID/file, at most {@code limit} bytes, into {@code data} in one read(2); the
+     * length, or -1. These files (seq_file, and cmdline) fill a read as far as they can, so one
+     * read is the whole file or its first {@code limit} bytes, and the read(2) that would return 0
+     * is saved on every exec.
+     */
     private int read(int pid, String file, int limit) {
         encode(pid, file);
         int fd = Libc.openRaw(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
@@ -137,26 +158,8 @@ final class ProcFiles {
             return -1;
         }
         try {
-            int used = 0;
-            while (used < limit) {
-                if (used == data.byteSize()) {
-                    MemorySegment bigger = arena.allocate(data.byteSize() * 2);
-                    MemorySegment.copy(data, 0, bigger, 0, used);
-                    data = bigger;
-                }
-                long want = Math.min(data.byteSize(), limit) - used;
-                long n = Libc.readRaw(fd, data.asSlice(used), want);
-                if (n < 0) {
-                    return -1; // ESRCH: it exited between open and read
-                }
-                used += (int) n;
-                // These files (seq_file, and cmdline) fill a read as far as they can: a short read
-                // is the end, and the read(2) that would return 0 is saved on every exec.
-                if (n < want) {
-                    break;
-                }
-            }
-            return used;
+            long n = Libc.readRaw(fd, data, Math.min(limit, BUFFER));
+            return n < 0 ? -1 : (int) n; // ESRCH: it exited between open and read
         } finally {
             Libc.closeRaw(fd);
         }

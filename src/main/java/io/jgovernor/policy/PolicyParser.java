@@ -33,7 +33,6 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.SortedMap;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Turns the text of one policy file into validated {@link Policy} records, or into every
@@ -562,7 +561,7 @@ public final class PolicyParser {
             }
             Optional<String> comm = Optional.empty();
             Optional<String> exe = Optional.empty();
-            Optional<Pattern> cmdline = Optional.empty();
+            Optional<com.google.re2j.Pattern> cmdline = Optional.empty();
             Optional<String> user = Optional.empty();
             if (value(f, "comm") != null) {
                 Node c = value(f, "comm");
@@ -580,13 +579,11 @@ public final class PolicyParser {
             }
             if (value(f, "cmdline") != null) {
                 Node c = value(f, "cmdline");
-                String text = n.text(c, path + ".cmdline", "a Java regular expression");
+                String text = n.text(c, path + ".cmdline", "an RE2 regular expression");
                 if (text != null) {
-                    try {
-                        cmdline = Optional.of(Pattern.compile(text));
-                    } catch (PatternSyntaxException e) {
-                        n.error(c, path + ".cmdline: not a valid Java regex: " + e.getDescription()
-                                + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
+                    switch (CmdlinePattern.compile(text)) {
+                        case CmdlinePattern.Compiled ok -> cmdline = Optional.of(ok.pattern());
+                        case CmdlinePattern.Refused no -> n.error(c, path + ".cmdline: " + no.reason());
                     }
                 }
             }

@@ -506,4 +506,74 @@ class ClassifierKernelTest {
         Process p = start(name, "300");
         await("a scan put it in web", () -> quietlyInGroup(p.pid(), "web"));
     }
+
+    /** Whether /proc/PID/comm is {@code comm} now: the process has made its last exec. */
+    private static boolean commIs(long pid, String comm) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/comm")).strip().equals(comm);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void hostileCommandLinesFromNobodyNeitherStopNorStallTheClassifier() throws Exception {
+        // nobody must be able to run the copies in the test's private directory
+        Files.setPosixFilePermissions(bin, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String shell = copy("/bin/bash");
+        String probe = copy("/bin/sleep");
+        // Each rule also names the copy's comm, so that no process of the host can match it.
+        startClassifier(true);
+        CatalogState rules = catalog(Map.of(
+                "10-hostile.yaml", "name: hostile\nmatch:\n"
+                        + "  - {comm: " + shell + ", cmdline: '--opts=(a|b)*c'}\n"
+                        + "  - {comm: " + shell + ", cmdline: '.*a.*b.*c.*d'}\n" + WEB,
+                "20-probe.yaml", match("probe", probe)));
+        apply(rules);
+        String ab = "ab".repeat(30_000);
+        String abc64k = "abc".repeat(21_800);
+        Map<String, Boolean> lines = new LinkedHashMap<>(); // the hostile arguments, and whether RE2 matches them
+        lines.put("--opts=" + ab, false);                                                  // 60 KB, no c
+        lines.put("--opts=" + ab.substring(0, 2_000) + "c" + ab.substring(0, 58_000), true);  // 60 KB, a c at 2 KB
+        lines.put(abc64k + " " + abc64k, false);                                           // 128 KB, no d
+        lines.put("abc".repeat(1_000) + "d", true);                                        // 3 KB, a d at its end
+        lines.put("x".repeat(ProcFiles.MAX_CMDLINE) + " --opts=c " + abc64k + "d", false); // both would match, past the 4 KiB read
+        Map<Process, Boolean> hostile = new LinkedHashMap<>();
+        for (var line : lines.entrySet()) {
+            // argv: SHELL -c 'read x' ARG... (one argument, or two for the 128 KB line: 128 KiB is one argument's limit)
+            List<String> argv = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    bin.resolve(shell).toString(), "-c", "read x", "hostile"));
+            argv.addAll(List.of(line.getKey().split(" (?=abc)")));
+            hostile.put(start(argv.toArray(String[]::new)), line.getValue());
+        }
+        for (Process p : hostile.keySet()) {
+            await("a hostile process has made its exec", () -> commIs(p.pid(), shell));
+            assertEquals(65534, Files.readString(Path.of("/proc/" + p.pid() + "/status")).lines()
+                    .filter(l -> l.startsWith("Uid:")).map(l -> Integer.parseInt(l.split("\\s+")[2])).findFirst().orElseThrow());
+        }
+        Process late = start(probe, "30");
+        long started = System.nanoTime();
+        long deadline = started + Duration.ofSeconds(1).toNanos();
+        while (!quietlyInGroup(late.pid(), "probe")) {
+            if (System.nanoTime() - deadline > 0) {
+                fail("the probe was not in its group 1 s after it started, behind the hostile command lines");
+            }
+            Thread.sleep(1);
+        }
+        assertTrue(classifier.running(), "the classifier thread is alive");
+        assertEquals(0, classifier.failedProcessesTotal(), "no process's handling failed");
+        for (var h : hostile.entrySet()) {
+            long pid = h.getKey().pid();
+            if (h.getValue()) {
+                await("hostile process " + pid + " is in its group", () -> quietlyInGroup(pid, "hostile"));
+            } else {
+                // its exec came before the probe's, and events are handled in order
+                assertTrue(atHome(pid), "RE2 does not match hostile process " + pid);
+            }
+        }
+        for (Process p : hostile.keySet()) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        late.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
 }

@@ -119,4 +119,39 @@ class MatchRulesTest {
         MatchRules rules = MatchRules.compile(catalog(Map.of("a.yaml", "name: a\nmatch:\n  - cmdline: x\n")), passwd());
         assertEquals(Optional.empty(), chosen(rules, new ProcessView(new ProcFiles(tmp.resolve("proc")), 99)));
     }
+
+    private MatchRules cmdlineRule(String pattern) throws IOException {
+        return MatchRules.compile(catalog(Map.of("a.yaml", "name: a\nmatch:\n  - cmdline: '" + pattern + "'\n")), passwd());
+    }
+
+    @Test
+    void cmdlineIsSearchedInArgvJoinedBySpacesAndAnchorsHoldAtItsEnds() throws IOException {
+        ProcessView p = process(40, "java", "/usr/bin/java", 0, "java", "-Xmx1g", "-jar", "/srv/app.jar");
+        assertEquals(Optional.of("a"), chosen(cmdlineRule("-jar /srv/"), p), "a search, not a whole match");
+        assertEquals(Optional.of("a"), chosen(cmdlineRule("^java -Xmx"), p));
+        assertEquals(Optional.of("a"), chosen(cmdlineRule("app\\.jar$"), p));
+        assertEquals(Optional.empty(), chosen(cmdlineRule("^-jar"), process(41, "java", "/usr/bin/java", 0, "java", "-jar", "x")));
+        assertEquals(Optional.empty(), chosen(cmdlineRule("java$"), process(42, "java", "/usr/bin/java", 0, "java", "-jar", "x")));
+        assertEquals(Optional.of("a"), chosen(cmdlineRule("(?i)APP\\.JAR"), p), "RE2 flags");
+    }
+
+    @Test
+    void patternsThatMakeABacktrackingEngineExplodeAnswerCorrectly() throws IOException {
+        // java.util.regex overflows its stack on the first (60 KB) and backtracks for seconds on the second
+        String ab = "ab".repeat(30_000);
+        assertEquals(Optional.empty(), chosen(cmdlineRule("--opts=(a|b)*c"), process(50, "sleep", "/bin/sleep", 65534, "sleep", "--opts=" + ab)));
+        assertEquals(Optional.of("a"), chosen(cmdlineRule("--opts=(a|b)*c"), process(51, "sleep", "/bin/sleep", 65534, "sleep", "--opts=" + ab.substring(0, 2_000) + "c")));
+        String abc = "abc".repeat(1_000);
+        assertEquals(Optional.empty(), chosen(cmdlineRule(".*a.*b.*c.*d"), process(52, "sleep", "/bin/sleep", 65534, "sleep", abc)));
+        assertEquals(Optional.of("a"), chosen(cmdlineRule(".*a.*b.*c.*d"), process(53, "sleep", "/bin/sleep", 65534, "sleep", abc + "d")));
+    }
+
+    @Test
+    void aRuleSeesOnlyTheFirst4KiBOfACommandLine() throws IOException {
+        String filler = "x".repeat(ProcFiles.MAX_CMDLINE);
+        ProcessView p = process(60, "sleep", "/bin/sleep", 0, "sleep", filler, "--late-flag");
+        assertEquals(Optional.empty(), chosen(cmdlineRule("--late-flag"), p), "beyond the prefix");
+        assertEquals(ProcFiles.MAX_CMDLINE, p.cmdline().length());
+        assertEquals(Optional.of("a"), chosen(cmdlineRule("^sleep x"), process(61, "sleep", "/bin/sleep", 0, "sleep", filler, "--late-flag")));
+    }
 }

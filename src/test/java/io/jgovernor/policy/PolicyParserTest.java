@@ -308,7 +308,7 @@ class PolicyParserTest {
                 bad("name: web\nmatch:\n  - {}\n", "3:5: match[0]: an entry needs at least one of comm, exe, cmdline, user; an empty entry would match every process"),
                 bad("name: web\nmatch:\n  - comm: a-very-long-process-name\n", "3:11: match[0].comm: \"a-very-long-process-name\" is 24 characters; the kernel keeps 1 to 15 characters of a process name in /proc/PID/comm, so it could never match"),
                 bad("name: web\nmatch:\n  - exe: python3\n", "3:10: match[0].exe: \"python3\" is not an absolute path; exe is compared with the resolved /proc/PID/exe"),
-                bad("name: web\nmatch:\n  - comm: java\n  - cmdline: 'foo(bar'\n", "4:14: match[1].cmdline: not a valid Java regex: Unclosed group at index 7"),
+                bad("name: web\nmatch:\n  - comm: java\n  - cmdline: 'foo(bar'\n", "4:14: match[1].cmdline: not a valid RE2 pattern: missing closing ): `foo(bar` at character 1 (RE2 syntax, linear time)"),
                 bad("name: web\nmatch:\n  - user: Www\n", "3:11: match[0].user: \"Www\" is neither a user name nor a numeric uid"),
                 bad("name: web\nmatch:\n  - cmd: java\n", "3:5: match[0]: unknown key \"cmd\" (did you mean \"comm\"?)"),
                 bad("name: web\nmatch: {comm: java}\n", "2:8: match: expected a list, got a mapping"),
