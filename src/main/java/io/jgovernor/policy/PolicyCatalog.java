@@ -253,15 +253,22 @@ public final class PolicyCatalog {
 
     /** Reads and parses a changed file; any problem leaves it without a candidate. */
     private void read(Entry e) {
+        Version before = e.candidate;
         e.candidate = null;
         Optional<String> unsafe = FileSafety.fileProblem(e.file);
         if (unsafe.isPresent()) {
+            if (vanished(e, before)) {
+                return;
+            }
             e.fileErrors = List.of(PolicyError.whole(e.file, unsafe.get()));
             return;
         }
         String content;
         try {
             content = Files.readString(e.file);
+        } catch (NoSuchFileException ex) {
+            vanished(e, before);
+            return;
         } catch (CharacterCodingException ex) {
             e.fileErrors = List.of(PolicyError.whole(e.file, "file is not UTF-8 text"));
             return;
@@ -276,6 +283,20 @@ public final class PolicyCatalog {
             }
             case ParseResult.Rejected rejected -> e.fileErrors = rejected.errors();
         }
+    }
+
+    /**
+     * A file listed in this pass and gone when read (a deploy tool's unlink before create) is
+     * not a broken file: it keeps what it had and is read again next pass, which sees it gone
+     * or back. True when that is the case.
+     */
+    private static boolean vanished(Entry e, Version before) {
+        if (Files.exists(e.file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        e.candidate = before;
+        e.fingerprint = null;
+        return true;
     }
 
     /**

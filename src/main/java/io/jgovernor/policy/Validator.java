@@ -3,6 +3,7 @@ package io.jgovernor.policy;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -26,11 +27,15 @@ public final class Validator {
     public List<PolicyError> validate(List<Path> filesOrDirs) {
         Set<PolicyError> errors = new LinkedHashSet<>();
         Set<Path> files = new LinkedHashSet<>();
+        Set<Path> listed = new java.util.HashSet<>();
         for (Path path : filesOrDirs) {
             if (Files.isDirectory(path)) {
                 FileSafety.directoryProblem(path).ifPresent(p -> errors.add(PolicyError.whole(path, p)));
                 try {
-                    new PolicyDirectory(path).list().forEach(c -> files.add(c.file().toAbsolutePath().normalize()));
+                    new PolicyDirectory(path).list().forEach(c -> {
+                        files.add(c.file().toAbsolutePath().normalize());
+                        listed.add(c.file().toAbsolutePath().normalize());
+                    });
                 } catch (IOException e) {
                     errors.add(PolicyError.whole(path, "cannot read directory: " + e));
                 }
@@ -40,6 +45,9 @@ public final class Validator {
         }
         List<CrossFile.Input> inputs = new ArrayList<>();
         for (Path file : files) {
+            if (listed.contains(file) && !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                continue; // listed, then removed while we ran: gone, not an error
+            }
             Optional<List<ParsedPolicy>> parsed = parse(file, errors);
             inputs.add(new CrossFile.Input(file, List.of(), parsed.orElse(null)));
         }
@@ -70,7 +78,10 @@ public final class Validator {
             errors.add(PolicyError.whole(file, "file is not UTF-8 text"));
             return Optional.empty();
         } catch (IOException e) {
-            errors.add(PolicyError.whole(file, "cannot read file: " + e));
+            errors.add(PolicyError.whole(file, "cannot read file: " + Nodes.clip(String.valueOf(e), Nodes.QUOTE_MAX * 2)));
+            return Optional.empty();
+        } catch (OutOfMemoryError e) {
+            errors.add(PolicyError.whole(file, "the file needs more memory to read than there is"));
             return Optional.empty();
         }
         return switch (parser.parse(file, content)) {
