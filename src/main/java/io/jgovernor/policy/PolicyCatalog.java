@@ -270,7 +270,7 @@ public final class PolicyCatalog {
             vanished(e, before);
             return;
         } catch (CharacterCodingException ex) {
-            e.fileErrors = List.of(PolicyError.whole(e.file, "file is not UTF-8 text"));
+            e.fileErrors = List.of(Utf8Errors.of(e.file));
             return;
         } catch (IOException ex) {
             e.fileErrors = List.of(PolicyError.whole(e.file, "cannot read file: " + ex));

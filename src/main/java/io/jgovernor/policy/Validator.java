@@ -75,7 +75,7 @@ public final class Validator {
         try {
             content = Files.readString(file);
         } catch (CharacterCodingException e) {
-            errors.add(PolicyError.whole(file, "file is not UTF-8 text"));
+            errors.add(Utf8Errors.of(file));
             return Optional.empty();
         } catch (IOException e) {
             errors.add(PolicyError.whole(file, "cannot read file: " + Nodes.clip(String.valueOf(e), Nodes.QUOTE_MAX * 2)));

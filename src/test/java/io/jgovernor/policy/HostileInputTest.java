@@ -66,8 +66,8 @@ class HostileInputTest {
                         + " huge one, and a policy needs few"),
                 Arguments.of("user-unknown", "3:11: match[0].user: no user \"no-such-user-x\" on this host (/etc/passwd);"
                         + " create it or give a numeric uid"),
-                Arguments.of("binary", "1:1: file is not UTF-8 text"),
-                Arguments.of("invalid-utf8", "1:1: file is not UTF-8 text"),
+                Arguments.of("binary", "1:1: file is not UTF-8 text: byte 0xf2 at offset 0 cannot start or continue a UTF-8 character"),
+                Arguments.of("invalid-utf8", "2:17: file is not UTF-8 text: byte 0xc3 at offset 24 cannot start or continue a UTF-8 character"),
                 // a byte order mark is read past: the error is where an editor shows it
                 Arguments.of("bom", "2:13: pids.max: -1 is out of range 1..9223372036854775807"),
                 Arguments.of("empty", "1:1: file holds no policy; delete the file to remove its groups"),
