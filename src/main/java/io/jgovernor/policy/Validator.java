@@ -48,7 +48,15 @@ public final class Validator {
             if (listed.contains(file) && !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
                 continue; // listed, then removed while we ran: gone, not an error
             }
-            Optional<List<ParsedPolicy>> parsed = parse(file, errors);
+            Optional<List<ParsedPolicy>> parsed;
+            try {
+                parsed = parse(file, errors);
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                // one file's trouble is that file's error; the others are still judged
+                errors.add(PolicyError.whole(file, "the file cannot be read (" + e.getClass().getSimpleName()
+                        + "); the file is refused whole"));
+                parsed = Optional.empty();
+            }
             inputs.add(new CrossFile.Input(file, List.of(), parsed.orElse(null)));
         }
         for (CrossFile.Outcome o : CrossFile.resolve(inputs)) {
