@@ -61,6 +61,8 @@ public final class PolicyParser {
     /** A page: the kernel cannot honour a smaller memory limit. */
     private static final long MIN_MEMORY_LIMIT = 4096;
     static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_.-]*[$]?");
+    /** The most errors one file reports; the rest are counted. */
+    static final int MAX_ERRORS = 100;
     static final Pattern NUMERIC_ID = Pattern.compile("\\d{1,10}");
 
     private final HostFacts host;
@@ -139,6 +141,14 @@ public final class PolicyParser {
             // In file order, as a person reads and fixes them.
             List<PolicyError> sorted = new ArrayList<>(nodes.errors());
             sorted.sort(java.util.Comparator.comparingInt(PolicyError::line).thenComparingInt(PolicyError::column));
+            if (sorted.size() > MAX_ERRORS) {
+                // a file of 20000 broken documents says so once, not 20000 times into the log
+                PolicyError next = sorted.get(MAX_ERRORS);
+                int more = sorted.size() - MAX_ERRORS;
+                sorted = new ArrayList<>(sorted.subList(0, MAX_ERRORS));
+                sorted.add(new PolicyError(file, next.line(), next.column(), more + " more errors in this file from"
+                        + " here on; fix the ones above first"));
+            }
             return new ParseResult.Rejected(sorted);
         }
         if (documents == 0) {

@@ -126,6 +126,28 @@ class HostileInputTest {
     }
 
     @Test
+    void aFileOfThousandsOfBrokenDocumentsReportsAHundredAndCountsTheRest() {
+        List<String> errors = problems("--- 1\n".repeat(20_000));
+        assertEquals(101, errors.size());
+        assertEquals(PolicyParserTest.WEB + ":1:5: a policy must be a mapping of keys such as \"name:\", got the number 1",
+                errors.getFirst());
+        assertEquals(PolicyParserTest.WEB + ":101:5: 19900 more errors in this file from here on; fix the ones above first",
+                errors.getLast());
+    }
+
+    /** Jazzer's finding (its RegexInjection sanitizer): a cmdline the regex engine refuses is a located error. */
+    @Test
+    void aCmdlineTheRegexEngineRefusesIsALocatedErrorNotAnException() throws IOException {
+        // as the fuzzer read it: bytes that are not UTF-8 replaced, as validate would refuse them
+        Path file = copy("fuzz-cmdline-bad-escape", tmp);
+        List<PolicyError> errors = PolicyParserFuzzTest.checked(
+                new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(errors.stream().anyMatch(e -> e.line() == 7 && e.column() == 14
+                && e.message().startsWith("match[1].cmdline: ")), errors::toString);
+        errors.forEach(HostileInputTest::short_);
+    }
+
+    @Test
     void numbersOutOfRangeNeverShowAJavaException() {
         for (String value : List.of("0x", "0o9", "-0x10", "1" + "0".repeat(100), "-" + "9".repeat(30), "0x" + "f".repeat(17))) {
             List<String> errors = problems("name: web\npids: {max: " + value + "}\n");
