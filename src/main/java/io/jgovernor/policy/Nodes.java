@@ -65,23 +65,20 @@ final class Nodes {
     static String clip(String text, int max) {
         StringBuilder b = new StringBuilder(Math.min(text.length(), max) + 8);
         for (int i = 0; i < text.length(); i++) {
-            if (b.length() >= max) {
+            char c = text.charAt(i);
+            String piece = switch (c) {
+                case '\0' -> "\\0";
+                case '\n' -> "\\n";
+                case '\t' -> "\\t";
+                case '\r' -> "\\r";
+                default -> c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)
+                        ? String.format("\\x%02x", (int) c) : String.valueOf(c);
+            };
+            // an escape is several characters: the cut counts what is shown (Jazzer's finding)
+            if (b.length() + piece.length() > max) {
                 return b.append("...").toString();
             }
-            char c = text.charAt(i);
-            switch (c) {
-                case '\0' -> b.append("\\0");
-                case '\n' -> b.append("\\n");
-                case '\t' -> b.append("\\t");
-                case '\r' -> b.append("\\r");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                        b.append(String.format("\\x%02x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
+            b.append(piece);
         }
         return b.toString();
     }

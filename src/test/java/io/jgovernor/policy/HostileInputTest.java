@@ -147,6 +147,15 @@ class HostileInputTest {
         errors.forEach(HostileInputTest::short_);
     }
 
+    /** Jazzer's finding: escaped control characters made a cut message 404 characters long. */
+    @Test
+    void aMessageCutWhereEscapesAreStaysWithinItsLimit() {
+        String escapes = "a".repeat(398) + "\u001b".repeat(10);
+        assertEquals("a".repeat(398) + "...", Nodes.clip(escapes, 400));
+        assertEquals("\"" + "\\x1b".repeat(20) + "...\"", Nodes.quote("\u001b".repeat(100)));
+        assertEquals("ab\\0", Nodes.clip("ab\0", 4));
+    }
+
     @Test
     void numbersOutOfRangeNeverShowAJavaException() {
         for (String value : List.of("0x", "0o9", "-0x10", "1" + "0".repeat(100), "-" + "9".repeat(30), "0x" + "f".repeat(17))) {
