@@ -257,7 +257,10 @@ public final class PolicyCatalog {
         e.candidate = null;
         Optional<String> unsafe = FileSafety.fileProblem(e.file);
         if (unsafe.isPresent()) {
-            if (vanished(e, before)) {
+            // gone, or replaced while it was looked at (unlink + create): judged next pass
+            if (unsafe.get().equals(FileSafety.GONE) || !Files.exists(e.file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    || !unsafe.equals(FileSafety.fileProblem(e.file))) {
+                keepForNextPass(e, before);
                 return;
             }
             e.fileErrors = List.of(PolicyError.whole(e.file, unsafe.get()));
@@ -267,7 +270,7 @@ public final class PolicyCatalog {
         try {
             content = Files.readString(e.file);
         } catch (NoSuchFileException ex) {
-            vanished(e, before);
+            keepForNextPass(e, before);
             return;
         } catch (CharacterCodingException ex) {
             e.fileErrors = List.of(Utf8Errors.of(e.file));
@@ -288,15 +291,11 @@ public final class PolicyCatalog {
     /**
      * A file listed in this pass and gone when read (a deploy tool's unlink before create) is
      * not a broken file: it keeps what it had and is read again next pass, which sees it gone
-     * or back. True when that is the case.
+     * or back.
      */
-    private static boolean vanished(Entry e, Version before) {
-        if (Files.exists(e.file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
+    private static void keepForNextPass(Entry e, Version before) {
         e.candidate = before;
         e.fingerprint = null;
-        return true;
     }
 
     /**
