@@ -15,6 +15,8 @@ import java.util.Optional;
 public final class FileSafety {
     /** No honest policy is this big; a file that is, is a mistake or an attack on memory. */
     public static final long MAX_FILE_BYTES = 1 << 20;
+    /** The problem of a path that is not there (any more): the catalog takes it as gone, not broken. */
+    static final String GONE = "no such file or directory";
     private static final int ROOT = 0;
     private static final int GROUP_OR_OTHER_WRITE = 0022;
     private static final int S_IFMT = 0170000;
@@ -69,6 +71,8 @@ public final class FileSafety {
                 }
             }
             return Optional.empty();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.of(GONE);
         } catch (IOException e) {
             return Optional.of("cannot inspect " + what + ": " + e);
         }

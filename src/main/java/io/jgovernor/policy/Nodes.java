@@ -42,8 +42,62 @@ final class Nodes {
     }
 
     void error(Optional<Mark> mark, String message) {
-        errors.add(mark.map(m -> new PolicyError(file, m.getLine() + 1, m.getColumn() + 1, message))
-                .orElseGet(() -> PolicyError.whole(file, message)));
+        String shown = clip(message, MESSAGE_MAX);
+        errors.add(mark.map(m -> new PolicyError(file, m.getLine() + 1, m.getColumn() + 1, shown))
+                .orElseGet(() -> PolicyError.whole(file, shown)));
+    }
+
+    /** The most of a value a message quotes: enough to recognise it, never a whole document. */
+    static final int QUOTE_MAX = 80;
+    /** A message as a whole stays on one screen line or two, whatever a library put into it. */
+    static final int MESSAGE_MAX = 400;
+
+    /**
+     * A value as a message shows it: in double quotes, at most {@link #QUOTE_MAX} characters
+     * then "...", control characters written as \0, \n, \t or \xNN so that a NUL or an
+     * escape sequence in a file never reaches a terminal or a log as itself.
+     */
+    static String quote(String value) {
+        return "\"" + clip(value, QUOTE_MAX) + "\"";
+    }
+
+    /** {@code text} with control characters escaped, cut to {@code max} characters plus "...". */
+    static String clip(String text, int max) {
+        StringBuilder b = new StringBuilder(Math.min(text.length(), max) + 8);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            String piece = switch (c) {
+                case '\0' -> "\\0";
+                case '\n' -> "\\n";
+                case '\t' -> "\\t";
+                case '\r' -> "\\r";
+                default -> c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)
+                        ? String.format("\\x%02x", (int) c) : String.valueOf(c);
+            };
+            // an escape is several characters: the cut counts what is shown (Jazzer's finding)
+            if (b.length() + piece.length() > max) {
+                return b.append("...").toString();
+            }
+            b.append(piece);
+        }
+        return b.toString();
+    }
+
+    /**
+     * The first control character of {@code text} that a value of this kind may not hold, or -1.
+     * No value may hold a NUL (execve, paths and environment end at one) or an escape sequence;
+     * free text (a description, an argument, an environment value) may hold tabs and line breaks.
+     */
+    static int forbiddenControl(String text, boolean freeText) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean control = c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
+            boolean allowed = c == '\t' || (freeText && (c == '\n' || c == '\r'));
+            if (control && !allowed) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** "cpu.quota: " for a value error, nothing at the top level. */
@@ -73,12 +127,12 @@ final class Nodes {
             return "nothing";
         }
         if (tag.equals(Tag.INT) || tag.equals(Tag.FLOAT)) {
-            return "the number " + s.getValue();
+            return "the number " + clip(s.getValue(), QUOTE_MAX);
         }
         if (tag.equals(Tag.BOOL)) {
-            return s.getValue();
+            return clip(s.getValue(), QUOTE_MAX);
         }
-        return "\"" + s.getValue() + "\"";
+        return quote(s.getValue());
     }
 
     /**
@@ -105,12 +159,12 @@ final class Nodes {
             String key = ks.getValue();
             if (fields.containsKey(key)) {
                 Mark first = fields.get(key).getKeyNode().getStartMark().orElseThrow();
-                error(keyNode, prefix(path) + "duplicate key \"" + key + "\" (first set on line "
+                error(keyNode, prefix(path) + "duplicate key " + quote(key) + " (first set on line "
                         + (first.getLine() + 1) + ")");
                 continue;
             }
             if (allowed != null && !allowed.contains(key)) {
-                error(keyNode, prefix(path) + "unknown key \"" + key + "\"" + Hints.suffix(key, allowed));
+                error(keyNode, prefix(path) + "unknown key " + quote(key) + Hints.suffix(key, allowed));
                 continue;
             }
             fields.put(key, tuple);
@@ -135,23 +189,58 @@ final class Nodes {
      * "cpus: 3"), since YAML typed them only because they looked like numbers.
      */
     String text(Node node, String path, String expected) {
+        return text(node, path, expected, false);
+    }
+
+    /** Like {@link #text(Node, String, String)}, for free text that may hold tabs and line breaks. */
+    String freeText(Node node, String path, String expected) {
+        return text(node, path, expected, true);
+    }
+
+    private String text(Node node, String path, String expected, boolean freeText) {
         if (node instanceof ScalarNode s && !isNull(node)) {
-            return s.getValue();
+            String v = s.getValue();
+            int at = forbiddenControl(v, freeText);
+            if (at >= 0) {
+                error(node, prefix(path) + String.format("holds the control character U+%04X at character %d of ",
+                        (int) v.charAt(at), at + 1) + quote(v) + (v.charAt(at) == 0
+                        ? "; a NUL ends a command, path or environment string in the kernel" : ""));
+                return null;
+            }
+            return v;
         }
         error(node, prefix(path) + "expected " + expected + ", got " + describe(node));
         return null;
     }
 
+    /**
+     * The most digits an integer may be written with: every limit fits in 64 bits (20 decimal
+     * digits); longer is out of range without converting it (a 1 MiB number would take seconds).
+     */
+    private static final int INTEGER_DIGITS_MAX = 40;
+
     /** An integer (YAML core schema: decimal, 0x.., 0o..). Null after an error. */
     BigInteger integer(Node node, String path) {
         if (node instanceof ScalarNode s && s.getTag().equals(Tag.INT)) {
-            String v = s.getValue();
+            String v = s.getValue().strip();
             boolean negative = v.startsWith("-");
             String digits = v.startsWith("-") || v.startsWith("+") ? v.substring(1) : v;
-            BigInteger n = digits.startsWith("0x") ? new BigInteger(digits.substring(2), 16)
-                    : digits.startsWith("0o") ? new BigInteger(digits.substring(2), 8)
-                    : new BigInteger(digits);
-            return negative ? n.negate() : n;
+            int radix = digits.startsWith("0x") ? 16 : digits.startsWith("0o") ? 8 : 10;
+            String body = radix == 10 ? digits : digits.substring(2);
+            if (body.length() > INTEGER_DIGITS_MAX) {
+                error(node, prefix(path) + "the number " + clip(v, 24) + " (" + v.length()
+                        + " characters) is out of range of any limit");
+                return null;
+            }
+            try {
+                BigInteger n = new BigInteger(body, radix);
+                return negative ? n.negate() : n;
+            } catch (NumberFormatException e) {
+                // the core schema's patterns should not let this through; the boundary is here
+                // so that no NumberFormatException text ever becomes the message
+                error(node, prefix(path) + "expected an integer, got " + quote(v));
+                return null;
+            }
         }
         error(node, prefix(path) + "expected an integer, got " + describe(node));
         return null;

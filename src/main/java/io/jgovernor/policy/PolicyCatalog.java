@@ -347,17 +347,27 @@ public final class PolicyCatalog {
 
     /** Reads and parses a changed file; any problem leaves it without a candidate. */
     private void read(Entry e) {
+        Version before = e.candidate;
         e.candidate = null;
         Optional<String> unsafe = FileSafety.fileProblem(e.file);
         if (unsafe.isPresent()) {
+            // gone, or replaced while it was looked at (unlink + create): judged next pass
+            if (unsafe.get().equals(FileSafety.GONE) || !Files.exists(e.file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    || !unsafe.equals(FileSafety.fileProblem(e.file))) {
+                keepForNextPass(e, before);
+                return;
+            }
             e.fileErrors = List.of(PolicyError.whole(e.file, unsafe.get()));
             return;
         }
         String content;
         try {
             content = Files.readString(e.file);
+        } catch (NoSuchFileException ex) {
+            keepForNextPass(e, before);
+            return;
         } catch (CharacterCodingException ex) {
-            e.fileErrors = List.of(PolicyError.whole(e.file, "file is not UTF-8 text"));
+            e.fileErrors = List.of(Utf8Errors.of(e.file));
             return;
         } catch (IOException ex) {
             e.fileErrors = List.of(PolicyError.whole(e.file, "cannot read file: " + ex));
@@ -370,6 +380,16 @@ public final class PolicyCatalog {
             }
             case ParseResult.Rejected rejected -> e.fileErrors = rejected.errors();
         }
+    }
+
+    /**
+     * A file listed in this pass and gone when read (a deploy tool's unlink before create) is
+     * not a broken file: it keeps what it had and is read again next pass, which sees it gone
+     * or back.
+     */
+    private static void keepForNextPass(Entry e, Version before) {
+        e.candidate = before;
+        e.fingerprint = null;
     }
 
     /**

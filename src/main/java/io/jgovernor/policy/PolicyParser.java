@@ -60,6 +60,8 @@ public final class PolicyParser {
     /** A page: the kernel cannot honour a smaller memory limit. */
     private static final long MIN_MEMORY_LIMIT = 4096;
     static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_.-]*[$]?");
+    /** The most errors one file reports; the rest are counted. */
+    static final int MAX_ERRORS = 100;
     static final Pattern NUMERIC_ID = Pattern.compile("\\d{1,10}");
 
     private final HostFacts host;
@@ -69,13 +71,41 @@ public final class PolicyParser {
         this.host = host;
         // Core schema: YAML 1.2, where "yes" and "on" are strings and only true/false are booleans.
         // Duplicate and non-scalar keys are let through so that Nodes reports them with a location.
+        // The code point limit is the file size limit: the daemon never reads a larger file, and
+        // a string handed in directly (a test, the fuzzer) is bounded the same way.
         this.settings = LoadSettings.builder().setSchema(new CoreSchema()).setAllowDuplicateKeys(true)
-                .setAllowNonScalarKeys(true).build();
+                .setAllowNonScalarKeys(true).setCodePointLimit((int) FileSafety.MAX_FILE_BYTES)
+                .setMaxAliasesForCollections(YamlBounds.MAX_ALIASES).build();
     }
 
-    /** Parses every policy document of {@code content}; {@code file} only names where errors are. */
+    /**
+     * Parses every policy document of {@code content}; {@code file} only names where errors are.
+     * Never throws: whatever a file holds, and whatever goes wrong below (a library's exception,
+     * a stack or heap exhausted), the answer is a rejection of the whole file with a location.
+     */
     public ParseResult parse(Path file, String content) {
+        try {
+            return parseBounded(file, content);
+        } catch (StackOverflowError e) {
+            return new ParseResult.Rejected(List.of(PolicyError.whole(file,
+                    "the file is nested too deeply to read; the file is refused whole")));
+        } catch (OutOfMemoryError e) {
+            return new ParseResult.Rejected(List.of(PolicyError.whole(file,
+                    "the file needs more memory to read than the daemon has; the file is refused whole")));
+        } catch (Throwable e) {
+            // a bug of ours or of the YAML library: say which, never with a stack trace
+            return new ParseResult.Rejected(List.of(PolicyError.whole(file,
+                    "the file cannot be read (" + e.getClass().getSimpleName() + "); the file is refused whole")));
+        }
+    }
+
+    private ParseResult parseBounded(Path file, String content) {
         Nodes nodes = new Nodes(file);
+        YamlBounds.check(settings, content, nodes);
+        if (nodes.errorCount() > 0) {
+            // a tree that breaks the bounds is never composed: composing recurses per level
+            return new ParseResult.Rejected(nodes.errors());
+        }
         List<ParsedPolicy> policies = new ArrayList<>();
         Map<GroupName, ParsedPolicy> byName = new HashMap<>();
         int documents = 0;
@@ -101,14 +131,23 @@ public final class PolicyParser {
         } catch (MarkedYamlEngineException e) {
             Optional<Mark> mark = e.getProblemMark().isPresent() ? e.getProblemMark() : e.getContextMark();
             String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
-            nodes.error(mark, "YAML syntax error: " + e.getProblem() + context);
+            nodes.error(mark, "YAML syntax error: " + Nodes.clip(e.getProblem() + context, Nodes.QUOTE_MAX * 2));
         } catch (YamlEngineException e) {
-            nodes.errors().add(PolicyError.whole(file, "YAML syntax error: " + e.getMessage()));
+            nodes.error(Optional.empty(), "YAML syntax error: " + Nodes.clip(String.valueOf(e.getMessage()),
+                    Nodes.QUOTE_MAX * 2));
         }
         if (nodes.errorCount() > 0) {
             // In file order, as a person reads and fixes them.
             List<PolicyError> sorted = new ArrayList<>(nodes.errors());
             sorted.sort(java.util.Comparator.comparingInt(PolicyError::line).thenComparingInt(PolicyError::column));
+            if (sorted.size() > MAX_ERRORS) {
+                // a file of 20000 broken documents says so once, not 20000 times into the log
+                PolicyError next = sorted.get(MAX_ERRORS);
+                int more = sorted.size() - MAX_ERRORS;
+                sorted = new ArrayList<>(sorted.subList(0, MAX_ERRORS));
+                sorted.add(new PolicyError(file, next.line(), next.column(), more + " more errors in this file from"
+                        + " here on; fix the ones above first"));
+            }
             return new ParseResult.Rejected(sorted);
         }
         if (documents == 0) {
@@ -154,7 +193,7 @@ public final class PolicyParser {
             }
             Optional<String> description = Optional.empty();
             if (f.containsKey("description")) {
-                description = Optional.ofNullable(n.text(f.get("description").getValueNode(), "description", "text"));
+                description = Optional.ofNullable(n.freeText(f.get("description").getValueNode(), "description", "text"));
             }
             List<MatchRule> match = f.containsKey("match") ? match(f.get("match").getValueNode()) : List.of();
             Optional<RunSpec> run = f.containsKey("run")
@@ -228,7 +267,7 @@ public final class PolicyParser {
                         if (percent <= 0) {
                             n.error(q, "cpu.quota: must be more than 0%; leave quota out for no limit");
                         } else if (percent > 1_000_000) {
-                            n.error(q, "cpu.quota: " + text.strip() + " is more than the largest quota, 1000000%");
+                            n.error(q, "cpu.quota: " + Nodes.clip(text.strip(), Nodes.QUOTE_MAX) + " is more than the largest quota, 1000000%");
                         } else if (!periodBad && micros < MIN_QUOTA_MICROS) {
                             double least = MIN_QUOTA_MICROS * 100.0 / (p.toNanos() / 1000.0);
                             n.error(q, "cpu.quota: " + text.strip() + " of a " + Units.format(p) + " period is "
@@ -454,7 +493,7 @@ public final class PolicyParser {
             }
             String earlier = seen.putIfAbsent(number, path);
             if (earlier != null) {
-                n.error(dev, path + ".device: " + text + " is device " + number + ", already limited in " + earlier);
+                n.error(dev, path + ".device: " + Nodes.clip(text, Nodes.QUOTE_MAX) + " is device " + number + ", already limited in " + earlier);
                 return null;
             }
             return new Resources.DeviceLimits(text, number, readBps, writeBps, readIops, writeIops);
@@ -514,7 +553,7 @@ public final class PolicyParser {
                 }
                 URI uri = webhook(text);
                 if (uri == null) {
-                    n.error(hooks.get(i), path + ": \"" + text + "\" is not an absolute http or https URL with a host,"
+                    n.error(hooks.get(i), path + ": " + Nodes.quote(text) + " is not an absolute http or https URL with a host,"
                             + " like \"http://127.0.0.1:9000/oom\"");
                 } else {
                     uris.add(uri);
@@ -567,7 +606,7 @@ public final class PolicyParser {
                 Node c = value(f, "comm");
                 String text = n.text(c, path + ".comm", "a process name");
                 if (text != null && (text.isEmpty() || text.length() > COMM_MAX)) {
-                    n.error(c, path + ".comm: \"" + text + "\" is " + text.length() + " characters; the kernel keeps"
+                    n.error(c, path + ".comm: " + Nodes.quote(text) + " is " + text.length() + " characters; the kernel keeps"
                             + " 1 to 15 characters of a process name in /proc/PID/comm, so it could never match");
                 } else {
                     comm = Optional.ofNullable(text);
@@ -588,7 +627,14 @@ public final class PolicyParser {
                 }
             }
             if (value(f, "user") != null) {
-                user = Optional.ofNullable(userOrId(value(f, "user"), path + ".user", "user name", "uid"));
+                Node u = value(f, "user");
+                user = Optional.ofNullable(userOrId(u, path + ".user", "user name", "uid"));
+                if (user.isPresent() && !host.userExists(user.get())) {
+                    // a rule for a user this host lacks could never match: as an unknown CPU or device
+                    n.error(u, path + ".user: no user " + Nodes.quote(user.get()) + " on this host (/etc/passwd);"
+                            + " create it or give a numeric uid");
+                    user = Optional.empty();
+                }
             }
             return new MatchRule(comm, exe, cmdline, user);
         }
@@ -632,6 +678,9 @@ public final class PolicyParser {
                 return null;
             }
             BigInteger v = n.integer(node, path);
+            if (v == null) {
+                return null;
+            }
             if (v.signum() < 0 || v.bitLength() > 63) {
                 n.error(node, path + ": " + v + " is out of range 1.." + Long.MAX_VALUE);
                 return null;
@@ -655,7 +704,7 @@ public final class PolicyParser {
             return null;
         }
         if (!text.startsWith("/") || text.indexOf('\0') >= 0) {
-            n.error(node, path + ": \"" + text + "\" is not an absolute path; " + why);
+            n.error(node, path + ": " + Nodes.quote(text) + " is not an absolute path; " + why);
             return null;
         }
         return Path.of(text);
@@ -669,7 +718,7 @@ public final class PolicyParser {
         }
         if (!USER_NAME.matcher(text).matches() && !(NUMERIC_ID.matcher(text).matches()
                 && Long.parseLong(text) <= 0xFFFF_FFFEL)) {
-            n.error(node, path + ": \"" + text + "\" is neither a " + nameWord + " nor a numeric " + idWord);
+            n.error(node, path + ": " + Nodes.quote(text) + " is neither a " + nameWord + " nor a numeric " + idWord);
             return null;
         }
         return text;

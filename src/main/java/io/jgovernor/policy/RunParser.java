@@ -81,9 +81,9 @@ final class RunParser {
 
     private void checkHost(RunSpec spec) {
         spec.user().filter(u -> !host.userExists(u)).ifPresent(u -> n.error(userNode,
-                "run.user: no user \"" + u + "\" on this host (/etc/passwd); create it or give a numeric uid"));
+                "run.user: no user " + Nodes.quote(u) + " on this host (/etc/passwd); create it or give a numeric uid"));
         spec.group().filter(g -> !host.groupExists(g)).ifPresent(g -> n.error(groupNode,
-                "run.group: no group \"" + g + "\" on this host (/etc/group); create it or give a numeric gid"));
+                "run.group: no group " + Nodes.quote(g) + " on this host (/etc/group); create it or give a numeric gid"));
         Optional<Path> rootfs = spec.isolate().flatMap(RunSpec.Isolation::rootfs);
         if (rootfs.isPresent()) {
             Optional<String> problem = host.pathProblem(rootfs.get(), HostFacts.PathUse.DIRECTORY);
@@ -128,14 +128,16 @@ final class RunParser {
         commandNode = items.getFirst();
         List<String> command = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
-            String text = n.text(items.get(i), "run.command[" + i + "]", "text");
+            // an argument may be a script with line breaks; the program's path may not
+            String text = i == 0 ? n.text(items.get(i), "run.command[0]", "text")
+                    : n.freeText(items.get(i), "run.command[" + i + "]", "text");
             if (text == null) {
                 return null;
             }
             command.add(text);
         }
         if (!command.getFirst().startsWith("/")) {
-            n.error(items.getFirst(), "run.command[0]: \"" + command.getFirst() + "\" is not an absolute path;"
+            n.error(items.getFirst(), "run.command[0]: " + Nodes.quote(command.getFirst()) + " is not an absolute path;"
                     + " the command runs without a shell and without a PATH search, so write the full path,"
                     + " like \"/usr/bin/" + command.getFirst() + "\"");
             return null;
@@ -153,7 +155,7 @@ final class RunParser {
             String name = e.getKey();
             Node value = e.getValue().getValueNode();
             if (!ENV_NAME.matcher(name).matches()) {
-                n.error(e.getValue().getKeyNode(), "run.env: \"" + name + "\" is not a valid environment variable name"
+                n.error(e.getValue().getKeyNode(), "run.env: " + Nodes.quote(name) + " is not a valid environment variable name"
                         + " (letters, digits and _, not starting with a digit)");
                 continue;
             }
@@ -161,7 +163,7 @@ final class RunParser {
                 env.put(name, ""); // "FOO:" alone: set and empty, as in a shell's FOO=
                 continue;
             }
-            String text = n.text(value, "run.env." + name, "a value");
+            String text = n.freeText(value, "run.env." + name, "a value");
             if (text != null) {
                 env.put(name, text);
             }
@@ -180,7 +182,7 @@ final class RunParser {
             }
         }
         List<String> keys = Arrays.stream(RunSpec.Restart.values()).map(r -> r.key).toList();
-        n.error(node, "run.restart: \"" + text + "\" is not one of never, on-failure, always" + Hints.suffix(text, keys));
+        n.error(node, "run.restart: " + Nodes.quote(text) + " is not one of never, on-failure, always" + Hints.suffix(text, keys));
         return null;
     }
 
@@ -218,7 +220,7 @@ final class RunParser {
             Node h = value(f, "hostname");
             String text = n.text(h, "run.isolate.hostname", "a hostname");
             if (text != null && (text.length() > HOSTNAME_MAX || !HOSTNAME.matcher(text).matches())) {
-                n.error(h, "run.isolate.hostname: \"" + text + "\" is not a valid hostname (up to 64 letters, digits,"
+                n.error(h, "run.isolate.hostname: " + Nodes.quote(text) + " is not a valid hostname (up to 64 letters, digits,"
                         + " hyphens and dots)");
             } else if (text != null && requires(h, "run.isolate.hostname", namespaces, RunSpec.Namespace.UTS)) {
                 hostname = Optional.of(text);
@@ -289,11 +291,11 @@ final class RunParser {
             RunSpec.Namespace ns = Arrays.stream(RunSpec.Namespace.values())
                     .filter(x -> x.key.equals(text)).findFirst().orElse(null);
             if (ns == null) {
-                n.error(items.get(i), path + ": \"" + text + "\" is not one of " + String.join(", ", keys)
+                n.error(items.get(i), path + ": " + Nodes.quote(text) + " is not one of " + String.join(", ", keys)
                         + Hints.suffix(text, keys));
                 bad = true;
             } else if (!set.add(ns)) {
-                n.error(items.get(i), path + ": \"" + text + "\" is listed twice");
+                n.error(items.get(i), path + ": " + Nodes.quote(text) + " is listed twice");
                 bad = true;
             }
         }
@@ -335,6 +337,14 @@ final class RunParser {
         return PolicyParser.absolute(n, value(f, key), path + "." + key, "it names " + why);
     }
 
+    /** Three unsigned decimal numbers, none longer than a 32-bit id can be written (and one more). */
+    private static final java.util.regex.Pattern ID_FIELD = java.util.regex.Pattern.compile("\\d{1,11} \\d{1,11} \\d{1,11}");
+    /**
+     * The kernel adds first + count in 32 bits and refuses a range that wraps (map_write in
+     * kernel/user_namespace.c), and 4294967295 is (uid_t) -1, no id: a range ends at most here.
+     */
+    private static final long ID_LIMIT = 0xFFFF_FFFFL;
+
     /** "inside outside count" triples, one per line or separated by commas, as in /proc/PID/uid_map. */
     private List<RunSpec.IdMapping> uidMap(Node node) {
         if (!(node instanceof ScalarNode) || Nodes.isNull(node)) {
@@ -347,25 +357,24 @@ final class RunParser {
             if (line.isBlank()) {
                 continue;
             }
-            String[] parts = line.strip().split("\\s+");
-            try {
-                if (parts.length != 3) {
-                    throw new NumberFormatException();
-                }
-                long inside = Long.parseLong(parts[0]);
-                long outside = Long.parseLong(parts[1]);
-                long count = Long.parseLong(parts[2]);
-                if (inside < 0 || outside < 0 || count < 1 || inside > 0xFFFF_FFFFL || outside > 0xFFFF_FFFFL) {
-                    n.error(node, "run.isolate.uidMap: \"" + line.strip() + "\": ids must be 0 to 4294967295"
-                            + " and the count at least 1");
-                    return null;
-                }
-                map.add(new RunSpec.IdMapping(inside, outside, count));
-            } catch (NumberFormatException e) {
-                n.error(node, "run.isolate.uidMap: \"" + line.strip() + "\" is not \"inside outside count\","
+            String[] parts = line.strip().split("[ \t]+");
+            if (parts.length != 3 || !ID_FIELD.matcher(String.join(" ", parts)).matches()) {
+                n.error(node, "run.isolate.uidMap: " + Nodes.quote(line.strip()) + " is not \"inside outside count\","
                         + " like \"0 100000 65536\"");
                 return null;
             }
+            // at most 11 digits each (ID_FIELD), so these fit in a long
+            long inside = Long.parseLong(parts[0]);
+            long outside = Long.parseLong(parts[1]);
+            long count = Long.parseLong(parts[2]);
+            // the kernel's ids are 32 bits: a range that runs past 4294967295 inside or outside
+            // is refused by the write to /proc/PID/uid_map, at the workload's start
+            if (count < 1 || inside + count > ID_LIMIT || outside + count > ID_LIMIT) {
+                n.error(node, "run.isolate.uidMap: " + Nodes.quote(line.strip()) + ": the count must be at least 1 and"
+                        + " inside + count and outside + count at most 4294967295 (the kernel's ids are 32 bits)");
+                return null;
+            }
+            map.add(new RunSpec.IdMapping(inside, outside, count));
         }
         if (map.isEmpty()) {
             n.error(node, "run.isolate.uidMap: holds no mapping; write \"inside outside count\", like \"0 100000 65536\"");

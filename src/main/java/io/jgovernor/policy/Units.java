@@ -31,7 +31,7 @@ final class Units {
         }
         Matcher m = SIZE.matcher(t);
         if (!m.matches()) {
-            throw new IllegalArgumentException("\"" + text + "\" is not a size; write bytes, or a number with K, M, G, T"
+            throw new IllegalArgumentException(Nodes.quote(text) + " is not a size; write bytes, or a number with K, M, G, T"
                     + " (1024-based) or Ki, Mi, Gi, Ti, like \"256Mi\"" + (maxAllowed ? ", or \"max\"" : ""));
         }
         BigDecimal bytes = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(multiplier(m.group(2))));
@@ -39,10 +39,10 @@ final class Units {
         try {
             whole = bytes.toBigIntegerExact();
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("\"" + text + "\" is not a whole number of bytes");
+            throw new IllegalArgumentException(Nodes.quote(text) + " is not a whole number of bytes");
         }
         if (whole.compareTo(LONG_MAX) > 0) {
-            throw new IllegalArgumentException("\"" + text + "\" is larger than any size the kernel accepts");
+            throw new IllegalArgumentException(Nodes.quote(text) + " is larger than any size the kernel accepts");
         }
         return Limit.of(whole.longValueExact());
     }
@@ -63,12 +63,12 @@ final class Units {
     static Duration duration(String text) {
         String t = text.strip();
         if (BARE.matcher(t).matches()) {
-            throw new IllegalArgumentException("\"" + text + "\" has no unit; write it like \"" + t
+            throw new IllegalArgumentException(Nodes.quote(text) + " has no unit; write it like \"" + t
                     + "s\" (units: us, ms, s, m, h)");
         }
         Matcher m = DURATION.matcher(t);
         if (!m.matches()) {
-            throw new IllegalArgumentException("\"" + text + "\" is not a duration; write a number with us, ms, s, m"
+            throw new IllegalArgumentException(Nodes.quote(text) + " is not a duration; write a number with us, ms, s, m"
                     + " or h, like \"100ms\"");
         }
         long unitNanos = switch (m.group(2)) {
@@ -81,7 +81,7 @@ final class Units {
         };
         BigInteger nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unitNanos)).toBigInteger();
         if (nanos.compareTo(LONG_MAX) > 0) {
-            throw new IllegalArgumentException("\"" + text + "\" is longer than any duration jgovernor can wait");
+            throw new IllegalArgumentException(Nodes.quote(text) + " is longer than any duration jgovernor can wait");
         }
         return Duration.ofNanos(nanos.longValueExact());
     }
@@ -89,11 +89,11 @@ final class Units {
     static double percent(String text) {
         String t = text.strip();
         if (BARE.matcher(t).matches()) {
-            throw new IllegalArgumentException("\"" + t + "\" is not a percentage; write it like \"" + t + "%\"");
+            throw new IllegalArgumentException(Nodes.quote(t) + " is not a percentage; write it like \"" + t + "%\"");
         }
         Matcher m = PERCENT.matcher(t);
         if (!m.matches()) {
-            throw new IllegalArgumentException("\"" + text + "\" is not a percentage; write it like \"50%\"");
+            throw new IllegalArgumentException(Nodes.quote(text) + " is not a percentage; write it like \"50%\"");
         }
         return Double.parseDouble(m.group(1));
     }

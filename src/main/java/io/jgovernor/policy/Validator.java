@@ -3,6 +3,7 @@ package io.jgovernor.policy;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -26,11 +27,15 @@ public final class Validator {
     public List<PolicyError> validate(List<Path> filesOrDirs) {
         Set<PolicyError> errors = new LinkedHashSet<>();
         Set<Path> files = new LinkedHashSet<>();
+        Set<Path> listed = new java.util.HashSet<>();
         for (Path path : filesOrDirs) {
             if (Files.isDirectory(path)) {
                 FileSafety.directoryProblem(path).ifPresent(p -> errors.add(PolicyError.whole(path, p)));
                 try {
-                    new PolicyDirectory(path).list().forEach(c -> files.add(c.file().toAbsolutePath().normalize()));
+                    new PolicyDirectory(path).list().forEach(c -> {
+                        files.add(c.file().toAbsolutePath().normalize());
+                        listed.add(c.file().toAbsolutePath().normalize());
+                    });
                 } catch (IOException e) {
                     errors.add(PolicyError.whole(path, "cannot read directory: " + e));
                 }
@@ -40,7 +45,18 @@ public final class Validator {
         }
         List<CrossFile.Input> inputs = new ArrayList<>();
         for (Path file : files) {
-            Optional<List<ParsedPolicy>> parsed = parse(file, errors);
+            if (listed.contains(file) && !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                continue; // listed, then removed while we ran: gone, not an error
+            }
+            Optional<List<ParsedPolicy>> parsed;
+            try {
+                parsed = parse(file, errors);
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                // one file's trouble is that file's error; the others are still judged
+                errors.add(PolicyError.whole(file, "the file cannot be read (" + e.getClass().getSimpleName()
+                        + "); the file is refused whole"));
+                parsed = Optional.empty();
+            }
             inputs.add(new CrossFile.Input(file, List.of(), parsed.orElse(null)));
         }
         for (CrossFile.Outcome o : CrossFile.resolve(inputs)) {
@@ -67,10 +83,13 @@ public final class Validator {
         try {
             content = Files.readString(file);
         } catch (CharacterCodingException e) {
-            errors.add(PolicyError.whole(file, "file is not UTF-8 text"));
+            errors.add(Utf8Errors.of(file));
             return Optional.empty();
         } catch (IOException e) {
-            errors.add(PolicyError.whole(file, "cannot read file: " + e));
+            errors.add(PolicyError.whole(file, "cannot read file: " + Nodes.clip(String.valueOf(e), Nodes.QUOTE_MAX * 2)));
+            return Optional.empty();
+        } catch (OutOfMemoryError e) {
+            errors.add(PolicyError.whole(file, "the file needs more memory to read than there is"));
             return Optional.empty();
         }
         return switch (parser.parse(file, content)) {

@@ -108,7 +108,7 @@ class MatchRulesTest {
                 name: a
                 match:
                   - {comm: job, user: "1234"}
-                  - {comm: other, user: no-such-user}
+                  - {comm: other, user: nobody}
                 """)), passwd());
         assertEquals(Optional.of("a"), chosen(rules, process(30, "job", "/bin/job", 1234, "job")));
         assertEquals(Optional.empty(), chosen(rules, process(31, "other", "/bin/other", 0, "other")));

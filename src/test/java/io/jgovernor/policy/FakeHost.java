@@ -7,7 +7,10 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
-/** A host with CPUs 0-3 on two NUMA nodes (0: 0-1, 1: 2-3) and one disk, /dev/vda = 253:0. */
+/**
+ * A host with CPUs 0-3 on two NUMA nodes (0: 0-1, 1: 2-3), one disk, /dev/vda = 253:0, and the
+ * users root, nobody and www-data (numeric uids always exist).
+ */
 final class FakeHost implements HostFacts {
     static final FakeHost HOST = new FakeHost();
 
@@ -34,5 +37,10 @@ final class FakeHost implements HostFacts {
             case "/etc/hostname" -> throw new IllegalArgumentException("/etc/hostname is not a block device");
             default -> throw new IllegalArgumentException(device + " does not exist");
         };
+    }
+
+    @Override
+    public boolean userExists(String name) {
+        return name.chars().allMatch(Character::isDigit) || java.util.Set.of("root", "nobody", "www-data").contains(name);
     }
 }

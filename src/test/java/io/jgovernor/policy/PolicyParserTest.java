@@ -336,8 +336,8 @@ class PolicyParserTest {
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], mounts: [{source: /a}]}\n", "4:43: run.isolate.mounts[0]: missing required key \"target\" (the place inside the workload's root)"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {uidMap: \"0 1000 1\"}\n", "4:21: run.isolate.uidMap: needs the user namespace; add user to run.isolate.namespaces"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 1000\"}\n", "4:41: run.isolate.uidMap: \"0 1000\" is not \"inside outside count\", like \"0 100000 65536\""),
-                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 1000 0\"}\n", "4:41: run.isolate.uidMap: \"0 1000 0\": ids must be 0 to 4294967295 and the count at least 1"),
-                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 -5 1\"}\n", "4:41: run.isolate.uidMap: \"0 -5 1\": ids must be 0 to 4294967295 and the count at least 1"));
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 1000 0\"}\n", "4:41: run.isolate.uidMap: \"0 1000 0\": the count must be at least 1 and inside + count and outside + count at most 4294967295 (the kernel's ids are 32 bits)"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 -5 1\"}\n", "4:41: run.isolate.uidMap: \"0 -5 1\" is not \"inside outside count\", like \"0 100000 65536\""));
     }
 
     private static Arguments bad(String yaml, String expected) {
