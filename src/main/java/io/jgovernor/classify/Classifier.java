@@ -8,6 +8,7 @@ import io.jgovernor.reconcile.GroupDirectories;
 import io.jgovernor.sys.Errno;
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;
+import io.jgovernor.sys.LoopHealth;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -56,6 +57,9 @@ public final class Classifier implements AutoCloseable {
     private int wakeFd = -1;
     private ProcConnector connector;
     private Thread thread;
+    private volatile LoopHealth.Loop health = new LoopHealth().register("classify", Duration.ofSeconds(30));
+    /** Set once the thread ran: a restarted run rescans, since events went unread while it was dead. */
+    private boolean ranBefore;
 
     /**
      * @param isWorkload processes the daemon started itself, which are never reclassified
@@ -102,7 +106,13 @@ public final class Classifier implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "classifier: scanning /proc every " + scanInterval.toMillis() + " ms");
             }
         }
-        thread = Thread.ofPlatform().name("jgovernor-classify").daemon(true).start(this::run);
+        thread = Thread.ofPlatform().name("jgovernor-classify").daemon(true)
+                .start(() -> health.supervise(this::run, () -> stopped));
+    }
+
+    /** Where this loop reports each scan and batch of events, failures of one process, and its death. */
+    public void health(LoopHealth.Loop loop) {
+        this.health = loop;
     }
 
     /**
@@ -153,6 +163,8 @@ public final class Classifier implements AutoCloseable {
 
     private void run() {
         Events sink = new Events();
+        sink.rescan = ranBefore;
+        ranBefore = true;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fds = a.allocate(Libc.POLLFD, 2);
             MemorySegment counter = a.allocate(8);
@@ -164,10 +176,14 @@ public final class Classifier implements AutoCloseable {
                 if (pending != null || rescan) {
                     // A scan reads every process: long work, not at a priority above the host's.
                     realtime.leave();
-                    if (pending != null) {
-                        apply(pending);
-                    } else {
-                        adopter.scan();
+                    try {
+                        if (pending != null) {
+                            apply(pending);
+                        } else {
+                            adopter.scan();
+                        }
+                    } catch (Throwable e) {
+                        health.failed("a scan of /proc", e);
                     }
                 }
                 if (connector != null) {
@@ -187,12 +203,18 @@ public final class Classifier implements AutoCloseable {
                 if (connector == null) {
                     timeout = (int) Math.max(0, (nextScan - System.nanoTime()) / 1_000_000L);
                 }
+                health.idle();
                 int ready = Libc.poll(fds, n, timeout);
+                health.busy();
                 if (stopped) {
                     break;
                 }
                 if (connector == null && System.nanoTime() - nextScan >= 0) {
-                    adopter.scan();
+                    try {
+                        adopter.scan();
+                    } catch (Throwable e) {
+                        health.failed("a scan of /proc", e);
+                    }
                     nextScan = System.nanoTime() + scanInterval.toNanos();
                 }
                 if (ready > 0 && (fds.get(ValueLayout.JAVA_SHORT, 6) & Libc.POLLIN) != 0) {
@@ -207,6 +229,7 @@ public final class Classifier implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "classifier stopped: " + e.getMessage(), e);
             }
         } finally {
+            health.idle();
             realtime.leave();
             adopter.closeTargets();
         }
@@ -263,19 +286,33 @@ public final class Classifier implements AutoCloseable {
 
         @Override
         public void exec(int tgid) {
-            adopter.evaluate(view(tgid), false, true);
+            guarded(tgid, () -> adopter.evaluate(view(tgid), false, true));
         }
 
         @Override
         public void uid(int pid, int tgid, int euid) {
-            if (adopter.rules().usesUser()) {
-                adopter.evaluate(view(tgid).withEuid(Integer.toUnsignedLong(euid)), false, false);
-            }
+            guarded(tgid, () -> {
+                if (adopter.rules().usesUser()) {
+                    adopter.evaluate(view(tgid).withEuid(Integer.toUnsignedLong(euid)), false, false);
+                }
+            });
         }
 
         @Override
         public void comm(int pid, int tgid) {
-            adopter.evaluate(view(tgid), false, false);
+            guarded(tgid, () -> adopter.evaluate(view(tgid), false, false));
+        }
+
+        /**
+         * One process's event inside a boundary: whatever its command line does to a rule (a
+         * StackOverflowError in a regex included) costs that process its move, not the thread.
+         */
+        private void guarded(int tgid, Runnable handle) {
+            try {
+                handle.run();
+            } catch (Throwable e) {
+                health.failed("process " + tgid, e);
+            }
         }
 
         @Override
