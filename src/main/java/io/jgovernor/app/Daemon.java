@@ -130,6 +130,10 @@ public class Daemon {
 
                     @Override
                     public void beforePass(CatalogState catalog) {
+                        if (LoopBounds.TEST_STALL_MILLIS > 0 && ready && !testStalled) {
+                            testStalled = true;
+                            stallForTest();
+                        }
                         workloads.stopVanished(catalog.desired());
                     }
 
@@ -189,6 +193,17 @@ public class Daemon {
      * classifier, OOM, webhook, any workload's supervisor) lets systemd's WatchdogSec= run out,
      * and systemd restarts the daemon if the loop does not come back in time.
      */
+    private boolean testStalled;
+
+    private static void stallForTest() {
+        LOG.warnf("test hook jgovernor.test.stall-reconcile-ms: this pass blocks for %d ms", LoopBounds.TEST_STALL_MILLIS);
+        try {
+            Thread.sleep(LoopBounds.TEST_STALL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void startWatchdog(java.time.Duration every) {
         watchdogThread = Thread.ofPlatform().name("jgovernor-watchdog").daemon(true).start(() -> {
             Map<String, String> reported = Map.of();
