@@ -196,7 +196,7 @@ public class Daemon {
     private boolean testStalled;
 
     private static void stallForTest() {
-        LOG.warnf("test hook jgovernor.test.stall-reconcile-ms: this pass blocks for %d ms", LoopBounds.TEST_STALL_MILLIS);
+        LOG.warnf("test hook test.jgovernor.stall-reconcile-ms: this pass blocks for %d ms", LoopBounds.TEST_STALL_MILLIS);
         try {
             Thread.sleep(LoopBounds.TEST_STALL_MILLIS);
         } catch (InterruptedException e) {

@@ -11,14 +11,15 @@ import java.time.Duration;
 final class LoopBounds {
     /**
      * One reconcile pass: reading the changed policies and writing the cgroups. The end-to-end
-     * test of a stuck pass shortens it with {@code -Djgovernor.test.reconcile-bound-ms}.
+     * test of a stuck pass shortens it with {@code -Dtest.jgovernor.reconcile-bound-ms}.
      */
-    static final Duration RECONCILE = Duration.ofMillis(Long.getLong("jgovernor.test.reconcile-bound-ms", 60_000));
+    static final Duration RECONCILE = Duration.ofMillis(Long.getLong("test.jgovernor.reconcile-bound-ms", 60_000));
     /**
      * Test hook, set only by the end-to-end test (DaemonIT): the first pass after startup that
-     * follows an edit blocks this long, as a pass stuck in the kernel would. 0: never.
+     * follows an edit blocks this long, as a pass stuck in the kernel would. 0: never. Outside
+     * the {@code jgovernor.} prefix, which Quarkus validates against the configuration mapping.
      */
-    static final long TEST_STALL_MILLIS = Long.getLong("jgovernor.test.stall-reconcile-ms", 0);
+    static final long TEST_STALL_MILLIS = Long.getLong("test.jgovernor.stall-reconcile-ms", 0);
     /** One batch of inotify events on the policy directory. */
     static final Duration POLICY_WATCH = Duration.ofSeconds(10);
     /** One scan of /proc, or one batch of process events. */
