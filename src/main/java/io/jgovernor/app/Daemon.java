@@ -11,6 +11,7 @@ import io.jgovernor.cgroup.v2.Delegation;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.GroupCollector;
 import io.jgovernor.metrics.GroupStats;
+import io.jgovernor.metrics.LoopCollector;
 import io.jgovernor.metrics.Metrics;
 import io.jgovernor.metrics.StatFiles;
 import io.jgovernor.model.GroupName;
@@ -27,6 +28,7 @@ import io.jgovernor.metrics.WorkloadCollector;
 import io.jgovernor.spawn.ExecStage;
 import io.jgovernor.spawn.Workloads;
 import io.jgovernor.sys.Accounts;
+import io.jgovernor.sys.LoopHealth;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -51,6 +53,10 @@ public class Daemon {
     private final JgovernorConfig config;
     private final Systemd systemd = Systemd.fromEnvironment();
     private final OomWiring oom = new OomWiring();
+    /** Every loop's liveness: /q/health/live, the watchdog and the loop metrics read it. */
+    private final LoopHealth health = new LoopHealth();
+    private Thread watchdogThread;
+    private volatile boolean stopping;
     private CgroupLayout layout;
     private ReconcileLoop loop;
     private PolicyWatcher watcher;
@@ -98,7 +104,7 @@ public class Daemon {
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
-        oom.start(config, files, layout.mode());
+        oom.start(config, files, layout.mode(), health);
         PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
@@ -111,8 +117,10 @@ public class Daemon {
         Workloads workloads = new Workloads(config.run().execStage().map(ExecStage::new).orElseGet(ExecStage::locate),
                 reconciler, files, Accounts.host(),
                 config.stateDir().resolve("workloads"));
+        workloads.health(health);
         this.workloads = workloads;
         metrics.register(new WorkloadCollector(workloads));
+        metrics.register(new LoopCollector(health::statuses));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
@@ -122,6 +130,10 @@ public class Daemon {
 
                     @Override
                     public void beforePass(CatalogState catalog) {
+                        if (LoopBounds.TEST_STALL_MILLIS > 0 && ready && !testStalled) {
+                            testStalled = true;
+                            stallForTest();
+                        }
                         workloads.stopVanished(catalog.desired());
                     }
 
@@ -132,21 +144,19 @@ public class Daemon {
                         systemd.status("policy directory unreadable: " + policyDirProblem);
                     }
 
-                    @Override
-                    public void alive() {
-                        systemd.watchdogPing();
-                    }
                 });
-        systemd.watchdog().ifPresent(loop::heartbeat);
+        loop.health(health.register("reconcile", LoopBounds.RECONCILE));
         // Watch before the first pass reads the directory: a file changed in between would
         // otherwise wait for the periodic pass. An event that arrives early costs one extra pass.
         watcher = new PolicyWatcher(policyDir, loop::policiesChanged);
+        watcher.health(health.register("policy-watch", LoopBounds.POLICY_WATCH));
         watcher.start();
         if (!loop.firstPass()) {
             LOG.errorf("policy directory %s cannot be read; nothing is applied until it can", policyDir);
         }
         startClassifier(files, reconciler);
         loop.start();
+        systemd.watchdog().ifPresent(this::startWatchdog);
         // SIGTERM is a requested stop, not a failure: exit 0 after the shutdown observers ran, so
         // systemd records a clean stop (the JVM's own handler would exit with 143).
         Signal.handle(new Signal("TERM"), s -> Quarkus.asyncExit(0));
@@ -167,6 +177,7 @@ public class Daemon {
         // Workloads the daemon started (their stage and every descendant) are never reclassified.
         Classifier c = new Classifier(layout, files, reconciler, workloads, config.classify().scanInterval(), true,
                 config.classify().realtimePriority());
+        c.health(health.register("classify", LoopBounds.CLASSIFY));
         c.start();
         metrics.register(new ClassifyCollector(c::classifiedTotal, c::lostEventsTotal, c::errorsTotal,
                 () -> c.mode() == null ? "" : c.mode().name().toLowerCase(java.util.Locale.ROOT)));
@@ -175,6 +186,42 @@ public class Daemon {
         if (first != null) {
             c.catalogPassed(first, true);
         }
+    }
+
+    /**
+     * WATCHDOG=1 only while every loop is live: a dead or stuck loop (reconcile, watcher,
+     * classifier, OOM, webhook, any workload's supervisor) lets systemd's WatchdogSec= run out,
+     * and systemd restarts the daemon if the loop does not come back in time.
+     */
+    private boolean testStalled;
+
+    private static void stallForTest() {
+        LOG.warnf("test hook test.jgovernor.stall-reconcile-ms: this pass blocks for %d ms", LoopBounds.TEST_STALL_MILLIS);
+        try {
+            Thread.sleep(LoopBounds.TEST_STALL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void startWatchdog(java.time.Duration every) {
+        watchdogThread = Thread.ofPlatform().name("jgovernor-watchdog").daemon(true).start(() -> {
+            Map<String, String> reported = Map.of();
+            while (!stopping) {
+                Map<String, String> problems = health.problems();
+                if (problems.isEmpty()) {
+                    systemd.watchdogPing();
+                } else if (!problems.keySet().equals(reported.keySet())) {
+                    LOG.errorf("not feeding the systemd watchdog: %s", problems);
+                }
+                reported = problems;
+                try {
+                    Thread.sleep(every);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
     }
 
     private void onPass(CatalogState catalog, Report report) {
@@ -224,7 +271,12 @@ public class Daemon {
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        stopping = true;
         systemd.stopping();
+        Thread dog = watchdogThread;
+        if (dog != null) {
+            dog.interrupt();
+        }
         // cgroups are left in place: the processes in them keep their limits while the daemon is away.
         if (watcher != null) {
             watcher.close();
@@ -295,6 +347,11 @@ public class Daemon {
     /** Null until startup; also the classifier's test of "a workload's process, leave it". */
     public Workloads workloads() {
         return workloads;
+    }
+
+    /** The loops that are dead or stuck now, by name, with why; empty: all live. */
+    public Map<String, String> loopProblems() {
+        return health.problems();
     }
 
     public Report lastReport() {

@@ -30,7 +30,7 @@ public class HttpRoutes {
     void routes(@Observes Router router) {
         // a scrape reads cgroup files: off the event loop; scrapes may run side by side (ordered=false)
         router.get("/metrics").blockingHandler(this::metrics, false);
-        router.get("/q/health/live").handler(ctx -> health(ctx, "alive", true, new JsonObject()));
+        router.get("/q/health/live").handler(this::live);
         router.get("/q/health/ready").handler(this::ready);
         router.get("/q/health").handler(this::ready);
     }
@@ -51,6 +51,14 @@ public class HttpRoutes {
             LOG.warnf("metrics: scrape failed: %s", e.toString());
             ctx.response().setStatusCode(500).end();
         }
+    }
+
+    /** DOWN, naming each loop and why, while any of the daemon's loops is dead or stuck. */
+    private void live(RoutingContext ctx) {
+        java.util.Map<String, String> problems = daemon.loopProblems();
+        JsonObject data = new JsonObject();
+        problems.forEach(data::put);
+        health(ctx, "alive", problems.isEmpty(), data);
     }
 
     private void ready(RoutingContext ctx) {

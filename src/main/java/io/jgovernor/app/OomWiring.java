@@ -19,6 +19,7 @@ import io.jgovernor.events.WebhookSender;
 import io.jgovernor.metrics.EventCounters;
 import io.jgovernor.model.Policy;
 import io.jgovernor.policy.CatalogState;
+import io.jgovernor.sys.LoopHealth;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -45,7 +46,7 @@ final class OomWiring {
      * Builds the spool, the sender and the watcher, before the first pass (which registers the
      * groups); whatever an earlier run left undelivered is sent again now.
      */
-    void start(JgovernorConfig config, CgroupFiles files, CgroupMode mode) throws IOException {
+    void start(JgovernorConfig config, CgroupFiles files, CgroupMode mode, LoopHealth health) throws IOException {
         List<URI> urls = new ArrayList<>();
         for (String u : config.webhook().urls().orElse(List.of())) {
             if (!u.isBlank()) {
@@ -60,11 +61,13 @@ final class OomWiring {
         WebhookSender sender = new WebhookSender(spool, signer,
                 new Backoff(config.webhook().backoffInitial(), config.webhook().backoffMax()),
                 config.webhook().timeout(), deliveries);
+        sender.health(health.register("webhook", LoopBounds.WEBHOOK));
+        LoopHealth.Loop oomLoop = health.register("oom", LoopBounds.OOM);
         // v1: an eventfd per group on memory.oom_control; v2: inotify on memory.events
         boolean unified = mode == CgroupMode.UNIFIED;
         OomEvents e = new OomEvents(files, unified ? OomFiles.v2(files) : OomFiles.v1(files), OomEvents.hostname(),
                 urls, spool, sender, stats, history, KillCounts.load(config.stateDir().resolve("oom-kills")),
-                listener -> unified ? new V2OomSource(listener) : new V1OomSource(files, listener));
+                listener -> unified ? new V2OomSource(listener, oomLoop) : new V1OomSource(files, listener, oomLoop));
         int replayed = e.replaySpool();
         LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),
                 signer.isPresent() ? " (signed)" : "", spool.dir(),

@@ -8,6 +8,7 @@ import io.jgovernor.reconcile.GroupDirectories;
 import io.jgovernor.sys.Errno;
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;
+import io.jgovernor.sys.LoopHealth;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -56,6 +57,9 @@ public final class Classifier implements AutoCloseable {
     private int wakeFd = -1;
     private ProcConnector connector;
     private Thread thread;
+    private volatile LoopHealth.Loop health = new LoopHealth().register("classify", Duration.ofSeconds(30));
+    /** Set once the thread ran: a restarted run rescans, since events went unread while it was dead. */
+    private boolean ranBefore;
 
     /**
      * @param isWorkload processes the daemon started itself, which are never reclassified
@@ -102,7 +106,13 @@ public final class Classifier implements AutoCloseable {
                 LOG.log(System.Logger.Level.INFO, "classifier: scanning /proc every " + scanInterval.toMillis() + " ms");
             }
         }
-        thread = Thread.ofPlatform().name("jgovernor-classify").daemon(true).start(this::run);
+        thread = Thread.ofPlatform().name("jgovernor-classify").daemon(true)
+                .start(() -> health.supervise(this::run, () -> stopped));
+    }
+
+    /** Where this loop reports each scan and batch of events, failures of one process, and its death. */
+    public void health(LoopHealth.Loop loop) {
+        this.health = loop;
     }
 
     /**
@@ -153,6 +163,8 @@ public final class Classifier implements AutoCloseable {
 
     private void run() {
         Events sink = new Events();
+        sink.rescan = ranBefore;
+        ranBefore = true;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fds = a.allocate(Libc.POLLFD, 2);
             MemorySegment counter = a.allocate(8);
@@ -164,10 +176,14 @@ public final class Classifier implements AutoCloseable {
                 if (pending != null || rescan) {
                     // A scan reads every process: long work, not at a priority above the host's.
                     realtime.leave();
-                    if (pending != null) {
-                        apply(pending);
-                    } else {
-                        adopter.scan();
+                    try {
+                        if (pending != null) {
+                            apply(pending);
+                        } else {
+                            adopter.scan();
+                        }
+                    } catch (Throwable e) {
+                        health.failed("a scan of /proc", e);
                     }
                 }
                 if (connector != null) {
@@ -187,12 +203,18 @@ public final class Classifier implements AutoCloseable {
                 if (connector == null) {
                     timeout = (int) Math.max(0, (nextScan - System.nanoTime()) / 1_000_000L);
                 }
+                health.idle();
                 int ready = Libc.poll(fds, n, timeout);
+                health.busy();
                 if (stopped) {
                     break;
                 }
                 if (connector == null && System.nanoTime() - nextScan >= 0) {
-                    adopter.scan();
+                    try {
+                        adopter.scan();
+                    } catch (Throwable e) {
+                        health.failed("a scan of /proc", e);
+                    }
                     nextScan = System.nanoTime() + scanInterval.toNanos();
                 }
                 if (ready > 0 && (fds.get(ValueLayout.JAVA_SHORT, 6) & Libc.POLLIN) != 0) {
@@ -207,6 +229,7 @@ public final class Classifier implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "classifier stopped: " + e.getMessage(), e);
             }
         } finally {
+            health.idle();
             realtime.leave();
             adopter.closeTargets();
         }

@@ -5,6 +5,7 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;
+import io.jgovernor.sys.LoopHealth;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -13,6 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
@@ -51,9 +53,16 @@ public final class V1OomSource implements OomSource {
     private final Map<GroupName, Registration> byGroup = new ConcurrentHashMap<>(); // written by the loop
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Thread thread;
+    private final LoopHealth.Loop health;
     private volatile boolean stopped;
 
     public V1OomSource(CgroupFiles files, Listener listener) throws IOException {
+        this(files, listener, new LoopHealth().register("oom", Duration.ofSeconds(30)));
+    }
+
+    /** @param health where the loop reports each batch of notifications it handles, and its death */
+    public V1OomSource(CgroupFiles files, Listener listener, LoopHealth.Loop health) throws IOException {
+        this.health = health;
         this.files = files;
         this.listener = listener;
         this.epollFd = Libc.epollCreate1(Libc.EPOLL_CLOEXEC);
@@ -200,18 +209,34 @@ public final class V1OomSource implements OomSource {
         Libc.closeRaw(r.oomControlFd);
     }
 
+    /** The descriptors outlive a run that died: it starts again after a backoff and finds every registration. */
     private void loop() {
+        try {
+            health.supervise(this::waitForEvents, () -> stopped);
+        } finally {
+            runCommands();
+            for (Registration r : byEventFd.values().toArray(Registration[]::new)) {
+                drop(r);
+            }
+            Libc.closeRaw(wakeFd);
+            Libc.closeRaw(epollFd);
+        }
+    }
+
+    private void waitForEvents() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment events = arena.allocate(Libc.EPOLL_EVENT_SIZE * MAX_EVENTS, 8);
             MemorySegment counter = arena.allocate(8);
             while (!stopped) {
                 int n;
+                health.idle();
                 try {
                     n = Libc.epollWait(epollFd, events, MAX_EVENTS, -1);
                 } catch (ErrnoException e) {
-                    LOG.log(System.Logger.Level.ERROR, "OOM watcher: " + e.getMessage() + "; OOM events stop");
+                    LOG.log(System.Logger.Level.ERROR, "OOM watcher: " + e.getMessage() + "; restarting it");
                     return;
                 }
+                health.busy();
                 for (int i = 0; i < n; i++) {
                     int fd = Libc.epollData(events, i);
                     Libc.readRaw(fd, counter, 8); // reset the counter (EAGAIN when already read)
@@ -226,12 +251,7 @@ public final class V1OomSource implements OomSource {
                 }
             }
         } finally {
-            runCommands();
-            for (Registration r : byEventFd.values().toArray(Registration[]::new)) {
-                drop(r);
-            }
-            Libc.closeRaw(wakeFd);
-            Libc.closeRaw(epollFd);
+            health.idle();
         }
     }
 
@@ -251,8 +271,8 @@ public final class V1OomSource implements OomSource {
         }
         try {
             listener.oom(r.group, r.dir);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "group " + r.group + ": handling an OOM notification failed", e);
+        } catch (Throwable e) {
+            health.failed("group " + r.group + ": handling an OOM notification", e);
         }
     }
 

@@ -3,6 +3,7 @@ package io.jgovernor.events;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;
+import io.jgovernor.sys.LoopHealth;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -11,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -47,9 +49,16 @@ public final class V2OomSource implements OomSource {
     private final Map<GroupName, Registration> byGroup = new ConcurrentHashMap<>();
     private final Map<Integer, Registration> byWatch = new ConcurrentHashMap<>();
     private final Thread thread;
+    private final LoopHealth.Loop health;
     private volatile boolean closed;
 
     public V2OomSource(Listener listener) throws IOException {
+        this(listener, new LoopHealth().register("oom", Duration.ofSeconds(30)));
+    }
+
+    /** @param health where the loop reports each batch of events it handles, and its death */
+    public V2OomSource(Listener listener, LoopHealth.Loop health) throws IOException {
+        this.health = health;
         this.listener = listener;
         this.inotify = Libc.inotifyInit1(Libc.IN_CLOEXEC | Libc.IN_NONBLOCK);
         try {
@@ -58,7 +67,9 @@ public final class V2OomSource implements OomSource {
             Libc.closeRaw(inotify);
             throw e;
         }
-        this.thread = Thread.ofPlatform().name("jgovernor-oom").daemon(true).start(this::loop);
+        // A run that ends (a poll error, any Error) is started again after a backoff; the watches stay.
+        this.thread = Thread.ofPlatform().name("jgovernor-oom").daemon(true)
+                .start(() -> health.supervise(this::loop, () -> closed));
     }
 
     @Override
@@ -132,7 +143,9 @@ public final class V2OomSource implements OomSource {
             fds.set(ValueLayout.JAVA_INT, 8, stop);
             fds.set(ValueLayout.JAVA_SHORT, 12, Libc.POLLIN);
             while (!closed) {
+                health.idle();
                 Libc.poll(fds, 2, -1);
+                health.busy();
                 if (closed) {
                     return;
                 }
@@ -142,8 +155,10 @@ public final class V2OomSource implements OomSource {
             }
         } catch (ErrnoException | RuntimeException e) {
             if (!closed) {
-                LOG.log(System.Logger.Level.ERROR, "OOM watcher: " + e.getMessage() + "; OOM events stop", e);
+                LOG.log(System.Logger.Level.ERROR, "OOM watcher: " + e.getMessage() + "; restarting it", e);
             }
+        } finally {
+            health.idle();
         }
     }
 
@@ -192,8 +207,8 @@ public final class V2OomSource implements OomSource {
         }
         try {
             listener.oom(r.group, r.dir);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "group " + r.group + ": handling an OOM notification failed", e);
+        } catch (Throwable e) {
+            health.failed("group " + r.group + ": handling an OOM notification", e);
         }
         // what the listener saw (including a kill it waited for) is not news next time
         long[] after = counters(r.dir).orElse(now.get());

@@ -1,5 +1,7 @@
 package io.jgovernor.events;
 
+import io.jgovernor.sys.LoopHealth;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,6 +51,13 @@ public final class WebhookSender implements AutoCloseable {
                 Thread.ofPlatform().name("jgovernor-webhook-retry").daemon(true).factory());
     }
 
+    private volatile LoopHealth.Loop health = new LoopHealth().register("webhook", Duration.ofSeconds(10));
+
+    /** Where delivery reports each attempt it prepares (busy while it does) and the attempts that failed inside. */
+    public void health(LoopHealth.Loop loop) {
+        this.health = loop;
+    }
+
     /** Starts delivering {@code e} to every receiver that still needs it. Never blocks on the network. */
     public void submit(Spool.Entry e) {
         for (URI receiver : e.pending()) {
@@ -73,6 +82,9 @@ public final class WebhookSender implements AutoCloseable {
                     .whenComplete((response, error) -> {
                         try {
                             done(e, receiver, attempt, response, error);
+                        } catch (Throwable t) {
+                            // a CompletableFuture would swallow this: the event would wait for the next start
+                            health.failed("handling the answer for event " + e.event().id(), t);
                         } finally {
                             inFlight.decrementAndGet();
                         }
@@ -111,9 +123,28 @@ public final class WebhookSender implements AutoCloseable {
         LOG.log(level, "webhook " + receiver + " failed for event " + e.event().id() + " (group " + e.event().group()
                 + ", attempt " + (attempt + 1) + "): " + why + "; next attempt in " + wait + " ms");
         try {
-            retries.schedule(() -> attempt(e, receiver, attempt + 1), wait, TimeUnit.MILLISECONDS);
+            retries.schedule(() -> retry(e, receiver, attempt + 1), wait, TimeUnit.MILLISECONDS);
         } catch (RuntimeException rejected) {
             // shutting down: the event stays in the spool
+        }
+    }
+
+    /** One retry inside a boundary: a failure is counted and the next attempt still comes. */
+    private void retry(Spool.Entry e, URI receiver, int attempt) {
+        LoopHealth.Loop h = health;
+        h.busy();
+        try {
+            attempt(e, receiver, attempt);
+        } catch (Throwable t) {
+            h.failed("attempt " + (attempt + 1) + " of event " + e.event().id(), t);
+            try {
+                retries.schedule(() -> retry(e, receiver, attempt + 1),
+                        backoff.delayMillis(attempt, ThreadLocalRandom.current()), TimeUnit.MILLISECONDS);
+            } catch (RuntimeException rejected) {
+                // shutting down: the event stays in the spool
+            }
+        } finally {
+            h.idle();
         }
     }
 

@@ -2,6 +2,7 @@ package io.jgovernor.policy;
 
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;
+import io.jgovernor.sys.LoopHealth;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -42,6 +44,7 @@ public final class PolicyWatcher implements AutoCloseable {
     private volatile boolean closed;
     private int watch = -1;
     private Thread thread;
+    private volatile LoopHealth.Loop health = new LoopHealth().register("policy-watch", Duration.ofSeconds(10));
 
     public PolicyWatcher(Path dir, Consumer<Set<String>> onChange) throws ErrnoException {
         this.dir = dir;
@@ -50,9 +53,16 @@ public final class PolicyWatcher implements AutoCloseable {
         this.stop = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
     }
 
+    /** Where this loop reports each batch of events it handles, and its death. */
+    public void health(LoopHealth.Loop loop) {
+        this.health = loop;
+    }
+
     public synchronized void start() {
         addWatch();
-        thread = Thread.ofPlatform().name("jgovernor-policy-watch").daemon(true).start(this::run);
+        // A run that ends (a poll error, any Error) is started again after a backoff.
+        thread = Thread.ofPlatform().name("jgovernor-policy-watch").daemon(true)
+                .start(() -> health.supervise(this::run, () -> closed));
     }
 
     private boolean addWatch() {
@@ -77,7 +87,9 @@ public final class PolicyWatcher implements AutoCloseable {
             fds.set(ValueLayout.JAVA_SHORT, 12, Libc.POLLIN);
             while (!closed) {
                 int timeout = watch < 0 ? (int) RETRY_MILLIS : -1;
+                health.idle();
                 int ready = Libc.poll(fds, 2, timeout);
+                health.busy();
                 if (closed) {
                     return;
                 }
@@ -101,6 +113,8 @@ public final class PolicyWatcher implements AutoCloseable {
             if (!closed) {
                 LOG.log(System.Logger.Level.ERROR, "policy watcher stopped; periodic passes still pick up changes", e);
             }
+        } finally {
+            health.idle();
         }
     }
 

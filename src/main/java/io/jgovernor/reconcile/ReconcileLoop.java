@@ -2,6 +2,7 @@ package io.jgovernor.reconcile;
 
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.policy.PolicyCatalog;
+import io.jgovernor.sys.LoopHealth;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -54,6 +55,8 @@ public final class ReconcileLoop implements AutoCloseable {
     /** False after a pass that could not read the policy directory: nothing is removed then. */
     private boolean lastRefreshRead = true;
     private Thread thread;
+    /** Told when a pass starts and ends, and when the thread dies; a private one until {@link #health} is called. */
+    private volatile LoopHealth.Loop health = new LoopHealth().register("reconcile", Duration.ofMinutes(1));
 
     public ReconcileLoop(PolicyCatalog catalog, Reconciler reconciler, Duration interval, Duration quiet,
                          Listener listener) {
@@ -77,8 +80,15 @@ public final class ReconcileLoop implements AutoCloseable {
         this.heartbeat = every;
     }
 
+    /** Where this loop reports its passes (busy while one runs), its failures and its death. */
+    public void health(LoopHealth.Loop loop) {
+        this.health = loop;
+    }
+
     public synchronized void start() {
-        thread = Thread.ofPlatform().name("jgovernor-reconcile").daemon(true).start(this::run);
+        // A run that ends abnormally (an Error outside a pass) is started again after a backoff.
+        thread = Thread.ofPlatform().name("jgovernor-reconcile").daemon(true)
+                .start(() -> health.supervise(this::run, () -> stopped));
     }
 
     /** Called by the watcher: these policy files changed (null: any may have). */
@@ -182,8 +192,26 @@ public final class ReconcileLoop implements AutoCloseable {
         return catalog.untilNextRemoval().map(d -> Math.max(0, d.toNanos())).orElse(Long.MAX_VALUE);
     }
 
-    /** @param files the policy files to read again, or null: list the directory and check every file */
+    /**
+     * One pass inside a boundary: any Throwable (a StackOverflowError too) fails this pass only,
+     * is logged and counted, and the loop goes on with the next one.
+     *
+     * @param files the policy files to read again, or null: list the directory and check every file
+     */
     private boolean runPass(boolean fullPass, Set<String> files) {
+        LoopHealth.Loop h = health;
+        h.busy();
+        try {
+            return pass(fullPass, files);
+        } catch (Throwable t) {
+            h.failed("reconcile pass", t);
+            return true;
+        } finally {
+            h.idle();
+        }
+    }
+
+    private boolean pass(boolean fullPass, Set<String> files) {
         long t0 = System.nanoTime();
         CatalogState state;
         try {
@@ -196,14 +224,8 @@ public final class ReconcileLoop implements AutoCloseable {
             listener.policyDirUnreadable(e);
             return false;
         }
-        Report report;
-        try {
-            listener.beforePass(state);
-            report = fullPass ? reconciler.reconcileAll(state.desired()) : reconciler.reconcileChanges(state.desired());
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "reconcile pass failed", e);
-            return true;
-        }
+        listener.beforePass(state);
+        Report report = fullPass ? reconciler.reconcileAll(state.desired()) : reconciler.reconcileChanges(state.desired());
         long t1 = System.nanoTime();
         listener.passed(state, report);
         long t2 = System.nanoTime();

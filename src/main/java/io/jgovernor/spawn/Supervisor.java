@@ -2,6 +2,7 @@ package io.jgovernor.spawn;
 
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.RunSpec;
+import io.jgovernor.sys.LoopHealth;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -55,6 +56,10 @@ final class Supervisor {
     private volatile String lastError;
     private volatile Integer lastExit;
     private Thread thread;
+    /** Where this workload's loop reports itself; set before {@link #start}. */
+    volatile LoopHealth health = new LoopHealth();
+    /** A launch (the exec stage preparing namespaces and root) longer than this is a stuck supervisor. */
+    static final Duration LAUNCH_BOUND = Duration.ofSeconds(60);
     /** Stop signals every process in the group, not only the workload's tree (no match rules adopt others there). */
     volatile boolean killWholeGroup;
 
@@ -69,18 +74,34 @@ final class Supervisor {
     /** Starts supervising; {@code adopted} is a workload a previous daemon started with this spec. */
     void start(Optional<Workload> adopted) {
         current = adopted.orElse(null);
-        thread = Thread.ofPlatform().daemon(true).name("workload " + group.value()).start(this::run);
+        LoopHealth registry = health;
+        LoopHealth.Loop loop = registry.register("workload " + group.value(), LAUNCH_BOUND);
+        thread = Thread.ofPlatform().daemon(true).name("workload " + group.value()).start(() -> {
+            // run() returning is the restart policy saying "done"; only a Throwable is a death, and
+            // the supervision starts again (it finds the running workload in current).
+            boolean[] ended = {false};
+            try {
+                loop.supervise(() -> {
+                    run(loop);
+                    ended[0] = true;
+                }, () -> stopping || ended[0]);
+            } finally {
+                registry.unregister(loop);
+            }
+        });
     }
 
-    private void run() {
+    private void run(LoopHealth.Loop loop) {
         int quickFailures = 0;
         while (!stopping) {
             Workload w = current;
             if (w == null) {
                 state = State.STARTING;
+                loop.busy();
                 try {
                     w = launcher.launch(group, spec);
                 } catch (StartFailure e) {
+                    loop.idle();
                     lastError = e.getMessage();
                     listener.startFailed(group, e.getMessage());
                     if (spec.restart() == RunSpec.Restart.NEVER) {
@@ -99,6 +120,7 @@ final class Supervisor {
                 current = w;
                 listener.started(group, w);
             }
+            loop.idle();
             state = State.RUNNING;
             long t0 = System.nanoTime();
             int exit;

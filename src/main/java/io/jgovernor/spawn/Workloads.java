@@ -7,6 +7,7 @@ import io.jgovernor.model.Policy;
 import io.jgovernor.model.RunSpec;
 import io.jgovernor.reconcile.GroupDirectories;
 import io.jgovernor.sys.Accounts;
+import io.jgovernor.sys.LoopHealth;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -61,6 +62,13 @@ public final class Workloads implements IntPredicate {
     private final AtomicLong starts = new AtomicLong();
     private final AtomicLong startFailures = new AtomicLong();
     private final AtomicLong restarts = new AtomicLong();
+
+    private volatile LoopHealth health = new LoopHealth();
+
+    /** Where each workload's supervisor registers its loop ("workload GROUP"). */
+    public void health(LoopHealth registry) {
+        this.health = registry;
+    }
 
     public Workloads(ExecStage exec, GroupDirectories dirs, CgroupFiles files, Accounts accounts, Path recordDir) {
         this.exec = exec;
@@ -127,6 +135,7 @@ public final class Workloads implements IntPredicate {
             }
             Supervisor fresh = new Supervisor(g, spec, this::launch, this::signal, listener(g));
             fresh.killWholeGroup = e.getValue().match().isEmpty();
+            fresh.health = health;
             supervisors.put(g, fresh);
             fresh.start(adopted);
         }
@@ -164,6 +173,7 @@ public final class Workloads implements IntPredicate {
             throw new StartFailure("not restarted");
         }, this::signal, listener(g));
         s.killWholeGroup = wholeGroup;
+        s.health = health;
         s.start(Optional.of(w));
         return s;
     }

@@ -136,6 +136,59 @@ class DaemonIT extends DaemonFixture {
         }
     }
 
+    /**
+     * A reconcile pass stuck past its bound (the test hook blocks one pass for 4 s; the bound is
+     * 500 ms): live health is DOWN naming the loop, no WATCHDOG=1 comes meanwhile, and once the
+     * pass ends live is UP, the pings come again and the edit is applied.
+     */
+    @Test
+    void aStuckReconcilePassTurnsLiveDownAndStopsTheWatchdogUntilItEnds() throws Throwable {
+        write("web.yaml", "name: web\npids: {max: 10}\n");
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI live = java.net.URI.create("http://127.0.0.1:" + port + "/q/health/live");
+        java.util.function.Supplier<java.net.http.HttpResponse<String>> get = () -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(live).timeout(Duration.ofSeconds(5)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        try (NotifySocket notify = new NotifySocket(tmp.resolve("notify.sock"))) {
+            start(java.util.Map.of("NOTIFY_SOCKET", notify.path().toString(), "WATCHDOG_USEC", "400000"),
+                    "quarkus.http.port=" + port, "test.jgovernor.stall-reconcile-ms=4000",
+                    "test.jgovernor.reconcile-bound-ms=500");
+            assertTrue(notify.await("READY=1", SOON).isPresent(), "no READY=1");
+            assertTrue(notify.await("WATCHDOG=1", SOON).isPresent(), "no watchdog ping before the stall");
+            assertEquals(200, get.get().statusCode());
+
+            write("web.yaml", "name: web\npids: {max: 20}\n");
+            daemon.await(() -> get.get().statusCode() == 503, SOON, "live DOWN while the pass is stuck");
+            int before = notify.received().size(); // what came before the loop counted as stuck (received() keeps it)
+            String body = get.get().body();
+            assertTrue(body.contains("\"status\":\"DOWN\"") && body.contains("\"reconcile\":\"stuck: "), body);
+            Thread.sleep(1500); // more than three watchdog intervals (200 ms)
+            List<String> all = notify.received();
+            List<String> meanwhile = all.subList(before, all.size());
+            assertEquals(503, get.get().statusCode(), "still stuck after the window");
+            assertTrue(meanwhile.stream().noneMatch(m -> m.contains("WATCHDOG=1")), meanwhile.toString());
+            assertEquals("10", read("pids", "web", "pids.max"));
+
+            daemon.await(() -> get.get().statusCode() == 200, SOON, "live UP once the pass ends");
+            assertTrue(notify.await("WATCHDOG=1", SOON).isPresent(), "the watchdog pings again");
+            awaitValue("pids", "web", "pids.max", "20"); // applied by the pass that was stuck
+            assertTrue(daemon.log().contains("not feeding the systemd watchdog"), daemon.log());
+            daemon.signal("TERM");
+            assertEquals(0, daemon.awaitExit(SOON));
+        }
+    }
+
     @Test
     void aBurstOfWritesToOneFileIsAppliedOnce() throws Exception {
         write("web.yaml", "name: web\npids: {max: 1}\n");
