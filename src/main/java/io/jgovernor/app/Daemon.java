@@ -112,6 +112,7 @@ public class Daemon {
                 reconciler, files, Accounts.host(),
                 config.stateDir().resolve("workloads"));
         this.workloads = workloads;
+        reconciler.keepOccupied(workloads::holds);
         metrics.register(new WorkloadCollector(workloads));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
