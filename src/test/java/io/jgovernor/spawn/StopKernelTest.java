@@ -70,6 +70,8 @@ class StopKernelTest {
                 fail("stopVanished still runs " + took.toMillis() + " ms after the policies were deleted; "
                         + "alive: " + pids.entrySet().stream().filter(e -> alive(e.getValue())).toList());
             }
+            System.out.println("StopKernelTest: stopVanished took " + took.toMillis() + " ms (stopTimeout "
+                    + STOP_TIMEOUT.toMillis() + " ms)");
             pids.forEach((g, pid) -> assertFalse(alive(pid), g + " (pid " + pid + ") gone after " + took.toMillis()
                     + " ms"));
             assertTrue(took.compareTo(STOP_TIMEOUT) >= 0, "deaf ignored SIGTERM: only SIGKILL after stopTimeout ended it, "
