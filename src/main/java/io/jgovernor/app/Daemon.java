@@ -119,6 +119,7 @@ public class Daemon {
                 config.stateDir().resolve("workloads"));
         workloads.health(health);
         this.workloads = workloads;
+        reconciler.keepOccupied(workloads::holds);
         metrics.register(new WorkloadCollector(workloads));
         metrics.register(new LoopCollector(health::statuses));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),

@@ -2,6 +2,7 @@ package io.jgovernor.reconcile;
 
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.model.GroupName;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,11 +35,13 @@ final class Applier {
     private static final int MAX_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors() + 1);
 
     private final CgroupFiles files;
+    private final Occupants occupants;
     /** The mount points of the hierarchies, each a unit of parallel work. */
     private final List<Path> hierarchyRoots;
 
-    Applier(CgroupFiles files, List<Path> hierarchyRoots) {
+    Applier(CgroupFiles files, List<Path> hierarchyRoots, Occupants occupants) {
         this.files = files;
+        this.occupants = occupants;
         this.hierarchyRoots = List.copyOf(hierarchyRoots);
     }
 
@@ -187,8 +190,17 @@ final class Applier {
 
     private void remove(Plan.Remove r) throws CgroupException {
         CgroupException last = null;
+        GroupName group = groupOf(r.group());
         for (int attempt = 0; attempt < DRAIN_ATTEMPTS; attempt++) {
-            for (int pid : files.procs(r.dir())) {
+            List<Integer> procs = files.procs(r.dir());
+            // Checked before any process is moved: the directory stays whole, the group's error says why.
+            for (int pid : procs) {
+                if (group != null && occupants.holds(group, pid)) {
+                    throw new CgroupException(r.dir(), null, "rmdir", null, 0,
+                            "kept: pid " + pid + " of the group's workload still runs in it (retried next pass)");
+                }
+            }
+            for (int pid : procs) {
                 files.moveProcess(r.target(), pid);
             }
             try {
@@ -199,6 +211,14 @@ final class Applier {
             }
         }
         throw last;
+    }
+
+    private static GroupName groupOf(String label) {
+        try {
+            return new GroupName(label);
+        } catch (IllegalArgumentException e) {
+            return null; // "(root)" and the like: no workload of its own
+        }
     }
 
     private static boolean beneath(Path dir, List<Path> broken) {

@@ -51,6 +51,7 @@ public final class Reconciler implements GroupDirectories {
     private final AtomicLong driftTotal = new AtomicLong();
     /** The first error of each group whose last pass over it failed; read by status requests on other threads. */
     private volatile Map<String, String> groupErrors = Map.of();
+    private volatile Occupants occupants = Occupants.NONE;
 
     /**
      * @param controllerFor the controller implementations of this cgroup version by kernel name;
@@ -68,7 +69,13 @@ public final class Reconciler implements GroupDirectories {
             }
         }
         this.controllers = Map.copyOf(byHierarchy);
-        this.applier = new Applier(files, byHierarchy.keySet().stream().map(Hierarchy::mountPoint).toList());
+        this.applier = new Applier(files, byHierarchy.keySet().stream().map(Hierarchy::mountPoint).toList(),
+                (group, pid) -> occupants.holds(group, pid));
+    }
+
+    /** Processes that keep a removed group's directories (the workloads, which are built after this). */
+    public void keepOccupied(Occupants o) {
+        this.occupants = o;
     }
 
     /** A full pass: every group, drift repaired everywhere, orphan directories removed. */

@@ -178,8 +178,10 @@ final class Supervisor {
     /**
      * Stops the workload: SIGTERM, then SIGKILL after {@code stopTimeout}. Returns once it is gone
      * (or after a further 5 s when even SIGKILL did not end it: a process in D state).
+     *
+     * @return false when the workload still runs (it stays {@link State#STOPPING}, its pids known)
      */
-    void stop() {
+    boolean stop() {
         stopping = true;
         state = State.STOPPING;
         lock.lock();
@@ -216,8 +218,13 @@ final class Supervisor {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        Workload w = current;
+        if (w != null && w.alive()) {
+            return false;
+        }
         current = null;
         state = State.STOPPED;
+        return true;
     }
 
     WorkloadStatus snapshot() {

@@ -106,9 +106,14 @@ final class Workload {
         return r.alive() ? Optional.of(new Workload(r.pid(), r.startTime(), Optional.empty())) : Optional.empty();
     }
 
-    /** Each line the workload writes, logged with its group; read by a virtual thread until the pipe closes. */
+    /**
+     * Each line the workload writes, logged with its group; read until the pipe closes by a
+     * platform thread. Not a virtual one: a virtual thread blocked in read(2) on a pipe holds its
+     * carrier, and the readers of two quiet workloads held both carriers of a 2-CPU host, so
+     * nothing else virtual (the stoppers, the daemon's shutdown) ran again (issue 13).
+     */
     private static void pump(GroupName group, InputStream in, System.Logger.Level level, String prefix) {
-        Thread.ofVirtual().name("workload-output " + group.value()).start(() -> {
+        Thread.ofPlatform().daemon(true).name("workload-output " + group.value()).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 for (String line = r.readLine(); line != null; line = r.readLine()) {
                     LOG.log(level, "[" + group.value() + "] " + prefix + line);

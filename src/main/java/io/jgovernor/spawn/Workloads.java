@@ -47,7 +47,8 @@ import java.util.stream.Stream;
  */
 public final class Workloads implements IntPredicate {
     private static final System.Logger LOG = System.getLogger(Workloads.class.getName());
-    private static final Duration STOP_WAIT_LIMIT = Duration.ofMinutes(5);
+    /** What a stop may take beyond stopTimeout: SIGKILL, the kernel's teardown, the stage's exit. */
+    static final Duration STOP_MARGIN = Duration.ofSeconds(5);
     /** The spec of a workload whose policy is gone: only its stop timeout (the default) is used. */
     private static final RunSpec ORPHAN = new RunSpec(List.of("/"), Optional.empty(), Optional.empty(),
             Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT, Optional.empty());
@@ -92,7 +93,9 @@ public final class Workloads implements IntPredicate {
                 if (runOf(desired, r.group()).isEmpty() && r.alive()) {
                     LOG.log(System.Logger.Level.INFO, "workload " + r.group().value() + " (pid " + r.pid()
                             + ") has no policy any more: stopping it");
-                    Workload.adopt(r).ifPresent(w -> gone.add(supervisor(r.group(), ORPHAN, false, w)));
+                    // In the map while it stops, so that its directories stay until it is gone (holds).
+                    Workload.adopt(r).ifPresent(w -> gone.add(
+                            supervisors.computeIfAbsent(r.group(), g -> supervisor(g, ORPHAN, false, w))));
                 }
                 if (runOf(desired, r.group()).isEmpty()) {
                     WorkloadRecord.delete(recordDir, r.group());
@@ -147,16 +150,29 @@ public final class Workloads implements IntPredicate {
         stopInParallel(List.copyOf(supervisors.values()));
     }
 
+    /**
+     * Stops each on a platform thread of its own (a stopper must run even when every carrier of
+     * the virtual-thread pool is blocked) and waits for them at most the longest stop timeout and
+     * {@link #STOP_MARGIN}: by then SIGKILL was sent to every process of each group. A workload
+     * still running after that (a process in D state) keeps its supervisor, which goes on
+     * stopping it, and so its group's directories (see {@link #holds}); the next pass tries again.
+     */
     private void stopInParallel(List<Supervisor> list) {
         List<Thread> threads = new ArrayList<>();
+        Duration longest = Duration.ZERO;
         for (Supervisor s : list) {
-            threads.add(Thread.ofVirtual().start(() -> {
-                s.stop();
-                supervisors.remove(s.group, s);
-                WorkloadRecord.delete(recordDir, s.group);
+            longest = longest.compareTo(s.spec.stopTimeout()) >= 0 ? longest : s.spec.stopTimeout();
+            threads.add(Thread.ofPlatform().daemon(true).name("workload-stop " + s.group.value()).start(() -> {
+                if (s.stop()) {
+                    supervisors.remove(s.group, s);
+                    WorkloadRecord.delete(recordDir, s.group);
+                } else {
+                    LOG.log(System.Logger.Level.ERROR, "workload " + s.group.value() + " did not stop after SIGKILL:"
+                            + " its group's directories are kept while it runs");
+                }
             }));
         }
-        long deadline = System.nanoTime() + STOP_WAIT_LIMIT.toNanos();
+        long deadline = System.nanoTime() + longest.plus(STOP_MARGIN).toNanos();
         for (Thread t : threads) {
             try {
                 t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
@@ -165,6 +181,22 @@ public final class Workloads implements IntPredicate {
                 return;
             }
         }
+    }
+
+    /**
+     * True for a process that keeps a group's directories: the group's policy is gone but its
+     * workload has not stopped yet, and the process is the workload's (its tree, or anything in a
+     * group without {@code match} rules, where every process descends from the workload).
+     */
+    public boolean holds(GroupName g, int pid) {
+        Supervisor s = supervisors.get(g);
+        if (s == null) {
+            return false;
+        }
+        if (s.killWholeGroup) {
+            return true;
+        }
+        return test(pid);
     }
 
     /** A supervisor that only stops an already running workload (adopted, never restarted). */

@@ -40,6 +40,7 @@ final class SpawnHarness implements AutoCloseable {
         Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         workloads = new Workloads(ExecStage.locate(), reconciler, cgroups.files(), Accounts.host(),
                 temp.resolve("workloads"));
+        reconciler.keepOccupied(workloads::holds);
     }
 
     SortedMap<GroupName, Policy> policies(String yaml) {
