@@ -166,7 +166,14 @@ class DaemonIT extends DaemonFixture {
                     "test.jgovernor.reconcile-bound-ms=500");
             assertTrue(notify.await("READY=1", SOON).isPresent(), "no READY=1");
             assertTrue(notify.await("WATCHDOG=1", SOON).isPresent(), "no watchdog ping before the stall");
-            assertEquals(200, get.get().statusCode());
+            // READY=1 comes from startup, the HTTP port opens after it: wait for the port
+            daemon.await(() -> {
+                try {
+                    return get.get().statusCode() == 200;
+                } catch (java.io.UncheckedIOException notYetListening) {
+                    return false;
+                }
+            }, SOON, "live UP before the stall");
 
             write("web.yaml", "name: web\npids: {max: 20}\n");
             daemon.await(() -> get.get().statusCode() == 503, SOON, "live DOWN while the pass is stuck");
