@@ -189,11 +189,7 @@ public class Daemon {
         }
     }
 
-    /**
-     * WATCHDOG=1 only while every loop is live: a dead or stuck loop (reconcile, watcher,
-     * classifier, OOM, webhook, any workload's supervisor) lets systemd's WatchdogSec= run out,
-     * and systemd restarts the daemon if the loop does not come back in time.
-     */
+    /** The test hook (test.jgovernor.stall-reconcile-ms) stalls one pass only. */
     private boolean testStalled;
 
     private static void stallForTest() {
@@ -205,6 +201,11 @@ public class Daemon {
         }
     }
 
+    /**
+     * WATCHDOG=1 only while every loop is live: a dead or stuck loop (reconcile, watcher,
+     * classifier, OOM, webhook, any workload's supervisor) lets systemd's WatchdogSec= run out,
+     * and systemd restarts the daemon if the loop does not come back in time.
+     */
     private void startWatchdog(java.time.Duration every) {
         watchdogThread = Thread.ofPlatform().name("jgovernor-watchdog").daemon(true).start(() -> {
             Map<String, String> reported = Map.of();

@@ -34,7 +34,12 @@ public final class ReconcileLoop implements AutoCloseable {
         default void beforePass(CatalogState catalog) {
         }
 
-        /** Called at least every heartbeat from this loop's thread while it is not stuck in a pass. */
+        /**
+         * Called at least every heartbeat from this loop's thread while it waits between passes.
+         * The daemon's watchdog no longer hangs on it (it follows every loop through LoopHealth);
+         * it is the one call on this thread outside a pass's boundary, which is how
+         * ReconcileLoopHealthKernelTest makes the thread itself die.
+         */
         default void alive() {
         }
     }
