@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What every end-to-end test of the packaged daemon starts from: a root-owned policy directory
@@ -16,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * root, and the daemon stopped and the cgroups removed afterwards, also when the test fails.
  */
 abstract class DaemonFixture {
+    private static final Pattern RECORD_PID = Pattern.compile("\"pid\": (\\d+)");
     @TempDir
     Path tmp;
     Path policies;
@@ -42,6 +45,16 @@ abstract class DaemonFixture {
             }
         } finally {
             cgroups.close();
+        }
+    }
+
+    /** The pid in {@code group}'s workload record, or 0 while there is none. */
+    int recordedPid(String group) {
+        try {
+            Matcher m = RECORD_PID.matcher(Files.readString(state.resolve("workloads").resolve(group + ".json")));
+            return m.find() ? Integer.parseInt(m.group(1)) : 0;
+        } catch (IOException e) {
+            return 0;
         }
     }
 }

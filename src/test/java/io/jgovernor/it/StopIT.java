@@ -2,7 +2,6 @@ package io.jgovernor.it;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -10,8 +9,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,16 +23,7 @@ class StopIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(15);
     /** Older than a minute, as the issue saw it. */
     private static final Duration AGE = Duration.ofSeconds(65);
-    private static final Pattern PID = Pattern.compile("\"pid\": (\\d+)");
 
-    private int recordedPid(String group) {
-        try {
-            Matcher m = PID.matcher(Files.readString(state.resolve("workloads").resolve(group + ".json")));
-            return m.find() ? Integer.parseInt(m.group(1)) : 0;
-        } catch (IOException e) {
-            return 0;
-        }
-    }
 
     private static boolean alive(int pid) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
@@ -44,16 +32,7 @@ class StopIT extends DaemonFixture {
     @Test
     void sigtermEndsTheDaemonAndItsQuietWorkloadsOlderThanAMinuteWithinFifteenSeconds() throws Exception {
         Path f = policies.resolve("quiet.yaml");
-        Files.writeString(f, """
-                name: quiet-a
-                run: {command: ["/bin/sleep", "3600"], stopTimeout: 2s}
-                ---
-                name: quiet-b
-                run: {command: ["/bin/sleep", "3601"], stopTimeout: 2s}
-                ---
-                name: deaf
-                run: {command: ["/bin/sh", "-c", "trap '' TERM; exec sleep 3602"], stopTimeout: 2s}
-                """);
+        Files.writeString(f, io.jgovernor.testing.TestPolicies.QUIET_WORKLOADS);
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
         daemon = DaemonProcess.start(log, "jgovernor.policy-dir=" + policies, "jgovernor.state-dir=" + state,
                 "jgovernor.cgroup.root=" + cgroups.root(), "jgovernor.reconcile.interval=1s");

@@ -9,8 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,7 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class WorkloadIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(15);
-    private static final Pattern PID = Pattern.compile("\"pid\": (\\d+)");
 
     private DaemonProcess start(String... extra) throws IOException {
         List<String> props = new java.util.ArrayList<>(List.of("jgovernor.policy-dir=" + policies,
@@ -44,14 +41,6 @@ class WorkloadIT extends DaemonFixture {
         return cgroups.layout().groupDir(cgroups.hierarchy("cpuacct"), new GroupName(group));
     }
 
-    private int recordedPid(String group) {
-        try {
-            Matcher m = PID.matcher(Files.readString(state.resolve("workloads").resolve(group + ".json")));
-            return m.find() ? Integer.parseInt(m.group(1)) : 0;
-        } catch (IOException e) {
-            return 0;
-        }
-    }
 
     private List<Integer> procs(String group) {
         try {

@@ -40,16 +40,7 @@ class StopKernelTest {
             throws Exception {
         try (SpawnHarness h = new SpawnHarness()) {
             // A SIGTERM ignored by the shell stays ignored across exec: "deaf" is a quiet sleep that only SIGKILL ends.
-            h.apply("""
-                    name: quiet-a
-                    run: {command: ["/bin/sleep", "3600"], stopTimeout: 2s}
-                    ---
-                    name: quiet-b
-                    run: {command: ["/bin/sleep", "3601"], stopTimeout: 2s}
-                    ---
-                    name: deaf
-                    run: {command: ["/bin/sh", "-c", "trap '' TERM; exec sleep 3602"], stopTimeout: 2s}
-                    """);
+            h.apply(io.jgovernor.testing.TestPolicies.QUIET_WORKLOADS);
             Map<String, Integer> pids = new TreeMap<>();
             for (String g : List.of("quiet-a", "quiet-b", "deaf")) {
                 pids.put(g, h.awaitRunning(g));

@@ -20,6 +20,22 @@ public final class TestPolicies {
     private TestPolicies() {
     }
 
+    /**
+     * Three workloads that never write a byte, each with a 2 s stop timeout; "deaf" ignores
+     * SIGTERM (ignored by the shell, it stays ignored across exec), so only SIGKILL ends it.
+     * Quiet output readers are what once held every virtual-thread carrier (issue 13).
+     */
+    public static final String QUIET_WORKLOADS = """
+            name: quiet-a
+            run: {command: ["/bin/sleep", "3600"], stopTimeout: 2s}
+            ---
+            name: quiet-b
+            run: {command: ["/bin/sleep", "3601"], stopTimeout: 2s}
+            ---
+            name: deaf
+            run: {command: ["/bin/sh", "-c", "trap '' TERM; exec sleep 3602"], stopTimeout: 2s}
+            """;
+
     /** The policies of {@code yaml}, read as file {@code file}, by group. */
     public static SortedMap<GroupName, Policy> parse(Path file, String yaml) {
         SortedMap<GroupName, Policy> out = new TreeMap<>();
