@@ -66,7 +66,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_ITEMS 64
+#include "stage.h"
 
 struct bind { const char *source, *target; int readonly; };
 
@@ -195,9 +195,9 @@ static void join_cgroups(void) {
 }
 
 /* In the child, a failed step is reported on the close-on-exec pipe, then the child exits. */
-static int report_fd = -1;
+int report_fd = -1;
 
-static void fail(const char *fmt, ...) {
+void fail(const char *fmt, ...) {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
