@@ -164,6 +164,7 @@ public final class Reconciler implements GroupDirectories {
             }
         }
         forgetRemoved(tree, scope);
+        groupErrors = groupErrors(tree, scope, errors);
         // The catalog makes a new map for every refresh and never changes it afterwards.
         lastDesired = desired;
 
@@ -178,6 +179,29 @@ public final class Reconciler implements GroupDirectories {
         LOG.log(report.changedSomething() || !errors.isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
                 report::toString);
         return report;
+    }
+
+    /**
+     * The first error of each group this pass failed on, over what is kept of the previous
+     * passes: a group outside the scope keeps its error, one in the scope (or gone) loses it.
+     */
+    private Map<String, String> groupErrors(DesiredTree tree, Scope scope, List<ReconcileError> errors) {
+        Map<String, String> next = new TreeMap<>();
+        if (!scope.all()) {
+            Set<String> passed = new HashSet<>();
+            passed.add("(root)");
+            tree.in(scope).forEach(node -> passed.add(node.name().orElseThrow().value()));
+            groupErrors.forEach((label, error) -> {
+                boolean gone = !label.startsWith("(") && tree.group(new GroupName(label)).isEmpty();
+                if (!passed.contains(label) && !gone) {
+                    next.put(label, error);
+                }
+            });
+        }
+        for (ReconcileError e : errors) {
+            next.putIfAbsent(e.group(), e.message());
+        }
+        return Map.copyOf(next);
     }
 
     /** Drops what was applied to groups that no longer exist, so drift is not judged against them. */

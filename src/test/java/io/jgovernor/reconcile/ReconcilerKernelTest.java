@@ -155,6 +155,34 @@ class ReconcilerKernelTest {
     }
 
     @Test
+    void aGroupsErrorIsKeptUntilAPassOverItSucceeds() throws Exception {
+        // status and the systemd STATUS line read groupErrors: it was never filled (issue 14).
+        SortedMap<GroupName, Policy> policies = new TreeMap<>(k.policies("""
+                name: a
+                cpuset: {cpus: "0", mems: "0"}
+                ---
+                name: b
+                pids: {max: 7}
+                """));
+        policies.putAll(k.policies("name: a/child\ncpuset: {cpus: \"1\", mems: \"0\"}\n"));
+        k.reconciler.reconcileAll(policies);
+        assertEquals(java.util.Set.of("a/child"), k.reconciler.groupErrors().keySet());
+        assertTrue(k.reconciler.groupErrors().get("a/child").contains("EACCES"), k.reconciler.groupErrors().toString());
+
+        // a partial pass over another group leaves a/child's error as it is
+        SortedMap<GroupName, Policy> bChanged = new TreeMap<>(policies);
+        bChanged.putAll(k.policies("name: b\npids: {max: 8}\n"));
+        assertEquals(1, k.reconciler.reconcileChanges(bChanged).groups());
+        assertEquals(java.util.Set.of("a/child"), k.reconciler.groupErrors().keySet());
+
+        // fixed: a pass over a/child succeeds and its error goes
+        SortedMap<GroupName, Policy> fixed = new TreeMap<>(bChanged);
+        fixed.putAll(k.policies("name: a/child\ncpuset: {cpus: \"0\", mems: \"0\"}\n"));
+        assertEquals(java.util.List.of(), k.reconciler.reconcileChanges(fixed).errors());
+        assertEquals(java.util.Map.of(), k.reconciler.groupErrors());
+    }
+
+    @Test
     void aPartialPassTouchesOnlyChangedGroups() throws Exception {
         k.apply("name: a\npids: {max: 5}\n---\nname: b\npids: {max: 6}\n");
         // drift in b is not looked at by a pass triggered by a change to a
