@@ -52,6 +52,25 @@ final class DesiredTree {
             resources.put(e.getKey(), r);
             needs.put(e.getKey(), mask(r, order, controllers));
         }
+        // Nested groups are contained (policy.md): on v1 a child has a directory in every
+        // hierarchy an ancestor sets something in, or its processes would stay outside that
+        // limit (a 700 MB process in batch/low with only cpu: ran freely under batch's 512Mi).
+        // Parents sort before their children, so one walk in name order inherits down the tree.
+        Map<GroupName, Integer> chain = new HashMap<>(needs); // own needs and inherited ones
+        for (GroupName g : new TreeMap<>(chain).keySet()) {
+            int inherited = 0;
+            for (Optional<GroupName> p = g.parent(); p.isPresent(); p = p.get().parent()) {
+                Integer up = chain.get(p.get());
+                if (up != null) {
+                    inherited = up; // already holds what its own ancestors set
+                    break;
+                }
+            }
+            if ((needs.get(g) | inherited) != needs.get(g)) {
+                needs.put(g, needs.get(g) | inherited);
+                chain.put(g, needs.get(g));
+            }
+        }
         // A child whose parent is not (or no longer) a policy still needs the parent directory,
         // and a parent needs every hierarchy any descendant needs, since the child lives inside it.
         for (var e : policies.entrySet()) {

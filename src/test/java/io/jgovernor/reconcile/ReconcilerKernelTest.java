@@ -126,8 +126,10 @@ class ReconcilerKernelTest {
         assertEquals("1", k.read("cpuset", "batch/low", "cpuset.cpus"));
         assertEquals("0", k.read("cpuset", "batch/low", "cpuset.mems"));
         assertTrue(Files.isDirectory(k.dir("pids", "batch/low/deeper")));
-        // batch/low/deeper uses no cpuset: it has no directory there, but pids needs its parents.
-        assertFalse(Files.exists(k.dir("cpuset", "batch/low/deeper")));
+        // batch/low/deeper sets no cpuset, but it is contained in its parent's: a directory there
+        // with the parent's cpus and mems (policy.md: nested groups are contained); pids needs its parents.
+        assertEquals("1", k.read("cpuset", "batch/low/deeper", "cpuset.cpus"));
+        assertEquals("0", k.read("cpuset", "batch/low/deeper", "cpuset.mems"));
         assertTrue(Files.isDirectory(k.dir("pids", "batch/low")));
     }
 
@@ -262,7 +264,8 @@ class ReconcilerKernelTest {
         assertTrue(web.contains(k.dir("memory", "web")), web.toString());
         assertTrue(web.contains(k.dir("pids", "web")), "a parent has every hierarchy of its children: " + web);
         web.forEach(d -> assertTrue(Files.isDirectory(d), d + " exists"));
-        assertFalse(k.reconciler.of(new GroupName("web/api")).contains(k.dir("memory", "web/api")));
+        assertTrue(k.reconciler.of(new GroupName("web/api")).contains(k.dir("memory", "web/api")),
+                "a child has every hierarchy of its parent (contained in web's memory limit)");
         assertEquals(java.util.List.of(), k.reconciler.of(new GroupName("nope")));
         k.apply("name: other\npids: {max: 3}\n");
         assertEquals(java.util.List.of(), k.reconciler.of(new GroupName("web")), "a removed group has none");
