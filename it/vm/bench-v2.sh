@@ -39,7 +39,7 @@ OUT=$WORK/in COUNT=$N ROOT=unused DEV=/dev/vda MAJMIN=254:0 HIERS=" " bash bench
 install -d -m 0755 "$WORK/policies"; install -m 0644 "$WORK"/in/policies/*.yaml "$WORK/policies/"
 
 # The v2 plan, in jgovernor's order: enable controllers in the scope and the root, then per group
-# mkdir and its 8 settings (swap = swapLimit - limit; weight = 1 + (shares - 2) * 9999 / 262142).
+# mkdir and its 8 settings (swap = swapLimit - limit; weight = shares * 100 / 1024, clamped to 1..10000).
 ALL="+cpu +cpuset +io +memory +pids"
 {
     echo "W $SD cgroup.subtree_control $ALL"
@@ -48,7 +48,7 @@ ALL="+cpu +cpuset +io +memory +pids"
     awk -F'\t' -v r="$SD/raw" '{
         d = r "/" $1
         printf "M %s\n", d
-        printf "W %s cpu.weight %d\n", d, 1 + int(($2 - 2) * 9999 / 262142)
+        w = int($2 * 100 / 1024); printf "W %s cpu.weight %d\n", d, (w < 1 ? 1 : (w > 10000 ? 10000 : w))
         printf "W %s cpu.max %d 100000\n", d, $3 * 1000
         printf "W %s cpuset.mems %s\nW %s cpuset.cpus %s\n", d, $5, d, $4
         printf "W %s memory.max %d\nW %s memory.swap.max %d\n", d, $6 * 1048576, d, ($7 - $6) * 1048576

@@ -116,7 +116,7 @@ check "classifier thread scheduling (policy priority: 1 1 is SCHED_FIFO 1)" "1 1
 # --- the values beneath the unit's delegated cgroup --------------------------------------------------
 SUB=system.slice/$UNIT/jgovernor/web
 # The same policy, in each layout's files: v2 has one directory, cpu.weight converted from shares
-# (1 + (shares - 2) * 9999 / 262142: 512 -> 20, 256 -> 10), cpu.max "quota period", memory.max.
+# (shares * 100 / 1024, as systemd converts: 512 -> 50, 256 -> 25), cpu.max "quota period", memory.max.
 if [ $LAYOUT = v1 ]; then
     CG=/sys/fs/cgroup/cpu,cpuacct/$SUB; MG=/sys/fs/cgroup/memory/$SUB; PG=/sys/fs/cgroup/pids/$SUB
     SHARES=cpu.shares; SHARES_A=512; SHARES_B=256
@@ -124,7 +124,7 @@ if [ $LAYOUT = v1 ]; then
     LIMIT=memory.limit_in_bytes
 else
     CG=/sys/fs/cgroup/$SUB; MG=$CG; PG=$CG
-    SHARES=cpu.weight; SHARES_A=20; SHARES_B=10
+    SHARES=cpu.weight; SHARES_A=50; SHARES_B=25
     QUOTA=cpu.max; QUOTA_A="50000 100000"; QUOTA_B="25000 100000"
     LIMIT=memory.max
     case $(cat /proc/$PID1/cgroup) in

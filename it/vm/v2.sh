@@ -157,10 +157,10 @@ check "scope's subtree_control (enabled for the root)" "cpuset cpu io memory pid
 check "root's subtree_control (what the groups use)" "cpuset cpu io memory pids" "$(val "$ROOT/cgroup.subtree_control")"
 
 # --- values ---------------------------------------------------------------------------------------
-check "cpuq cpu.weight (shares 512 -> 1 + 510*9999/262142)" 20 "$(val "$ROOT/cpuq/cpu.weight")"
+check "cpuq cpu.weight (shares 512 -> 512*100/1024, as systemd converts)" 50 "$(val "$ROOT/cpuq/cpu.weight")"
 check "cpuq cpu.max (20% of 100ms)" "20000 100000" "$(val "$ROOT/cpuq/cpu.max")"
-grep -q "cpuq: cpu.weight .* -> 20 (from shares 512)" "$LOG" && ok "log shows the conversion: $(grep -o 'cpuq: cpu.weight.*' "$LOG" | head -1)" \
-    || bad "log has no 'cpuq: cpu.weight ... -> 20 (from shares 512)'"
+grep -q "cpuq: cpu.weight .* -> 50 (from shares 512)" "$LOG" && ok "log shows the conversion: $(grep -o 'cpuq: cpu.weight.*' "$LOG" | head -1)" \
+    || bad "log has no 'cpuq: cpu.weight ... -> 50 (from shares 512)'"
 check "mem memory.max (32Mi)" 33554432 "$(val "$ROOT/mem/memory.max")"
 check "forks pids.max" 8 "$(val "$ROOT/forks/pids.max")"
 check "pin cpuset.cpus" 1 "$(val "$ROOT/pin/cpuset.cpus")"

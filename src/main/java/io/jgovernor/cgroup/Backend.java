@@ -29,7 +29,7 @@ public record Backend(CgroupMode mode, List<Controller> controllers, String desc
             Hierarchy h = layout.unified().orElseThrow();
             return new Backend(layout.mode(), V2Controllers.all(), "cgroup v2 (unified hierarchy at " + h.mountPoint()
                     + "; controllers " + String.join(" ", new java.util.TreeSet<>(h.controllers())) + "; root "
-                    + layout.rootDir(h) + "; cpu.weight from shares = 1 + (shares - 2) * 9999 / 262142)");
+                    + layout.rootDir(h) + "; cpu.weight from shares = shares * 100 / 1024, as systemd converts)");
         }
         Optional<Hierarchy> blkio = layout.hierarchy("blkio");
         BlkioController io = blkio.isPresent() ? BlkioController.forHierarchy(files, blkio.get().ownDir())

@@ -83,7 +83,7 @@ class V2PlannerTest {
                 "batch: cgroup.subtree_control (none) -> cpu",
                 "batch: memory.max absent -> 1073741824",
                 "batch/low: mkdir /system.slice/jgovernor.service/jgovernor/batch/low",
-                "batch/low: cpu.weight absent -> 20 (from shares 512)",
+                "batch/low: cpu.weight absent -> 50 (from shares 512)",
                 "batch/low: cpu.max absent -> max 100000",
                 "web: mkdir /system.slice/jgovernor.service/jgovernor/web",
                 "web: pids.max absent -> 10"), steps);

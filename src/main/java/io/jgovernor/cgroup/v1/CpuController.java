@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup.v1;
 
+import io.jgovernor.cgroup.CpuWeight;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
@@ -17,15 +18,12 @@ public final class CpuController implements Controller {
     public static final String CFS_PERIOD_US = "cpu.cfs_period_us";
     public static final String CFS_QUOTA_US = "cpu.cfs_quota_us";
 
-    public static final long DEFAULT_SHARES = 1024;
-    public static final long MIN_SHARES = 2;
-    public static final long MAX_SHARES = 262144;
+    public static final long DEFAULT_SHARES = CpuWeight.DEFAULT_SHARES;
+    public static final long MIN_SHARES = CpuWeight.MIN_SHARES;
+    public static final long MAX_SHARES = CpuWeight.MAX_SHARES;
     public static final long DEFAULT_PERIOD_US = 100_000;
     /** "No quota": what the kernel reads back for an unlimited group. */
     public static final long UNLIMITED_QUOTA = -1;
-
-    /** systemd's CGROUP_WEIGHT_DEFAULT: weight 100 is shares 1024. */
-    private static final long DEFAULT_WEIGHT = 100;
 
     @Override
     public String name() {
@@ -45,14 +43,14 @@ public final class CpuController implements Controller {
     /**
      * The cpu.shares a policy wants. The kernel clamps writes to 2..262144 and reads back the
      * clamped value, so the wanted value is clamped the same way to compare equal. A v2 weight is
-     * converted as systemd does: shares = weight * 1024 / 100.
+     * converted by {@link CpuWeight}.
      */
     public static long wantedShares(Resources.Cpu cpu) {
         long shares;
         if (cpu.shares().isPresent()) {
             shares = cpu.shares().getAsLong();
         } else if (cpu.weight().isPresent()) {
-            shares = cpu.weight().getAsLong() * DEFAULT_SHARES / DEFAULT_WEIGHT;
+            shares = CpuWeight.toShares(cpu.weight().getAsLong());
         } else {
             shares = DEFAULT_SHARES;
         }

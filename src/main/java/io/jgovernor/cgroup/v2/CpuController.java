@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup.v2;
 
+import io.jgovernor.cgroup.CpuWeight;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
@@ -17,7 +18,7 @@ public final class CpuController implements Controller {
     public static final String WEIGHT = "cpu.weight";
     public static final String MAX = "cpu.max";
 
-    public static final long DEFAULT_WEIGHT = 100;
+    public static final long DEFAULT_WEIGHT = CpuWeight.DEFAULT_WEIGHT;
     public static final long DEFAULT_PERIOD_US = 100_000;
 
     @Override
@@ -35,23 +36,12 @@ public final class CpuController implements Controller {
         return List.of(WEIGHT, MAX);
     }
 
-    /**
-     * The one conversion from v1 shares (2..262144, default 1024) to v2 weight (1..10000, default
-     * 100), the kernel's and systemd's: weight = 1 + ((shares - 2) * 9999) / 262142. It maps the
-     * ends of the ranges onto each other (2 -> 1, 262144 -> 10000); shares 1024 become weight 39,
-     * not 100: the scale is linear, so only ratios between sibling groups carry over. A policy
-     * that writes {@code weight} gets it as it is.
-     */
-    public static long sharesToWeight(long shares) {
-        return 1 + ((shares - 2) * 9999) / 262142;
-    }
-
     public static long wantedWeight(Resources.Cpu cpu) {
         if (cpu.weight().isPresent()) {
             return cpu.weight().getAsLong();
         }
         if (cpu.shares().isPresent()) {
-            return sharesToWeight(cpu.shares().getAsLong());
+            return CpuWeight.fromShares(cpu.shares().getAsLong());
         }
         return DEFAULT_WEIGHT;
     }

@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup.v2;
 
+import io.jgovernor.cgroup.CpuWeight;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Fixtures;
 import io.jgovernor.cgroup.GroupContext;
@@ -62,11 +63,16 @@ class V2ControllerUnitTest {
     // ---- cpu ----
 
     @Test
-    void theOneSharesToWeightConversion() {
-        assertEquals(1, CpuController.sharesToWeight(2));
-        assertEquals(39, CpuController.sharesToWeight(1024));
-        assertEquals(10000, CpuController.sharesToWeight(262144));
-        assertEquals(20, CpuController.sharesToWeight(512));
+    void sharesAndWeightConvertAsSystemdDoesBothWays() {
+        // policy.md: weight = shares * 100 / 1024, shares = weight * 1024 / 100, clamped
+        assertEquals(100, CpuWeight.fromShares(1024), "the defaults meet");
+        assertEquals(1024, CpuWeight.toShares(100));
+        assertEquals(50, CpuWeight.fromShares(512));
+        assertEquals(1, CpuWeight.fromShares(2), "clamped to the weight's minimum");
+        assertEquals(10000, CpuWeight.fromShares(262144), "clamped to the weight's maximum");
+        assertEquals(2, CpuWeight.toShares(0));
+        assertEquals(102400, CpuWeight.toShares(10000));
+        assertEquals(262144, CpuWeight.toShares(50000));
     }
 
     @Test
@@ -76,8 +82,8 @@ class V2ControllerUnitTest {
                 CpuController.MAX, v2("cpu.max-fresh"));
         assertEquals(fresh, c.fresh(CTX));
         List<Write> w = c.reconcile(cpu(cpuFull(512, 50, Duration.ofMillis(100))), CTX, fresh);
-        assertEquals(List.of("cpu.weight=20", "cpu.max=50000 100000"), values(w));
-        assertEquals("20 (from shares 512)", w.get(0).wanted(), "plans and logs show the converted value");
+        assertEquals(List.of("cpu.weight=50", "cpu.max=50000 100000"), values(w));
+        assertEquals("50 (from shares 512)", w.get(0).wanted(), "plans and logs show the converted value");
         assertEquals("50000 100000", v2("cpu.max-half").strip(), "the kernel prints cpu.max as written");
         idempotent(c, cpu(cpuFull(512, 50, Duration.ofMillis(100))), fresh);
     }
@@ -94,7 +100,7 @@ class V2ControllerUnitTest {
         CpuController c = new CpuController();
         assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of()));
         // asked while the parent did not enable cpu: the write is planned and fails visibly (ENOENT)
-        assertEquals(List.of("cpu.weight=39", "cpu.max=max 100000"), values(c.reconcile(cpu(shares(1024)), CTX, Map.of())));
+        assertEquals(List.of("cpu.weight=100", "cpu.max=max 100000"), values(c.reconcile(cpu(shares(1024)), CTX, Map.of())));
     }
 
     @Test
