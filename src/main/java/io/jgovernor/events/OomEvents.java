@@ -80,6 +80,12 @@ public final class OomEvents implements AutoCloseable {
     /** Groups whose kill count was compared with the kept one in this run (once per group per run). */
     private final Set<GroupName> caughtUp = ConcurrentHashMap.newKeySet();
     private final Set<GroupName> countFailedOnce = ConcurrentHashMap.newKeySet();
+    /**
+     * Writes each event's spool file and then its kill count, in order, off the notification's
+     * path: one platform thread, as fsync blocks it.
+     */
+    private final java.util.concurrent.ExecutorService durability = java.util.concurrent.Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("jgovernor-spool").daemon(true).factory());
 
     public OomEvents(CgroupFiles files, OomFiles oomFiles, String host, List<URI> daemonWebhooks, Spool spool,
                      WebhookSender sender, OomStats stats, OomHistory history, SourceFactory sourceFactory)
@@ -236,13 +242,18 @@ public final class OomEvents implements AutoCloseable {
     }
 
     private Spool.Entry spoolOrMemory(OomEvent event, List<URI> receivers) {
+        Spool.Entry e = spool.prepare(event, receivers);
+        persistOrWarn(e);
+        return e;
+    }
+
+    private void persistOrWarn(Spool.Entry e) {
         try {
-            return spool.add(event, receivers);
-        } catch (IOException e) {
+            spool.persist(e);
+        } catch (IOException | RuntimeException ex) {
             // better delivered without a safety net than not at all
-            LOG.log(System.Logger.Level.ERROR, "event " + event.id() + " cannot be written to the spool " + spool.dir()
-                    + " (" + e.getMessage() + "); delivering it from memory only, a restart loses it");
-            return new Spool.Entry("", event, receivers, false);
+            LOG.log(System.Logger.Level.ERROR, "event " + e.event().id() + " cannot be written to the spool " + spool.dir()
+                    + " (" + ex.getMessage() + "); delivering it from memory only, a restart loses it");
         }
     }
 
@@ -273,23 +284,27 @@ public final class OomEvents implements AutoCloseable {
         stats.record(event.group(), event.oomKills());
         history.add(event);
         List<URI> receivers = receivers(w);
-        Spool.Entry entry = spoolOrMemory(event, receivers);
-        // Kept after the event is spooled and before it can be delivered: a crash before this
-        // write replays the spooled event and reports its kills again at the next start (twice,
-        // never lost); a write after the send could let a fast receiver have the event, and the
-        // next start send its kills again, in a window as long as the write.
-        String key = dirKeys.get(group);
-        if (key != null && kills != before) {
-            keepCounts(Map.of(group, new KillCounts.Seen(key, kills)));
-        }
+        // Sent first, made durable meanwhile (issue 18: the spool's two fsyncs and the count's
+        // were most of the latency). The count is kept only after the spool file is durable, so
+        // a crash at any point reports the kills again at the next start, never loses them: before
+        // the spool write as kills while the daemon was down (the kernel's counter is ahead of the
+        // kept count), after it from the spool. A receiver may then get them twice: at least once.
+        Spool.Entry entry = spool.prepare(event, receivers);
         long t2 = System.nanoTime();
         sender.submit(entry);
         long t3 = System.nanoTime();
+        String key = dirKeys.get(group);
+        Map<GroupName, KillCounts.Seen> seen = key != null && kills != before
+                ? Map.of(group, new KillCounts.Seen(key, kills)) : Map.of();
+        durability.execute(() -> {
+            persistOrWarn(entry);
+            keepCounts(seen);
+        });
         // logged after the event is on its way: the log line is not on the latency path
         LOG.log(System.Logger.Level.INFO, "OOM in group " + group + ": " + event.oomKills() + " killed, usage " + usage
                 + " of limit " + limit + ", " + processes.size() + " processes left; event " + event.id()
                 + (receivers.isEmpty() ? " (no webhooks configured)" : " to " + receivers.size() + " webhooks")
-                + String.format(" (read %.1f ms, spooled and counted %.1f ms, sent %.1f ms)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                + String.format(" (read %.1f ms, prepared %.1f ms, sent %.1f ms)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 (t3 - t2) / 1e6));
     }
 
@@ -339,9 +354,21 @@ public final class OomEvents implements AutoCloseable {
         return spool;
     }
 
-    /** Stops watching, then gives deliveries on the wire {@code grace}; undelivered events stay spooled. */
+    /**
+     * Stops watching, writes what is still being made durable, then gives deliveries on the wire
+     * {@code grace}; undelivered events stay spooled.
+     */
     public void close(Duration grace) {
         source.close();
+        durability.shutdown();
+        try {
+            if (!durability.awaitTermination(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "events still being written to the spool at stop: the next start"
+                        + " reports their kills again from the kernel's counters");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         sender.close(grace);
     }
 

@@ -31,6 +31,11 @@ import java.util.regex.Pattern;
  * fsync'd: after a restart a receiver that already has the event does not get it again (a line cut
  * short by a crash only means one more delivery, which at-least-once allows).
  *
+ * <p>An event can be sent before its file is written ({@link #prepare} then {@link #persist}, on
+ * another thread): the two fsyncs are then off the path from the kernel's notification to the
+ * receiver. An acknowledgement that arrives first is kept in memory, and {@code persist} writes
+ * only what is still owed (nothing, when every receiver already has it).
+ *
  * <p>A file that cannot be read back at startup is logged, counted and moved to {@code corrupt/};
  * it never stops the daemon. When the spool holds {@code maxEvents} events, the oldest are dropped
  * (logged and counted) to make room: the newest news about a memory problem is the most useful.
@@ -50,6 +55,8 @@ public final class Spool {
         private final List<URI> receivers;
         private final Set<URI> acked = ConcurrentHashMap.newKeySet();
         private final boolean durable;
+        /** Prepared and not persisted yet: deliverable, but not in the spool's map (guarded by the spool). */
+        private boolean preparing;
 
         Entry(String name, OomEvent event, List<URI> receivers, boolean durable) {
             this.name = name;
@@ -94,6 +101,8 @@ public final class Spool {
     private final int maxEvents;
     private final DeliveryStats stats;
     private final TreeMap<String, Entry> entries = new TreeMap<>();
+    /** Prepared, not persisted yet: owed like the others, so counted and listed with them. */
+    private final Set<Entry> prepared = new LinkedHashSet<>();
     private long nextSequence;
 
     public Spool(Path dir, int maxEvents, DeliveryStats stats) throws IOException {
@@ -227,9 +236,41 @@ public final class Spool {
      * @throws IOException when it cannot be written; the event can still be delivered from memory
      */
     public synchronized Entry add(OomEvent event, List<URI> receivers) throws IOException {
+        Entry e = prepare(event, receivers);
+        persist(e);
+        return e;
+    }
+
+    /**
+     * The entry of {@code event}, deliverable at once, before anything is written; {@link #persist}
+     * makes it durable. A crash in between loses it from the spool only: the kill counts that
+     * {@link OomEvents} keeps after the persist report its kills again at the next start.
+     */
+    public synchronized Entry prepare(OomEvent event, List<URI> receivers) {
         String name = String.format("%016d-%s.event", nextSequence++, event.id());
         if (receivers.isEmpty()) {
             return new Entry(name, event, receivers, false);
+        }
+        Entry e = new Entry(name, event, receivers, true);
+        e.preparing = true;
+        prepared.add(e);
+        return e;
+    }
+
+    /**
+     * Makes a prepared entry durable with what it still owes: nothing is written when every
+     * receiver acknowledged it meanwhile, and the receivers that did are written as acknowledged.
+     *
+     * @throws IOException when it cannot be written; it is then delivered from memory only
+     */
+    public synchronized void persist(Entry e) throws IOException {
+        if (!e.preparing) {
+            return;
+        }
+        e.preparing = false;
+        prepared.remove(e);
+        if (e.pending().isEmpty()) {
+            return; // delivered before it was written: nothing is owed
         }
         while (entries.size() >= maxEvents) {
             Entry oldest = entries.firstEntry().getValue();
@@ -239,7 +280,8 @@ public final class Spool {
                     + ", " + oldest.event.time() + "), not delivered to " + oldest.pending());
             remove(oldest);
         }
-        Entry e = new Entry(name, event, receivers, true);
+        String name = e.name;
+        List<URI> receivers = e.receivers;
         StringBuilder text = new StringBuilder(e.body.length + 128).append(MAGIC).append('\n');
         for (URI r : receivers) {
             text.append("to ").append(r).append('\n');
@@ -250,7 +292,11 @@ public final class Spool {
         Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
         DurableFiles.syncDirectory(dir);
         entries.put(name, e);
-        return e;
+        StringBuilder acked = new StringBuilder();
+        receivers.stream().filter(e.acked::contains).forEach(r -> acked.append(r).append('\n'));
+        if (!acked.isEmpty()) {
+            DurableFiles.write(dir.resolve(name + ACKED), acked.toString().getBytes(StandardCharsets.UTF_8), true);
+        }
     }
 
     /**
@@ -276,12 +322,12 @@ public final class Spool {
 
     /** Whether the entry still waits for delivery (false once delivered or dropped). */
     public synchronized boolean holds(Entry e) {
-        return !e.durable ? !e.pending().isEmpty() : entries.get(e.name) == e;
+        return !e.durable || e.preparing ? !e.pending().isEmpty() : entries.get(e.name) == e;
     }
 
     /** Undelivered events in the spool. */
     public synchronized int size() {
-        return entries.size();
+        return entries.size() + (int) prepared.stream().filter(e -> !e.pending().isEmpty()).count();
     }
 
     /** (event, receiver) deliveries still owed by the spooled events: the queue depth. */
@@ -290,12 +336,17 @@ public final class Spool {
         for (Entry e : entries.values()) {
             n += e.pending().size();
         }
+        for (Entry e : prepared) {
+            n += e.pending().size();
+        }
         return n;
     }
 
-    /** The spooled entries, oldest first. */
+    /** The spooled entries, oldest first, then those still being written. */
     public synchronized List<Entry> entries() {
-        return List.copyOf(entries.values());
+        List<Entry> all = new ArrayList<>(entries.values());
+        prepared.stream().filter(e -> !e.pending().isEmpty()).forEach(all::add);
+        return all;
     }
 
     private void remove(Entry e) throws IOException {

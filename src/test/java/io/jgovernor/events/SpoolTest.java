@@ -117,4 +117,36 @@ class SpoolTest {
         Files.writeString(acked, A + "\n" + B.toString().substring(0, 10));
         assertEquals(List.of(B), spool(3, new DeliveryStats()).load().getFirst().pending());
     }
+
+    @Test
+    void aPreparedEventIsDeliverableAtOnceAndPersistWritesOnlyWhatIsStillOwed() throws IOException {
+        Spool s = spool(10, new DeliveryStats());
+        s.load();
+        Spool.Entry delivered = s.prepare(event("web"), List.of(A));
+        assertTrue(s.holds(delivered), "sendable before anything is written");
+        assertEquals(List.of(), files());
+        assertTrue(s.ack(delivered, A));
+        s.persist(delivered);
+        assertEquals(List.of(), files(), "acknowledged before it was written: nothing is owed, nothing written");
+        assertFalse(s.holds(delivered));
+
+        Spool.Entry half = s.prepare(event("db"), List.of(A, B));
+        assertFalse(s.ack(half, A));
+        s.persist(half);
+        assertTrue(Files.exists(s.fileOf(half)));
+        List<Spool.Entry> loaded = spool(10, new DeliveryStats()).load();
+        assertEquals(List.of(B), loaded.getFirst().pending(), "A's acknowledgement before the write is kept by it");
+    }
+
+    @Test
+    void persistingTwiceWritesOnce() throws IOException {
+        Spool s = spool(10, new DeliveryStats());
+        s.load();
+        Spool.Entry e = s.prepare(event("web"), List.of(A));
+        s.persist(e);
+        s.persist(e);
+        assertEquals(1, files().size());
+        assertTrue(s.ack(e, A));
+        assertEquals(List.of(), files());
+    }
 }
