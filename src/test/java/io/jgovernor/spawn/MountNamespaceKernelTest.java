@@ -238,22 +238,22 @@ class MountNamespaceKernelTest {
                     name: cgns
                     memory: {limit: 64Mi}
                     run:
-                      command: ["/bin/sh", "-c", "cat /proc/self/cgroup > %s/r; exec sleep 60"]
+                      command: ["/bin/sh", "-c", "cat /proc/self/cgroup > %1$s/r; echo done >> %1$s/r; exec sleep 60"]
                       restart: never
                       stopTimeout: 1s
                       isolate:
                         namespaces: [pid, mount, cgroup]
                     """.formatted(out));
             int pid = h.awaitRunning("cgns");
-            SpawnHarness.await(() -> read(out.resolve("r")).contains("memory"), "the workload's report");
-            List<String> inside = Files.readAllLines(out.resolve("r"));
+            SpawnHarness.await(() -> read(out.resolve("r")).contains("done"), "the workload's report");
+            List<String> inside = Files.readAllLines(out.resolve("r")).stream().filter(l -> !l.equals("done")).toList();
             assertFalse(inside.isEmpty());
             for (String line : inside) {
                 assertTrue(line.endsWith(":/"), "the namespace's root is the group: " + inside);
             }
-            // the host still sees the group's full path
+            // the host still sees the group's full path (v1: in the memory line at least; v2: the one line)
             String host = Files.readString(Path.of("/proc", Integer.toString(pid), "cgroup"));
-            assertTrue(host.lines().anyMatch(l -> l.contains(":memory:") && l.contains("jgovernor-test-")), host);
+            assertTrue(host.lines().anyMatch(l -> l.contains("jgovernor-test-")), host);
         }
     }
 }
