@@ -10,11 +10,12 @@
  *
  *   jgovernor-exec [OPTION...] -- COMMAND [ARG...]
  *     --cgroup DIR            join DIR (v1: "0" to DIR/tasks; v2: our pid to DIR/cgroup.procs); repeat per hierarchy
- *     --ns NAME               a namespace to create: pid mount uts ipc net user; repeat
+ *     --ns NAME               a namespace to create: pid mount uts ipc net user cgroup; repeat
  *     --hostname NAME         sethostname (needs uts)
- *     --rootfs DIR            pivot_root into DIR (needs mount)
+ *     --rootfs DIR            pivot_root into DIR (needs mount); it gets a minimal /dev
  *     --ro-rootfs             remount the new root read-only
- *     --bind SRC TARGET MODE  bind SRC onto TARGET (inside the rootfs when one is given), MODE ro|rw
+ *     --bind SRC TARGET MODE  bind SRC onto TARGET, MODE ro|rw; TARGET is resolved inside the rootfs
+ *                             (or /) with openat2 RESOLVE_IN_ROOT and made when missing (rootfs.c)
  *     --uid-map "IN OUT N"    a uid_map line (user ns); repeat
  *     --gid-map "IN OUT N"    a gid_map line (user ns); repeat
  *     --uid N --gid N         credentials the command runs with (ids as seen inside)
@@ -27,11 +28,12 @@
  * Order: (1) join every cgroup with our own pid, before anything else, so every process that
  * follows - the workload and whatever it forks at once - is born inside the group; (2) clone the
  * workload process with the CLONE_NEW* flags in one call, so the other namespaces are owned by
- * the new user namespace and the clone is PID 1 of the new pid namespace; (3) the parent (still
- * in the host's namespaces, with CAP_SETUID there) writes the uid/gid maps: a process that has
- * unshared its user namespace has no capability in the parent namespace and may map only its
- * own uid in one line, so the map must come from outside; (4) the child then sets up mounts,
- * hostname, lo, credentials and execs.
+ * the new user namespace, the clone is PID 1 of the new pid namespace and the root of its cgroup
+ * namespace is the group joined in (1); (3) the parent (still in the host's namespaces, with
+ * CAP_SETUID there) writes the uid/gid maps: a process that has unshared its user namespace has
+ * no capability in the parent namespace and may map only its own uid in one line, so the map
+ * must come from outside; (4) the child then sets up mounts
+ * (setup_mounts, with the steps of rootfs.c), hostname, lo, credentials and execs.
  *
  * This process then stays as a small relay and waiter:
  *  - it tells the daemon, on its stderr (the control channel), "pid N" (the workload's host pid)
@@ -59,8 +61,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -137,6 +137,7 @@ static void parse(int argc, char **argv) {
             else if (strcmp(ns, "ipc") == 0) clone_flags |= CLONE_NEWIPC;
             else if (strcmp(ns, "net") == 0) clone_flags |= CLONE_NEWNET;
             else if (strcmp(ns, "user") == 0) clone_flags |= CLONE_NEWUSER;
+            else if (strcmp(ns, "cgroup") == 0) clone_flags |= CLONE_NEWCGROUP;
             else usage("unknown namespace");
         } else if (strcmp(a, "--hostname") == 0) hostname = VALUE();
         else if (strcmp(a, "--rootfs") == 0) rootfs = VALUE();
@@ -208,67 +209,51 @@ void fail(const char *fmt, ...) {
     _exit(127);
 }
 
-/* Mount flags a bind remount must keep: inside a user namespace the kernel refuses to clear them. */
-static unsigned long locked_flags(const char *path) {
-    struct statvfs s;
-    unsigned long f = 0;
-    if (statvfs(path, &s) != 0) return 0;
-    if (s.f_flag & ST_NOSUID) f |= MS_NOSUID;
-    if (s.f_flag & ST_NODEV) f |= MS_NODEV;
-    if (s.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
-    if (s.f_flag & ST_NOATIME) f |= MS_NOATIME;
-    if (s.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
-    if (s.f_flag & ST_RELATIME) f |= MS_RELATIME;
-    return f;
-}
-
-static void remount_readonly(const char *path) {
-    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(path), NULL) != 0)
-        fail("remount %s read-only: %s", path, strerror(errno));
-}
-
-static void make_target(const char *source, const char *target) {
-    struct stat s, t;
-    if (stat(source, &s) != 0) fail("bind mount source %s: %s", source, strerror(errno));
-    if (stat(target, &t) == 0) return;
-    if (S_ISDIR(s.st_mode)) {
-        if (mkdir(target, 0755) != 0) fail("bind mount target %s: mkdir: %s", target, strerror(errno));
-    } else {
-        int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) fail("bind mount target %s: create: %s", target, strerror(errno));
-        close(fd);
+/* Whether gid 5 (tty, for devpts) exists where the workload runs: always outside a user
+ * namespace, else when an inside range of the gid map holds it. */
+static int tty_gid_mapped(void) {
+    if (!(clone_flags & CLONE_NEWUSER)) return 1;
+    for (const char *line = gid_map; *line;) {
+        unsigned long inside, outside, count;
+        if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside <= 5 && 5 - inside < count)
+            return 1;
+        const char *next = strchr(line, '\n');
+        if (!next) break;
+        line = next + 1;
     }
+    return 0;
 }
 
+/*
+ * The workload's mount namespace, every step in rootfs.c: private propagation, the rootfs bound
+ * on itself (pivot_root needs a mount point), a fresh /proc with a pid namespace, a minimal /dev
+ * and (with a net namespace, when the rootfs has /sys) a read-only sysfs in a rootfs, the bind
+ * mounts (after /dev, so a single host device can be bound beneath it), then the masked and
+ * read-only /proc and /sys paths, last so no bind undoes them; then pivot_root. Without a rootfs
+ * the workload keeps the host's / and /dev (the device allow list bounds what opens there); its
+ * /proc and /sys paths are masked all the same, in its private mount namespace only.
+ */
 static void setup_mounts(void) {
-    char path[4096];
-    const char *root = rootfs ? rootfs : "";
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         fail("make mounts private: %s", strerror(errno));
     if (rootfs && mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
-        fail("bind rootfs %s: %s", rootfs, strerror(errno)); /* pivot_root needs a mount point */
-    for (int i = 0; i < nbinds; i++) {
-        snprintf(path, sizeof path, "%s%s", root, binds[i].target);
-        make_target(binds[i].source, path);
-        if (mount(binds[i].source, path, NULL, MS_BIND | MS_REC, NULL) != 0)
-            fail("bind %s on %s: %s", binds[i].source, path, strerror(errno));
-        if (binds[i].readonly) remount_readonly(path);
-    }
-    if (clone_flags & CLONE_NEWPID) {
-        /* A /proc of the new pid namespace: the host's processes are not listed in it. */
-        snprintf(path, sizeof path, "%s/proc", root);
-        mkdir(path, 0555);
-        if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
-            fail("mount proc on %s: %s", path, strerror(errno));
-    }
+        fail("bind rootfs %s: %s", rootfs, strerror(errno));
+    int root = open_root(rootfs ? rootfs : "/"); /* after the bind: the root of the new mount */
+    if (clone_flags & CLONE_NEWPID) mount_proc(root);
+    if (rootfs) mount_minimal_dev(root, tty_gid_mapped());
+    /* sysfs shows the net namespace of its mounter: only with one of the workload's own. */
+    if (rootfs && (clone_flags & CLONE_NEWNET)) mount_sysfs(root);
+    for (int i = 0; i < nbinds; i++) bind_in_root(root, binds[i].source, binds[i].target, binds[i].readonly);
+    mask_kernel_paths(root);
+    close(root);
     if (rootfs) {
         /* pivot_root(".", ".") stacks the old root on the new one; detaching "." removes it. */
         if (chdir(rootfs) != 0) fail("chdir %s: %s", rootfs, strerror(errno));
         if (syscall(SYS_pivot_root, ".", ".") != 0) fail("pivot_root %s: %s", rootfs, strerror(errno));
         if (umount2(".", MNT_DETACH) != 0) fail("unmount the old root: %s", strerror(errno));
         if (chdir("/") != 0) fail("chdir /: %s", strerror(errno));
-        if (ro_rootfs) remount_readonly("/");
+        if (ro_rootfs) remount_readonly("/", "/");
     }
 }
 

@@ -12,4 +12,25 @@ void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* The close-on-exec pipe fail() writes to. */
 extern int report_fd;
 
+/* rootfs.c: the workload's mount namespace; setup_mounts (jgovernor-exec.c) calls these in this order. */
+/* An O_PATH descriptor of DIR, the root every target below is resolved in. */
+int open_root(const char *dir);
+/* A fresh /proc on the root's /proc (a real directory, made when missing). */
+void mount_proc(int root);
+/* A tmpfs /dev with the host's null zero full random urandom tty bound in, a devpts of its own
+ * (gid=5 when PTS_GID), /dev/shm, ptmx and the fd links. */
+void mount_minimal_dev(int root, int pts_gid);
+/* A read-only sysfs on the root's /sys when the root has that directory. */
+void mount_sysfs(int root);
+/* Binds SOURCE (a host path) on TARGET resolved inside the root, made when missing; read-only on request. */
+void bind_in_root(int root, const char *source, const char *target, int readonly);
+/* An O_PATH descriptor of TARGET inside the root, made (directories, or an empty file at the end
+ * unless DIRECTORY) without following a symbolic link; WHAT names it in errors. */
+int mountpoint_in_root(int root, const char *target, int directory, const char *what);
+/* runc's masked paths (/dev/null or an empty tmpfs over them) and read-only paths, in the root's
+ * /proc and /sys when the kernel's filesystems are mounted there. */
+void mask_kernel_paths(int root);
+/* A bind remount of PATH read-only, keeping the flags a user namespace locks; NAME for errors. */
+void remount_readonly(const char *path, const char *name);
+
 #endif

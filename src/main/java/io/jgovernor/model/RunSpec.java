@@ -29,7 +29,9 @@ public record RunSpec(List<String> command, Optional<String> user, Optional<Stri
     }
 
     public enum Namespace {
-        PID("pid"), MOUNT("mount"), UTS("uts"), IPC("ipc"), NET("net"), USER("user");
+        PID("pid"), MOUNT("mount"), UTS("uts"), IPC("ipc"), NET("net"), USER("user"),
+        /** The workload's cgroup paths start at its group: /proc/self/cgroup shows "/" inside. */
+        CGROUP("cgroup");
 
         public final String key;
 

@@ -318,6 +318,9 @@ final class RunParser {
             }
             Path source = required(items.get(i), f, "source", path, "the host directory to bind");
             Path target = required(items.get(i), f, "target", path, "the place inside the workload's root");
+            if (target != null) {
+                target = target(value(f, "target"), target, path + ".target");
+            }
             Boolean readOnly = value(f, "readOnly") == null ? Boolean.FALSE : n.bool(value(f, "readOnly"), path + ".readOnly");
             if (source == null || target == null || readOnly == null) {
                 bad = true;
@@ -327,6 +330,41 @@ final class RunParser {
             }
         }
         return bad ? null : mounts;
+    }
+
+    private static final Path PROC = Path.of("/proc");
+    private static final Path SYS = Path.of("/sys");
+    private static final Path DEV = Path.of("/dev");
+
+    /**
+     * A bind target the stage can resolve inside the root (rootfs.c): no "..", which could only
+     * mean a place outside what the path names, and none of the places the stage itself mounts.
+     */
+    private Path target(Node node, Path target, String path) {
+        for (Path component : target) {
+            if (component.toString().equals("..")) {
+                n.error(node, path + ": " + Nodes.quote(target.toString()) + " has a \"..\" component; a target is a"
+                        + " place inside the workload's root, write it without \"..\"");
+                return null;
+            }
+        }
+        Path t = target.normalize();
+        String why = null;
+        if (t.getNameCount() == 0) {
+            why = "is the root itself; to give the workload a whole root, use run.isolate.rootfs";
+        } else if (t.startsWith(PROC) || t.startsWith(SYS)) {
+            why = "is " + (t.getNameCount() > 1 ? "inside " : "") + "/" + t.getName(0) + ", the kernel's own"
+                    + " filesystem: the stage mounts it (with its"
+                    + " masked and read-only paths), and a bind there would hide it or undo a mask";
+        } else if (t.equals(DEV)) {
+            why = "is the workload's minimal /dev; bind single devices beneath it (like /dev/fuse) and allow"
+                    + " them under devices:";
+        }
+        if (why != null) {
+            n.error(node, path + ": " + Nodes.quote(target.toString()) + " " + why);
+            return null;
+        }
+        return t;
     }
 
     private Path required(Node entry, Map<String, NodeTuple> f, String key, String path, String why) {

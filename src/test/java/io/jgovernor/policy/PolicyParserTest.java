@@ -168,6 +168,25 @@ class PolicyParserTest {
     }
 
     @Test
+    void mountTargetsAreNormalizedAndMayNameADeviceOrANameLikeProc() {
+        Policy p = only("""
+                name: web
+                run:
+                  command: [/bin/true]
+                  isolate:
+                    namespaces: [mount, cgroup]
+                    mounts:
+                      - {source: /srv/a, target: /data/./x/}
+                      - {source: /dev/fuse, target: /dev/fuse}
+                      - {source: /srv/b, target: /procfs}
+                """);
+        RunSpec.Isolation iso = p.run().orElseThrow().isolate().orElseThrow();
+        assertEquals(Set.of(RunSpec.Namespace.MOUNT, RunSpec.Namespace.CGROUP), iso.namespaces());
+        assertEquals(List.of(Path.of("/data/x"), Path.of("/dev/fuse"), Path.of("/procfs")),
+                iso.mounts().stream().map(RunSpec.BindMount::target).toList());
+    }
+
+    @Test
     void sizeSuffixes() {
         assertEquals(Limit.of(512 * 1024), Units.size("512K", false));
         assertEquals(Limit.of(512 * 1024), Units.size("512Ki", false));
@@ -324,7 +343,7 @@ class PolicyParserTest {
                 bad("name: web\nrun: {command: [/bin/x], restart: on_failure}\n", "2:35: run.restart: \"on_failure\" is not one of never, on-failure, always (did you mean \"on-failure\"?)"),
                 bad("name: web\nrun: {command: [/bin/x], stopTimeout: 0s}\n", "2:39: run.stopTimeout: must be more than 0; the workload needs time to stop after SIGTERM"),
                 bad("name: web\nrun: {command: [/bin/x], stopTimeout: 10}\n", "2:39: run.stopTimeout: \"10\" has no unit; write it like \"10s\" (units: us, ms, s, m, h)"),
-                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [pid, mnt]}\n", "4:31: run.isolate.namespaces[1]: \"mnt\" is not one of pid, mount, uts, ipc, net, user (did you mean \"mount\"?)"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [pid, mnt]}\n", "4:31: run.isolate.namespaces[1]: \"mnt\" is not one of pid, mount, uts, ipc, net, user, cgroup (did you mean \"mount\"?)"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [pid, pid]}\n", "4:31: run.isolate.namespaces[1]: \"pid\" is listed twice"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {hostname: web-1}\n", "4:23: run.isolate.hostname: needs the uts namespace; add uts to run.isolate.namespaces"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [uts], hostname: web_1}\n", "4:42: run.isolate.hostname: \"web_1\" is not a valid hostname (up to 64 letters, digits, hyphens and dots)"),
@@ -334,6 +353,14 @@ class PolicyParserTest {
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {mounts: [{source: /a, target: /b}]}\n", "4:21: run.isolate.mounts: needs the mount namespace; add mount to run.isolate.namespaces"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], mounts: [{source: a, target: /b}]}\n", "4:52: run.isolate.mounts[0].source: \"a\" is not an absolute path; it names the host directory to bind"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], mounts: [{source: /a}]}\n", "4:43: run.isolate.mounts[0]: missing required key \"target\" (the place inside the workload's root)"),
+                // targets stay inside the root (rootfs.c resolves them there); the stage's own mounts are not targets
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    mounts: [{source: /a, target: /data/../etc}]\n", "6:35: run.isolate.mounts[0].target: \"/data/../etc\" has a \"..\" component; a target is a place inside the workload's root, write it without \"..\""),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    mounts: [{source: /a, target: /b}, {source: /a, target: ..}]\n", "6:61: run.isolate.mounts[1].target: \"..\" is not an absolute path; it names the place inside the workload's root"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    mounts: [{source: /a, target: /..}]\n", "6:35: run.isolate.mounts[0].target: \"/..\" has a \"..\" component; a target is a place inside the workload's root, write it without \"..\""),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    mounts: [{source: /a, target: /./}]\n", "6:35: run.isolate.mounts[0].target: \"/.\" is the root itself; to give the workload a whole root, use run.isolate.rootfs"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    mounts: [{source: /a, target: /proc/sys}]\n", "6:35: run.isolate.mounts[0].target: \"/proc/sys\" is inside /proc, the kernel's own filesystem: the stage mounts it (with its masked and read-only paths), and a bind there would hide it or undo a mask"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    mounts: [{source: /a, target: /sys}]\n", "6:35: run.isolate.mounts[0].target: \"/sys\" is /sys, the kernel's own filesystem: the stage mounts it (with its masked and read-only paths), and a bind there would hide it or undo a mask"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    mounts: [{source: /a, target: /dev}]\n", "6:35: run.isolate.mounts[0].target: \"/dev\" is the workload's minimal /dev; bind single devices beneath it (like /dev/fuse) and allow them under devices:"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {uidMap: \"0 1000 1\"}\n", "4:21: run.isolate.uidMap: needs the user namespace; add user to run.isolate.namespaces"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 1000\"}\n", "4:41: run.isolate.uidMap: \"0 1000\" is not \"inside outside count\", like \"0 100000 65536\""),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 1000 0\"}\n", "4:41: run.isolate.uidMap: \"0 1000 0\": the count must be at least 1 and inside + count and outside + count at most 4294967295 (the kernel's ids are 32 bits)"),

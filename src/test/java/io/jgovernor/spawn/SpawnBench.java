@@ -69,7 +69,7 @@ public final class SpawnBench {
                         List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of())));
         Map<String, Start> paths = new LinkedHashMap<>();
         paths.put("jgovernor, plain (cgroups only)", () -> Workload.launch(stage, group, plain, dirs, rootCreds).awaitExit());
-        paths.put("jgovernor, isolated (6 namespaces, pivot_root, ro rootfs, bind mount)",
+        paths.put("jgovernor, isolated (7 namespaces, pivot_root, ro rootfs, bind mount, minimal /dev, masked /proc)",
                 () -> Workload.launch(stage, group, isolated, dirs, userNsCreds).awaitExit());
         // Diagnostic: the same stage joining no cgroup, to show what the cgroup.procs writes cost.
         List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds);

@@ -89,7 +89,7 @@ final class SpawnHarness implements AutoCloseable {
         Files.createDirectories(root.resolve("bin"));
         Files.copy(busybox, root.resolve("bin/busybox"));
         for (String applet : List.of("sh", "ls", "cat", "echo", "hostname", "ip", "touch", "sleep", "id", "grep",
-                "wc", "mount", "ps", "seq", "true")) {
+                "wc", "mount", "ps", "seq", "true", "head")) {
             Files.createSymbolicLink(root.resolve("bin").resolve(applet), Path.of("busybox"));
         }
         Files.createDirectories(root.resolve("proc"));

@@ -75,7 +75,7 @@ class SpawnKernelTest {
             assertEquals("web-1", r.get("hostname"));
             assertEquals("1", r.get("links"), "only lo in the net namespace: " + r);
             assertEquals("1", r.get("lo"), "lo is up");
-            assertEquals("bin out proc ro", r.get("root").strip(), "/ is the rootfs");
+            assertEquals("bin dev out proc ro", r.get("root").strip(), "/ is the rootfs (and the minimal /dev)");
             assertEquals("no", r.get("hostfile"), "host files are not visible");
             // the shell, the subshell of $(...) and cat: none of the host's processes (java, ...)
             assertTrue(java.util.Set.of("sh", "cat").containsAll(List.of(r.get("procs").split(" "))),
