@@ -21,6 +21,14 @@ final class SmallFiles {
     }
 
     static String read(Path path, int maxBytes) throws IOException {
+        // the size first: FileSafety's own size check speaks of policy files
+        try {
+            if (Files.size(path) > maxBytes) {
+                throw new IOException("is more than " + maxBytes + " bytes; no profile needs that");
+            }
+        } catch (NoSuchFileException e) {
+            throw new IOException("does not exist");
+        }
         var problem = FileSafety.fileProblem(path);
         if (problem.isPresent()) {
             throw new IOException(problem.get().equals(FileSafety.GONE) ? "does not exist" : problem.get());
