@@ -9,8 +9,10 @@ mkdir -p "$(dirname "$out")"
 dir=$(dirname "$0")
 cc=${CC:-gcc}
 static=""
-if echo 'int main(void){return 0;}' | "$cc" -static -x c -o "$out.probe" - 2>/dev/null; then
+if echo 'int main(void){return 0;}' | "$cc" -static -x c -o "$out.probe" - -lseccomp 2>/dev/null; then
   static=-static
 fi
 rm -f "$out.probe"
-"$cc" $static -O2 -s -Wall -Wextra -Werror -o "$out" "$dir"/*.c
+# libseccomp (Debian libseccomp-dev, Fedora libseccomp-devel) builds the seccomp filter; with
+# -static its archive is linked in, so the stage still loads no shared object.
+"$cc" $static -O2 -s -Wall -Wextra -Werror -o "$out" "$dir"/*.c -lseccomp

@@ -21,6 +21,34 @@
  *     --uid N --gid N         credentials the command runs with (ids as seen inside)
  *     --groups N,N,...        supplementary groups (may be empty)
  *     --cwd DIR               working directory (inside the new root)
+ *     --rlimit NAME SOFT HARD setrlimit NAME (cpu fsize data stack core rss nproc nofile memlock as
+ *                             locks sigpending msgqueue nice rtprio rttime) to SOFT:HARD, each a
+ *                             decimal number or "infinity"; repeat
+ *     --rlimit-default NAME SOFT HARD
+ *                             the same for a default the policy did not set: when the kernel
+ *                             refuses to raise the hard limit (no CAP_SYS_RESOURCE), the stage's
+ *                             own hard limit is kept instead (and the soft one lowered to it)
+ *     --caps N,N,...          the capabilities kept (numbers; may be empty): every other one leaves
+ *                             the bounding set, and these are the effective and permitted sets;
+ *                             without --caps, capabilities are left as they are
+ *     --ambient-caps          the kept ones are also inheritable and ambient (a non-root command)
+ *     --no-new-privs          PR_SET_NO_NEW_PRIVS: execve grants nothing (setuid bits, file caps)
+ *     --seccomp               read a seccomp filter on stdin (below), load it last before execve;
+ *                             stdin is /dev/null for the command
+ *
+ * The seccomp filter on stdin, one directive per line, words separated by one space, written by
+ * the daemon from an OCI profile (spawn/SeccompFilter.java), read whole before anything else:
+ *
+ *   default ACTION                 first line: what calls no rule names get
+ *   arch NAME                      an architecture the filter also accepts (libseccomp's name:
+ *                                  x86_64, x86, x32, aarch64 ...); the native one always is
+ *   rule ACTION SYSCALL [INDEX OP VALUE VALUE2]...
+ *                                  SYSCALL gets ACTION when every comparison holds (at most 6;
+ *                                  OP ne lt le eq ge gt masked_eq, VALUE2 the masked_eq datum)
+ *   ACTION: allow | errno N | kill_thread | kill_process | trap | log
+ *
+ * A SYSCALL this host's libseccomp does not know (nor the table of newer ones in confine.c) is
+ * skipped: profiles name the calls of many kernels and architectures.
  *
  * The environment of this stage is passed to the command unchanged: the daemon builds it from
  * the policy's env and nothing else.
@@ -32,8 +60,12 @@
  * namespace is the group joined in (1); (3) the parent (still in the host's namespaces, with
  * CAP_SETUID there) writes the uid/gid maps: a process that has unshared its user namespace has
  * no capability in the parent namespace and may map only its own uid in one line, so the map
- * must come from outside; (4) the child then sets up mounts
- * (setup_mounts, with the steps of rootfs.c), hostname, lo, credentials and execs.
+ * must come from outside; (4) the child then sets up mounts (setup_mounts, with the steps of
+ * rootfs.c), hostname, lo, credentials and execs. Confinement (confine.c) wraps step 4 in runc's
+ * order: rlimits in the stage before the clone; in the child no_new_privs, the bounding set
+ * dropped while still root, setuid with PR_SET_KEEPCAPS, then capset and the ambient set, and
+ * the seccomp filter last, right before execve (before the capabilities go when no_new_privs is
+ * off: loading a filter then takes CAP_SYS_ADMIN).
  *
  * This process then stays as a small relay and waiter:
  *  - it tells the daemon, on its stderr (the control channel), "pid N" (the workload's host pid)
@@ -87,7 +119,7 @@ static char **command;
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t child_exited;
 
-static void die(const char *fmt, ...) {
+void die(const char *fmt, ...) {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
@@ -159,7 +191,7 @@ static void parse(int argc, char **argv) {
                 groups[ngroups++] = (gid_t) number(tok, "--groups");
             }
         } else if (strcmp(a, "--cwd") == 0) cwd = VALUE();
-        else usage(a);
+        else if (!confine_option(argc, argv, &i)) usage(a);
 #undef VALUE
     }
     if (i >= argc) usage("no command after --");
@@ -279,10 +311,12 @@ static void child(int go_fd, int out_fd) {
     if (clone_flags & CLONE_NEWNS) setup_mounts();
     if (hostname && sethostname(hostname, strlen(hostname)) != 0) fail("sethostname: %s", strerror(errno));
     if (clone_flags & CLONE_NEWNET) loopback_up();
+    confine_before_user();
     if (setgroups(ngroups, groups) != 0) fail("setgroups: %s", strerror(errno));
     if (setresgid(gid, gid, gid) != 0) fail("setgid %d: %s", (int) gid, strerror(errno));
     if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
     if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
+    confine_after_user();
     /* The relay ignores SIGPIPE; ignored signals survive execve, the workload must not inherit that. */
     sigset_t none;
     sigemptyset(&none);
@@ -292,6 +326,9 @@ static void child(int go_fd, int out_fd) {
     unsigned long dfl[4] = {(unsigned long) SIG_DFL, 0, 0, 0};
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, sizeof(unsigned long));
+    /* Last: from here on only what the filter allows runs; it must allow execve (and write and
+     * exit_group, for fail()). */
+    confine_seccomp();
     extern char **environ;
     execve(command[0], command, environ);
     fail("execve %s: %s", command[0], strerror(errno));
@@ -319,8 +356,13 @@ static int copy_out(int from, int *to_open) {
 
 int main(int argc, char **argv) {
     parse(argc, argv);
+    confine_filter_read();
     signal(SIGPIPE, SIG_IGN);
     join_cgroups();
+    /* Set here, from the host's namespaces, as runc sets them from its parent: raising a hard
+     * limit takes CAP_SYS_RESOURCE in the initial user namespace, which a child in its own
+     * user namespace no longer has. The relay gets them too, and needs a few descriptors only. */
+    confine_rlimits();
 
     int go[2], report[2], out[2];
     if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC) || pipe2(out, O_CLOEXEC))

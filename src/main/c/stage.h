@@ -33,4 +33,15 @@ void mask_kernel_paths(int root);
 /* A bind remount of PATH read-only, keeping the flags a user namespace locks; NAME for errors. */
 void remount_readonly(const char *path, const char *name);
 
+/* In the stage, before the workload is cloned: reports "error: why" on the control channel and exits 127. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* confine.c: resource limits, capabilities, no_new_privs, seccomp (the order is in confine.c). */
+int confine_option(int argc, char **argv, int *i); /* 1 when argv[*i] was one of its options */
+void confine_filter_read(void);
+void confine_rlimits(void);
+void confine_before_user(void);
+void confine_after_user(void);
+void confine_seccomp(void);
+
 #endif

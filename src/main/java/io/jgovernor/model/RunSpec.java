@@ -10,7 +10,7 @@ import java.util.Set;
 /** A workload the daemon starts inside the group. */
 public record RunSpec(List<String> command, Optional<String> user, Optional<String> group,
                       Optional<Path> workingDir, Map<String, String> env, Restart restart,
-                      Duration stopTimeout, Optional<Isolation> isolate) {
+                      Duration stopTimeout, Optional<Isolation> isolate, Confinement confinement) {
     public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
 
     public RunSpec {

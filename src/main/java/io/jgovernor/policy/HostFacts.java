@@ -68,4 +68,14 @@ public interface HostFacts {
     default boolean cgroupV2() {
         return false;
     }
+
+    /**
+     * The text of a small file a policy names (a seccomp profile), read whole: UTF-8, at most
+     * {@code maxBytes} (a larger file is refused unread, not cut).
+     *
+     * @throws java.io.IOException with a sentence a person can act on ("does not exist", ...)
+     */
+    default String readFile(Path path, int maxBytes) throws java.io.IOException {
+        return SmallFiles.read(path, maxBytes);
+    }
 }

@@ -1,5 +1,6 @@
 package io.jgovernor.policy;
 
+import io.jgovernor.model.Confinement;
 import io.jgovernor.model.RunSpec;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The {@code run:} section: a workload the daemon starts. Its shape is checked first; then, when
@@ -25,7 +27,8 @@ import java.util.regex.Pattern;
  */
 final class RunParser {
     private static final List<String> RUN_KEYS =
-            List.of("command", "user", "group", "workingDir", "env", "restart", "stopTimeout", "isolate");
+            java.util.stream.Stream.concat(Stream.of("command", "user", "group", "workingDir", "env", "restart",
+                    "stopTimeout", "isolate"), ConfinementParser.KEYS.stream()).toList();
     private static final List<String> ISOLATE_KEYS =
             List.of("namespaces", "hostname", "rootfs", "readOnlyRootfs", "mounts", "uidMap");
     private static final List<String> MOUNT_KEYS = List.of("source", "target", "readOnly");
@@ -71,10 +74,11 @@ final class RunParser {
             stopTimeout = stopTimeout(value(f, "stopTimeout"));
         }
         Optional<RunSpec.Isolation> isolate = Optional.ofNullable(value(f, "isolate")).map(this::isolate);
+        Confinement confinement = new ConfinementParser(n, host).confinement(f);
         if (n.errorCount() > errorsBefore) {
             return null;
         }
-        RunSpec spec = new RunSpec(command, user, group, workingDir, env, restart, stopTimeout, isolate);
+        RunSpec spec = new RunSpec(command, user, group, workingDir, env, restart, stopTimeout, isolate, confinement);
         checkHost(spec);
         return n.errorCount() > errorsBefore ? null : spec;
     }

@@ -1,5 +1,7 @@
 package io.jgovernor.spawn;
 
+import io.jgovernor.model.Confinement;
+import io.jgovernor.model.Rlimit;
 import io.jgovernor.model.RunSpec;
 
 import java.net.URISyntaxException;
@@ -76,6 +78,39 @@ public final class ExecStage {
         }
     }
 
+    /**
+     * Root keeps its capabilities in the bounding, effective and permitted sets (a root execve
+     * gets the bounding set); anyone else has them in the ambient set too, which is how a
+     * program without file capabilities keeps any across execve. The inheritable set is empty
+     * for root, as runc has it since CVE-2022-24769: a file's inheritable bits must not add any.
+     */
+    private static void confinement(List<String> a, Confinement conf, boolean root) {
+        conf.rlimits().forEach((r, v) -> {
+            // a default stops at the daemon's hard limit when it cannot raise it; the policy's own value must hold
+            a.add(conf.limits().containsKey(r) ? "--rlimit" : "--rlimit-default");
+            a.add(r.key);
+            a.add(Rlimit.Value.text(v.soft()));
+            a.add(Rlimit.Value.text(v.hard()));
+        });
+        a.add("--caps");
+        a.add(Confinement.ordered(conf.kept(root)).stream().map(cap -> Integer.toString(cap.number))
+                .collect(Collectors.joining(",")));
+        if (!root) {
+            a.add("--ambient-caps");
+        }
+        if (conf.noNewPrivileges()) {
+            a.add("--no-new-privs");
+        }
+        if (conf.seccomp().profile().isPresent()) {
+            a.add("--seccomp");
+        }
+    }
+
+    /** The seccomp filter the stage reads on its stdin when argv has --seccomp. */
+    static java.util.Optional<String> filter(RunSpec spec) {
+        return spec.confinement().seccomp().profile().map(SeccompFilter::lines);
+    }
+
     /** The stage's argv; the format is documented at the top of jgovernor-exec.c. */
     List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c) {
         List<String> a = new ArrayList<>();
@@ -127,6 +162,7 @@ public final class ExecStage {
             a.add("--cwd");
             a.add(w.toString());
         });
+        confinement(a, spec.confinement(), c.uid() == 0);
         a.add("--");
         a.addAll(spec.command());
         return a;

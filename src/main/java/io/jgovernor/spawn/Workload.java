@@ -63,12 +63,23 @@ final class Workload {
         // The environment is exactly the policy's env: nothing of the daemon's leaks in.
         pb.environment().clear();
         pb.environment().putAll(spec.env());
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        // The seccomp filter goes on the stage's stdin, which it reads whole before anything else
+        // and then points at /dev/null for the command; without a filter stdin is /dev/null.
+        Optional<String> filter = ExecStage.filter(spec);
+        pb.redirectInput(filter.isPresent() ? ProcessBuilder.Redirect.PIPE
+                : ProcessBuilder.Redirect.from(new File("/dev/null")));
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
             throw new StartFailure("cannot run the exec stage " + exec.binary() + ": " + e.getMessage());
+        }
+        if (filter.isPresent()) {
+            try (var in = p.getOutputStream()) {
+                in.write(filter.get().getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException e) {
+                // The stage ended early (it reports why on its control channel, read below).
+            }
         }
         BufferedReader control = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
         int pid = -1;

@@ -1,5 +1,6 @@
 package io.jgovernor.spawn;
 
+import io.jgovernor.model.Confinement;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.RunSpec;
 
@@ -96,6 +97,14 @@ record WorkloadRecord(GroupName group, int pid, long startTime, String specHash)
                     .append("\nuidMap=").append(i.uidMap().stream()
                             .map(m -> m.inside() + " " + m.outside() + " " + m.count()).collect(Collectors.joining(",")));
         });
+        // Confinement: a changed capability, limit or filter restarts the workload. The filter is
+        // hashed as the stage receives it, so an edited profile file counts, once the policy is read again.
+        Confinement conf = s.confinement();
+        b.append("\ncapabilities=").append(conf.capabilities().map(c -> Confinement.ordered(c).toString()).orElse("default"))
+                .append("\nnoNewPrivileges=").append(conf.noNewPrivileges())
+                .append("\nlimits=").append(conf.rlimits())
+                .append("\nseccomp=").append(conf.seccomp().source()).append('\n')
+                .append(conf.seccomp().profile().map(SeccompFilter::lines).orElse(""));
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(b.toString().getBytes(StandardCharsets.UTF_8)));

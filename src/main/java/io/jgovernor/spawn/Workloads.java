@@ -2,6 +2,7 @@ package io.jgovernor.spawn;
 
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.model.Confinement;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.model.RunSpec;
@@ -51,7 +52,8 @@ public final class Workloads implements IntPredicate {
     static final Duration STOP_MARGIN = Duration.ofSeconds(5);
     /** The spec of a workload whose policy is gone: only its stop timeout (the default) is used. */
     private static final RunSpec ORPHAN = new RunSpec(List.of("/"), Optional.empty(), Optional.empty(),
-            Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT, Optional.empty());
+            Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT, Optional.empty(),
+            Confinement.NONE);
 
     private final ExecStage exec;
     private final GroupDirectories dirs;

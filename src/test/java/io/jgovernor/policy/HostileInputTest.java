@@ -62,6 +62,10 @@ class HostileInputTest {
                 Arguments.of("uidmap-overflow", "4:41: run.isolate.uidMap: \"4294967295 0 2\": the count must be at"
                         + " least 1 and inside + count and outside + count at most 4294967295 (the kernel's ids are 32"
                         + " bits)"),
+                Arguments.of("seccomp-relative", "2:38: run.seccomp: \"../../tmp/profile.json\" is neither default,"
+                        + " unconfined nor an absolute path of a profile file (the OCI seccomp JSON format)"),
+                Arguments.of("limit-huge", "4:20: run.limits.nofile: \"1024:" + "9".repeat(74) + "\" is not a"
+                        + " limit; write one value or soft:hard, each a number or infinity, like 1024:524288"),
                 Arguments.of("alias-bomb", "9:25: more than 50 aliases (*f); aliases can make a small file stand for a"
                         + " huge one, and a policy needs few"),
                 Arguments.of("user-unknown", "3:11: match[0].user: no user \"no-such-user-x\" on this host (/etc/passwd);"

@@ -3,6 +3,7 @@ package io.jgovernor.spawn;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.model.Confinement;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.RunSpec;
 
@@ -59,24 +60,36 @@ public final class SpawnBench {
         GroupName group = new GroupName("bench");
         Credentials rootCreds = new Credentials(0, 0, List.of(), List.of(), List.of());
         Credentials userNsCreds = new Credentials(0, 0, List.of(), List.of("0 0 1"), List.of("0 0 1"));
+        // What a policy's run: gets without confinement keys: runc's 14 capabilities, no_new_privs,
+        // the built-in seccomp profile, the default limits.
+        Confinement confined = io.jgovernor.testing.TestPolicies.parse(Path.of("bench.yaml"),
+                "name: bench\nrun: {command: [/bin/true]}\n").values().iterator().next().run().orElseThrow().confinement();
         RunSpec plain = new RunSpec(List.of(probe.toString(), out.resolve("t").toString()), Optional.empty(),
                 Optional.empty(), Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
-                Optional.empty());
+                Optional.empty(), confined);
         RunSpec isolated = new RunSpec(List.of("/firstinsn", "/out/t"), Optional.empty(), Optional.empty(),
                 Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
                 Optional.of(new RunSpec.Isolation(EnumSet.allOf(RunSpec.Namespace.class), Optional.of("bench"),
                         Optional.of(work.resolve("rootfs")), true,
-                        List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of())));
+                        List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of())), confined);
+        RunSpec unconfined = new RunSpec(isolated.command(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT, isolated.isolate(), Confinement.NONE);
         Map<String, Start> paths = new LinkedHashMap<>();
         paths.put("jgovernor, plain (cgroups only)", () -> Workload.launch(stage, group, plain, dirs, rootCreds).awaitExit());
         paths.put("jgovernor, isolated (7 namespaces, pivot_root, ro rootfs, bind mount, minimal /dev, masked /proc)",
                 () -> Workload.launch(stage, group, isolated, dirs, userNsCreds).awaitExit());
+        paths.put("jgovernor, isolated, unconfined (all capabilities, no no_new_privs, no seccomp)",
+                () -> Workload.launch(stage, group, unconfined, dirs, userNsCreds).awaitExit());
         // Diagnostic: the same stage joining no cgroup, to show what the cgroup.procs writes cost.
         List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds);
         paths.put("jgovernor stage, isolated, joining no cgroup (diagnostic)", () -> {
             ProcessBuilder pb = new ProcessBuilder(noCgroups);
             pb.environment().clear();
-            return pb.redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+            Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (var in = p.getOutputStream()) {
+                in.write(ExecStage.filter(isolated).orElse("").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            }
+            return p.waitFor();
         });
         String cg = "cpu:" + cgexecCpu;
         String mem = "memory:" + cgexecMemory;
