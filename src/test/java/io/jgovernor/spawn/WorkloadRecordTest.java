@@ -64,6 +64,23 @@ class WorkloadRecordTest {
     }
 
     @Test
+    void aRecordSaysStartingRunningOrEndedWithItsExit() throws IOException {
+        GroupName g = new GroupName("once");
+        WorkloadRecord starting = WorkloadRecord.starting(g, "abc");
+        starting.write(dir);
+        assertTrue(Files.readString(dir.resolve("once.json")).contains("\"state\": \"starting\", \"pid\": 0"));
+        assertEquals(Optional.of(starting), WorkloadRecord.read(dir, g));
+        assertFalse(starting.alive(), "pid 0 is no process");
+        WorkloadRecord ended = new WorkloadRecord(g, 4_000_000, 12345, "abc").ended(-1);
+        ended.write(dir);
+        assertTrue(Files.readString(dir.resolve("once.json")).contains("\"ended\": true, \"exit\": -1"));
+        assertEquals(Optional.of(ended), WorkloadRecord.read(dir, g));
+        assertEquals(java.util.OptionalInt.of(-1), WorkloadRecord.read(dir, g).orElseThrow().exit());
+        Files.writeString(dir.resolve("once.json"), "{\"group\": \"once\", \"pid\": 1}");
+        assertEquals(Optional.empty(), WorkloadRecord.read(dir, g), "a record without its spec is no record");
+    }
+
+    @Test
     void credentialsAndTheStageArgv() throws Exception {
         Path etc = Files.createDirectories(dir.resolve("etc"));
         Files.writeString(etc.resolve("passwd"), "app:x:1000:1000::/:/bin/sh\n");
@@ -73,9 +90,9 @@ class WorkloadRecordTest {
                 Optional.of(Path.of("/srv")), Map.of(), RunSpec.Restart.NEVER, Duration.ofSeconds(1), Optional.empty());
         Credentials c = Credentials.resolve(plain, accounts);
         assertEquals(new Credentials(1000, 1000, List.of(999L), List.of(), List.of()), c);
-        assertEquals(List.of("/x/jgovernor-exec", "--cgroup", "/cg/cpu/g", "--uid", "1000", "--gid", "1000",
+        assertEquals(List.of("/x/jgovernor-exec", "--tag", "h1", "--cgroup", "/cg/cpu/g", "--uid", "1000", "--gid", "1000",
                         "--groups", "999", "--cwd", "/srv", "--", "/bin/x", "--flag"),
-                new ExecStage(Path.of("/x/jgovernor-exec")).argv(plain, List.of(Path.of("/cg/cpu/g")), c));
+                new ExecStage(Path.of("/x/jgovernor-exec")).argv(plain, List.of(Path.of("/cg/cpu/g")), c, "h1"));
 
         RunSpec.Isolation iso = new RunSpec.Isolation(EnumSet.of(RunSpec.Namespace.USER, RunSpec.Namespace.PID,
                 RunSpec.Namespace.MOUNT), Optional.empty(), Optional.of(Path.of("/r")), true,
@@ -85,10 +102,10 @@ class WorkloadRecordTest {
         Credentials u = Credentials.resolve(userNs, accounts);
         assertEquals(new Credentials(0, 0, List.of(), List.of("0 1000 1"), List.of("0 1000 1")), u,
                 "root inside is the run user outside");
-        assertEquals(List.of("/x/jgovernor-exec", "--ns", "pid", "--ns", "mount", "--ns", "user", "--rootfs", "/r",
+        assertEquals(List.of("/x/jgovernor-exec", "--tag", "h2", "--ns", "pid", "--ns", "mount", "--ns", "user", "--rootfs", "/r",
                         "--ro-rootfs", "--bind", "/a", "/b", "ro", "--uid-map", "0 1000 1", "--gid-map", "0 1000 1",
                         "--uid", "0", "--gid", "0", "--groups", "", "--", "/bin/x"),
-                new ExecStage(Path.of("/x/jgovernor-exec")).argv(userNs, List.of(), u));
+                new ExecStage(Path.of("/x/jgovernor-exec")).argv(userNs, List.of(), u, "h2"));
 
         RunSpec unknown = new RunSpec(List.of("/bin/x"), Optional.of("ghost"), Optional.empty(), Optional.empty(),
                 Map.of(), RunSpec.Restart.NEVER, Duration.ofSeconds(1), Optional.empty());
