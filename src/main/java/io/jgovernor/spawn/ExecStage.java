@@ -158,12 +158,8 @@ public final class ExecStage {
     Optional<String> tagOf(int pid) {
         Path proc = Path.of("/proc", Integer.toString(pid));
         try {
-            Path exe = proc.resolve("exe");
-            if (!Files.isSameFile(exe, binary)) {
-                String link = Files.readSymbolicLink(exe).toString();
-                if (!link.equals(binary.toAbsolutePath() + " (deleted)")) {
-                    return Optional.empty();
-                }
+            if (!runsThisBinary(proc.resolve("exe"))) {
+                return Optional.empty();
             }
             if (!ids(read(proc.resolve("status"))).equals(ids(read(Path.of("/proc/self/status"))))) {
                 return Optional.empty();
@@ -175,6 +171,19 @@ public final class ExecStage {
             return Optional.of(words[2]);
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
+        }
+    }
+
+    private boolean runsThisBinary(Path exe) throws IOException {
+        String link = Files.readSymbolicLink(exe).toString();
+        String path = binary.toAbsolutePath().normalize().toString();
+        if (link.equals(path) || link.equals(path + " (deleted)")) {
+            return true;
+        }
+        try {
+            return Files.isSameFile(exe, binary); // the same file by another path (st_dev, st_ino)
+        } catch (IOException e) {
+            return false; // the binary is gone: only its path could tell
         }
     }
 
