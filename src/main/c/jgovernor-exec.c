@@ -8,7 +8,9 @@
  *
  * Invocation (every value is its own argv word; nothing is parsed from shell text):
  *
- *   jgovernor-exec [OPTION...] -- COMMAND [ARG...]
+ *   jgovernor-exec [--tag TAG] [OPTION...] -- COMMAND [ARG...]
+ *     --tag TAG               ignored here: the daemon's mark (the run spec's hash), which it reads back from
+ *                             /proc/PID/cmdline to recognise its stages in a group after a restart; first if given
  *     --cgroup DIR            join DIR (v1: "0" to DIR/tasks; v2: our pid to DIR/cgroup.procs); repeat per hierarchy
  *     --ns NAME               a namespace to create: pid mount uts ipc net user cgroup; repeat
  *     --hostname NAME         sethostname (needs uts)
@@ -158,6 +160,7 @@ static void parse(int argc, char **argv) {
         const char *a = argv[i];
 #define VALUE() (i + 1 < argc ? argv[++i] : (usage(a), ""))
         if (strcmp(a, "--") == 0) { i++; break; }
+        else if (strcmp(a, "--tag") == 0) (void) VALUE();
         else if (strcmp(a, "--cgroup") == 0) {
             if (ncgroups == MAX_ITEMS) usage("too many --cgroup");
             cgroups[ncgroups++] = VALUE();

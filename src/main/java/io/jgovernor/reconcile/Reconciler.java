@@ -295,6 +295,37 @@ public final class Reconciler implements GroupDirectories {
                 .map(h -> layout.groupDir(h, group)).toList()).orElse(List.of());
     }
 
+    @Override
+    public Map<GroupName, List<Path>> present() {
+        Map<GroupName, List<Path>> out = new TreeMap<>();
+        for (Hierarchy h : controllers.keySet().stream().sorted((a, b) -> a.name().compareTo(b.name())).toList()) {
+            walk(layout.rootDir(h), List.of(), out);
+        }
+        return out;
+    }
+
+    private void walk(Path dir, List<String> segments, Map<GroupName, List<Path>> out) {
+        List<String> children;
+        try {
+            children = files.childDirectories(dir);
+        } catch (CgroupException e) {
+            return; // unreadable or gone: nothing found there
+        }
+        for (String child : children) {
+            List<String> name = new ArrayList<>(segments);
+            name.add(child);
+            GroupName g;
+            try {
+                g = new GroupName(String.join("/", name));
+            } catch (IllegalArgumentException e) {
+                continue; // not a group jgovernor made
+            }
+            Path d = dir.resolve(child);
+            out.computeIfAbsent(g, k -> new ArrayList<>()).add(d);
+            walk(d, name, out);
+        }
+    }
+
     /**
      * The first error of the last pass over each group that failed, by group label ("(root)" for
      * the daemon's root); a group leaves the map when a later pass over it succeeds.

@@ -4,12 +4,16 @@ import io.jgovernor.model.Confinement;
 import io.jgovernor.model.Rlimit;
 import io.jgovernor.model.RunSpec;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -21,6 +25,11 @@ public final class ExecStage {
     public static final String NAME = "jgovernor-exec";
     /** Where the RPM installs it, next to the app. */
     static final Path INSTALLED = Path.of("/usr/lib/jgovernor", NAME);
+
+    static final String TAG = "--tag";
+    /** What is read of /proc/PID/cmdline and /proc/PID/status: far more than a stage's first words need. */
+    private static final int READ_LIMIT = 8192;
+    private static final Pattern TAG_VALUE = Pattern.compile("[0-9a-f]{1,128}");
 
     private final Path binary;
 
@@ -111,10 +120,15 @@ public final class ExecStage {
         return spec.confinement().seccomp().profile().map(SeccompFilter::lines);
     }
 
-    /** The stage's argv; the format is documented at the top of jgovernor-exec.c. */
-    List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c) {
+    /**
+     * The stage's argv; the format is documented at the top of jgovernor-exec.c. {@code tag} (the
+     * run spec's hash) comes first, where {@link #tagOf} reads it back.
+     */
+    List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c, String tag) {
         List<String> a = new ArrayList<>();
         a.add(binary.toString());
+        a.add(TAG);
+        a.add(tag);
         for (Path d : groupDirs) {
             a.add("--cgroup");
             a.add(d.toString());
@@ -166,5 +180,62 @@ public final class ExecStage {
         a.add("--");
         a.addAll(spec.command());
         return a;
+    }
+
+    /**
+     * The tag of process {@code pid} when it is one of our exec stages, found without any record:
+     * it runs this binary (the same file, or this path with " (deleted)" after the binary was
+     * replaced by an upgrade), with the daemon's own user ids (no other user can start a root
+     * process of a non-setuid binary, so one classified into a group cannot pose as its
+     * workload's stage), and {@code --tag TAG} as its first words. Any other process's /proc is
+     * hostile input: reads are bounded, and a process that vanishes or changes while it is read
+     * is simply not a stage.
+     */
+    Optional<String> tagOf(int pid) {
+        Path proc = Path.of("/proc", Integer.toString(pid));
+        try {
+            if (!runsThisBinary(proc.resolve("exe"))) {
+                return Optional.empty();
+            }
+            if (!ids(read(proc.resolve("status"))).equals(ids(read(Path.of("/proc/self/status"))))) {
+                return Optional.empty();
+            }
+            String[] words = read(proc.resolve("cmdline")).split("\0", 4);
+            if (words.length < 3 || !words[1].equals(TAG) || !TAG_VALUE.matcher(words[2]).matches()) {
+                return Optional.empty();
+            }
+            return Optional.of(words[2]);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private boolean runsThisBinary(Path exe) throws IOException {
+        String link = Files.readSymbolicLink(exe).toString();
+        String path = binary.toAbsolutePath().normalize().toString();
+        if (link.equals(path) || link.equals(path + " (deleted)")) {
+            return true;
+        }
+        try {
+            return Files.isSameFile(exe, binary); // the same file by another path (st_dev, st_ino)
+        } catch (IOException e) {
+            return false; // the binary is gone: only its path could tell
+        }
+    }
+
+    /** The Uid: and Gid: lines of a /proc/PID/status (real, effective, saved, filesystem). */
+    private static String ids(String status) {
+        StringBuilder b = new StringBuilder();
+        status.lines().filter(l -> l.startsWith("Uid:") || l.startsWith("Gid:")).forEach(b::append);
+        if (b.isEmpty()) {
+            throw new IllegalArgumentException("no ids in status");
+        }
+        return b.toString();
+    }
+
+    private static String read(Path p) throws IOException {
+        try (InputStream in = Files.newInputStream(p)) {
+            return new String(in.readNBytes(READ_LIMIT), StandardCharsets.UTF_8);
+        }
     }
 }

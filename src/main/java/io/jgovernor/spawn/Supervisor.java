@@ -29,7 +29,8 @@ final class Supervisor {
 
     /** Sends a signal to every process the workload owns in the group (see {@link Workloads}). */
     interface Killer {
-        void signal(GroupName group, Workload w, boolean kill);
+        /** {@code wholeGroup}: every process in the group's cgroup too (see {@link #killWholeGroup}). */
+        void signal(GroupName group, Workload w, boolean kill, boolean wholeGroup);
     }
 
     interface Listener {
@@ -39,8 +40,28 @@ final class Supervisor {
 
         void restarting(GroupName group);
 
-        void ended(GroupName group);
+        /** The workload exited; {@code last}: it is not started again (its restart policy says so). */
+        void ended(GroupName group, Workload w, int exit, boolean last);
     }
+
+    /** For a supervisor that only stops a workload found running: its ends change no record. */
+    static final Listener QUIET = new Listener() {
+        @Override
+        public void started(GroupName group, Workload w) {
+        }
+
+        @Override
+        public void startFailed(GroupName group, String why) {
+        }
+
+        @Override
+        public void restarting(GroupName group) {
+        }
+
+        @Override
+        public void ended(GroupName group, Workload w, int exit, boolean last) {
+        }
+    };
 
     final GroupName group;
     final RunSpec spec;
@@ -55,6 +76,8 @@ final class Supervisor {
     private volatile long restarts;
     private volatile String lastError;
     private volatile Integer lastExit;
+    /** The restart policy said "done" (exited, or failed and not retried): nothing runs or will. */
+    private volatile boolean finished;
     private Thread thread;
     /** Where this workload's loop reports itself; set before {@link #start}. */
     volatile LoopHealth health = new LoopHealth();
@@ -69,6 +92,22 @@ final class Supervisor {
         this.launcher = launcher;
         this.killer = killer;
         this.listener = listener;
+    }
+
+    /**
+     * Supervises nothing: this spec's workload already ran to its end (a previous daemon saw it,
+     * see {@link WorkloadRecord#exit}) and its restart policy does not start it again.
+     */
+    void finished(int exit, String why) {
+        lastExit = exit;
+        lastError = why;
+        state = exit == 0 ? State.EXITED : State.FAILED;
+        finished = true;
+    }
+
+    /** True once the restart policy said "done", also for {@link #finished(int, String)}. */
+    boolean isFinished() {
+        return finished;
     }
 
     /** Starts supervising; {@code adopted} is a workload a previous daemon started with this spec. */
@@ -106,6 +145,7 @@ final class Supervisor {
                     listener.startFailed(group, e.getMessage());
                     if (spec.restart() == RunSpec.Restart.NEVER) {
                         state = State.FAILED;
+                        finished = true;
                         return;
                     }
                     if (!pause(backoff(quickFailures++))) {
@@ -135,11 +175,14 @@ final class Supervisor {
             current = null;
             lastExit = exit;
             boolean failed = exit != 0;
-            listener.ended(group);
+            boolean last = spec.restart() == RunSpec.Restart.NEVER
+                    || (spec.restart() == RunSpec.Restart.ON_FAILURE && !failed);
+            listener.ended(group, w, exit, last);
             LOG.log(System.Logger.Level.WARNING, "workload " + group.value() + " (pid " + w.pid() + ") exited "
                     + (exit == Workload.UNKNOWN_EXIT ? "(status unknown: adopted)" : "with status " + exit));
-            if (spec.restart() == RunSpec.Restart.NEVER || (spec.restart() == RunSpec.Restart.ON_FAILURE && !failed)) {
+            if (last) {
                 state = failed ? State.FAILED : State.EXITED;
+                finished = true;
                 return;
             }
             if (System.nanoTime() - t0 >= STABLE.toNanos()) {
@@ -200,14 +243,14 @@ final class Supervisor {
             }
             Workload w = current;
             if (w != null && w.alive()) {
-                killer.signal(group, w, false);
+                killer.signal(group, w, false, killWholeGroup);
                 if (!w.awaitExit(spec.stopTimeout())) {
                     LOG.log(System.Logger.Level.WARNING, "workload " + group.value() + " (pid " + w.pid()
                             + ") still runs " + spec.stopTimeout().toMillis() + " ms after SIGTERM: SIGKILL");
-                    killer.signal(group, w, true);
+                    killer.signal(group, w, true, killWholeGroup);
                     w.awaitExit(Duration.ofSeconds(5));
                 } else {
-                    killer.signal(group, w, true); // what it left behind had its SIGTERM too
+                    killer.signal(group, w, true, killWholeGroup); // what it left behind had its SIGTERM too
                 }
                 w.killStage();
             }
@@ -225,6 +268,24 @@ final class Supervisor {
         current = null;
         state = State.STOPPED;
         return true;
+    }
+
+    /**
+     * Stops supervising and leaves the workload running, as a SIGKILL of the daemon would: the
+     * loop ends without a launch and without a signal sent (kernel tests simulate a daemon
+     * restart with this and a fresh {@link Workloads}).
+     */
+    void abandon() {
+        stopping = true;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     WorkloadStatus snapshot() {

@@ -33,20 +33,26 @@ final class Workload {
     private final long startTime;
     /** The exec stage, which relays output and exits with the command's status; empty when adopted. */
     private final Optional<Process> stage;
+    /** The exec stage of an adopted workload, still its parent (reparented itself), when one was found. */
+    private final Optional<ProcessHandle> adoptedStage;
 
-    private Workload(int pid, long startTime, Optional<Process> stage) {
+    private Workload(int pid, long startTime, Optional<Process> stage, Optional<ProcessHandle> adoptedStage) {
         this.pid = pid;
         this.startTime = startTime;
         this.stage = stage;
+        this.adoptedStage = adoptedStage;
     }
 
     int pid() {
         return pid;
     }
 
-    /** The command's pid and the exec stage's (when this daemon started it). */
+    /** The command's pid and the exec stage's (when there is one). */
     List<Long> pids() {
-        return stage.isPresent() ? List.of((long) pid, stage.get().pid()) : List.of((long) pid);
+        if (stage.isPresent()) {
+            return List.of((long) pid, stage.get().pid());
+        }
+        return adoptedStage.map(h -> List.of((long) pid, h.pid())).orElse(List.of((long) pid));
     }
 
     long startTime() {
@@ -59,7 +65,7 @@ final class Workload {
         if (groupDirs.isEmpty()) {
             throw new StartFailure("the group has no cgroup directory yet");
         }
-        ProcessBuilder pb = new ProcessBuilder(exec.argv(spec, groupDirs, c));
+        ProcessBuilder pb = new ProcessBuilder(exec.argv(spec, groupDirs, c, WorkloadRecord.hash(spec)));
         // The environment is exactly the policy's env: nothing of the daemon's leaks in.
         pb.environment().clear();
         pb.environment().putAll(spec.env());
@@ -109,12 +115,23 @@ final class Workload {
         long startTime = ProcStat.startTime(pid).orElse(0);
         pump(group, p.getInputStream(), System.Logger.Level.INFO, "");
         pump(group, p.getErrorStream(), System.Logger.Level.WARNING, "exec stage: ");
-        return new Workload(pid, startTime, Optional.of(p));
+        return new Workload(pid, startTime, Optional.of(p), Optional.empty());
     }
 
     /** The process a record names, when it still runs (same pid, same start time). */
     static Optional<Workload> adopt(WorkloadRecord r) {
-        return r.alive() ? Optional.of(new Workload(r.pid(), r.startTime(), Optional.empty())) : Optional.empty();
+        return r.alive() ? Optional.of(lone(r.pid(), r.startTime())) : Optional.empty();
+    }
+
+    /** The workload of a stage found in its group (see {@link Census}); the stage must have a child. */
+    static Workload adopt(Census.Stage s) {
+        // ProcessHandle keeps the start time it saw: a pid reused meanwhile is never signalled.
+        return new Workload(s.workload(), s.workloadStart(), Optional.empty(), ProcessHandle.of(s.pid()));
+    }
+
+    /** A process found without its stage (one it was killed from, or a stray). */
+    static Workload lone(int pid, long startTime) {
+        return new Workload(pid, startTime, Optional.empty(), Optional.empty());
     }
 
     /**
@@ -193,6 +210,7 @@ final class Workload {
         });
         if (!kill) {
             stage.ifPresent(Process::destroy);
+            adoptedStage.ifPresent(ProcessHandle::destroy);
         }
     }
 
@@ -204,6 +222,17 @@ final class Workload {
                 }
             } catch (InterruptedException e) {
                 p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        });
+        adoptedStage.ifPresent(h -> {
+            try {
+                // Not our child: its new parent (init or a subreaper) reaps it, onExit sees that.
+                h.onExit().get(1, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                h.destroyForcibly();
+            } catch (InterruptedException e) {
+                h.destroyForcibly();
                 Thread.currentThread().interrupt();
             }
         });

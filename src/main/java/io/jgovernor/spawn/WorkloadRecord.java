@@ -13,22 +13,47 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * What a restarted daemon needs to find a workload it started: {@code state-dir/workloads/<group>.json}
- * with the workload's host pid and start time (a pid alone may have been reused) and a hash of
- * the run spec it was started with (a changed spec means the workload must be restarted).
+ * What a restarted daemon knows of a group's workload beyond what its cgroup shows ({@link Census}
+ * is the truth; this is an optimisation and a memory): {@code state-dir/workloads/<group>.json}
+ * with the hash of the run spec it was started with, the workload's host pid and start time (a
+ * pid alone may have been reused), and, once a workload that is not restarted ended, its exit.
+ * Written before the launch ("starting": pid 0), again once the stage reported the pid
+ * ("running"), and on an end that is final ("ended"): {@code restart: never} runs once per
+ * version of the run spec, not once per daemon start.
+ *
+ * @param exit present once the workload ended for good ({@link Workload#UNKNOWN_EXIT} when it
+ *             was adopted or ended while no daemon watched)
  */
-record WorkloadRecord(GroupName group, int pid, long startTime, String specHash) {
-    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\"\\s*:\\s*(\"([^\"]*)\"|\\d+)");
+record WorkloadRecord(GroupName group, int pid, long startTime, String specHash, OptionalInt exit) {
+    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\"\\s*:\\s*(\"([^\"]*)\"|-?\\d+|true|false)");
+
+    WorkloadRecord(GroupName group, int pid, long startTime, String specHash) {
+        this(group, pid, startTime, specHash, OptionalInt.empty());
+    }
+
+    /** Written before a launch: this spec's workload is being started, its pid not known yet. */
+    static WorkloadRecord starting(GroupName group, String specHash) {
+        return new WorkloadRecord(group, 0, 0, specHash);
+    }
+
+    WorkloadRecord ended(int status) {
+        return new WorkloadRecord(group, pid, startTime, specHash, OptionalInt.of(status));
+    }
+
+    String state() {
+        return exit.isPresent() ? "ended" : pid == 0 ? "starting" : "running";
+    }
 
     /** True when this pid still runs the process the record was written for. */
     boolean alive() {
-        return ProcStat.startTime(pid).equals(java.util.OptionalLong.of(startTime));
+        return pid > 0 && ProcStat.startTime(pid).equals(java.util.OptionalLong.of(startTime));
     }
 
     static Path file(Path dir, GroupName group) {
@@ -40,8 +65,9 @@ record WorkloadRecord(GroupName group, int pid, long startTime, String specHash)
         Files.createDirectories(dir);
         Path file = file(dir, group);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        String json = "{\"group\": \"" + group.value() + "\", \"pid\": " + pid + ", \"startTime\": " + startTime
-                + ", \"spec\": \"" + specHash + "\"}\n";
+        String json = "{\"group\": \"" + group.value() + "\", \"state\": \"" + state() + "\", \"pid\": " + pid
+                + ", \"startTime\": " + startTime + ", \"spec\": \"" + specHash + "\""
+                + (exit.isPresent() ? ", \"ended\": true, \"exit\": " + exit.getAsInt() : "") + "}\n";
         Files.writeString(tmp, json);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -54,8 +80,10 @@ record WorkloadRecord(GroupName group, int pid, long startTime, String specHash)
             while (m.find()) {
                 f.put(m.group(1), m.group(3) != null ? m.group(3) : m.group(2));
             }
+            OptionalInt exit = "true".equals(f.get("ended")) ? OptionalInt.of(Integer.parseInt(f.get("exit")))
+                    : OptionalInt.empty();
             return Optional.of(new WorkloadRecord(group, Integer.parseInt(f.get("pid")),
-                    Long.parseLong(f.get("startTime")), f.get("spec")));
+                    Long.parseLong(f.get("startTime")), java.util.Objects.requireNonNull(f.get("spec")), exit));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

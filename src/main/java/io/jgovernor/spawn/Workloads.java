@@ -21,6 +21,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -61,6 +63,8 @@ public final class Workloads implements IntPredicate {
     private final Accounts accounts;
     private final Path recordDir;
     private final Map<GroupName, Supervisor> supervisors = new ConcurrentHashMap<>();
+    /** Supervisors that only stop a workload found running ({@link #stopper}), while they stop. */
+    private final Set<Supervisor> leaving = ConcurrentHashMap.newKeySet();
     private boolean first = true;
     private final AtomicLong starts = new AtomicLong();
     private final AtomicLong startFailures = new AtomicLong();
@@ -89,22 +93,50 @@ public final class Workloads implements IntPredicate {
                 gone.add(s);
             }
         }
+        gone.addAll(leaving); // those an earlier stop did not end (a process in D state)
         if (first) {
-            // Records of workloads whose policy went away while no daemon ran.
-            for (WorkloadRecord r : records()) {
-                if (runOf(desired, r.group()).isEmpty() && r.alive()) {
-                    LOG.log(System.Logger.Level.INFO, "workload " + r.group().value() + " (pid " + r.pid()
-                            + ") has no policy any more: stopping it");
-                    // In the map while it stops, so that its directories stay until it is gone (holds).
-                    Workload.adopt(r).ifPresent(w -> gone.add(
-                            supervisors.computeIfAbsent(r.group(), g -> supervisor(g, ORPHAN, false, w))));
-                }
-                if (runOf(desired, r.group()).isEmpty()) {
-                    WorkloadRecord.delete(recordDir, r.group());
-                }
+            gone.addAll(leftBehind(desired));
+        }
+        stopInParallel(gone, true);
+    }
+
+    /**
+     * At a daemon start, the workloads of groups without {@code run} (their policy went away while
+     * no daemon ran) that a previous daemon left: every exec stage found in the group's cgroup,
+     * whatever its tag, with its workload, and the process the group's record names. The records
+     * of such groups go.
+     */
+    private List<Supervisor> leftBehind(SortedMap<GroupName, Policy> desired) {
+        Map<GroupName, List<Path>> present = new TreeMap<>(dirs.present());
+        Map<GroupName, WorkloadRecord> recorded = new TreeMap<>();
+        for (WorkloadRecord r : records()) {
+            recorded.put(r.group(), r);
+            present.putIfAbsent(r.group(), List.of());
+        }
+        List<Supervisor> out = new ArrayList<>();
+        for (Map.Entry<GroupName, List<Path>> e : present.entrySet()) {
+            GroupName g = e.getKey();
+            if (runOf(desired, g).isPresent()) {
+                continue;
+            }
+            Set<Integer> found = new HashSet<>();
+            for (Census.Stage st : Census.of(e.getValue(), files, exec).stages()) {
+                found.add(st.workload());
+                LOG.log(System.Logger.Level.INFO, "workload " + g.value() + " (exec stage " + st.pid() + ", pid "
+                        + st.workload() + ") has no policy with run any more: stopping it");
+                out.add(stopper(g, ORPHAN, false, st.workload() > 0 ? Workload.adopt(st) : Workload.lone(st.pid(), st.startTime())));
+            }
+            WorkloadRecord r = recorded.get(g);
+            if (r != null && r.alive() && !found.contains(r.pid())) {
+                LOG.log(System.Logger.Level.INFO, "workload " + g.value() + " (pid " + r.pid()
+                        + ", named by its record) has no policy with run any more: stopping it");
+                out.add(stopper(g, ORPHAN, false, Workload.lone(r.pid(), r.startTime())));
+            }
+            if (r != null) {
+                WorkloadRecord.delete(recordDir, g);
             }
         }
-        stopInParallel(gone);
+        return out;
     }
 
     /** After a pass: starts, restarts and adopts workloads to match the policies. */
@@ -122,34 +154,132 @@ public final class Workloads implements IntPredicate {
             }
             if (s != null) {
                 LOG.log(System.Logger.Level.INFO, "workload " + g.value() + ": run changed, restarting it");
-                stopInParallel(List.of(s));
+                stopInParallel(List.of(s), true);
             }
+            boolean wholeGroup = e.getValue().match().isEmpty();
+            Supervisor fresh = new Supervisor(g, spec, this::launch, this::signal, listener(g, spec));
+            fresh.killWholeGroup = wholeGroup;
+            fresh.health = health;
             Optional<Workload> adopted = Optional.empty();
             if (first) {
-                Optional<WorkloadRecord> r = WorkloadRecord.read(recordDir, g).filter(WorkloadRecord::alive);
-                if (r.isPresent() && r.get().specHash().equals(WorkloadRecord.hash(spec))) {
-                    adopted = Workload.adopt(r.get());
-                    adopted.ifPresent(w -> LOG.log(System.Logger.Level.INFO, "workload " + g.value()
-                            + ": adopted pid " + w.pid() + " started by a previous daemon"));
-                } else if (r.isPresent()) {
-                    LOG.log(System.Logger.Level.INFO, "workload " + g.value() + ": run changed while the daemon"
-                            + " was away, restarting pid " + r.get().pid());
-                    Workload.adopt(r.get()).ifPresent(w -> stopInParallel(List.of(
-                            supervisor(g, spec, e.getValue().match().isEmpty(), w))));
+                Left left = leftIn(g, spec, wholeGroup);
+                adopted = left.adopted;
+                if (left.ended.isPresent()) {
+                    fresh.finished(left.ended.getAsInt(), left.why);
+                    supervisors.put(g, fresh);
+                    continue;
                 }
             }
-            Supervisor fresh = new Supervisor(g, spec, this::launch, this::signal, listener(g));
-            fresh.killWholeGroup = e.getValue().match().isEmpty();
-            fresh.health = health;
             supervisors.put(g, fresh);
             fresh.start(adopted);
         }
         first = false;
     }
 
-    /** On daemon stop: every workload, in parallel. */
+    /** What {@link #leftIn} found: a workload to adopt, or the exit of one that already ran to its end. */
+    private record Left(Optional<Workload> adopted, OptionalInt ended, String why) {
+    }
+
+    /**
+     * At a daemon start, what a previous daemon left in group {@code g}, whose policy has
+     * {@code spec}, read from the group's cgroup first ({@link Census}) and from its record only
+     * where the cgroup cannot tell:
+     * <ul>
+     *   <li>a stage started with this spec (its tag) is adopted: the one the record names, else
+     *       the oldest; every other stage (a second copy, or one of an older spec) is stopped;</li>
+     *   <li>without a stage, a live process the record names is adopted when the record has this
+     *       spec (its stage was killed), stopped otherwise;</li>
+     *   <li>without either, in a group without {@code match} rules, where every process descends
+     *       from the workload, whatever is left (a workload whose stage was killed, and what it
+     *       forked) is stopped before the new start;</li>
+     *   <li>nothing running and a record of this spec that ended for good (or that has a pid and
+     *       {@code restart: never}: it ran and ended while no daemon watched) means this version
+     *       already ran: it is not started again. A record still "starting" (the daemon died
+     *       during the launch, the stage may never have run) does not count.</li>
+     * </ul>
+     */
+    private Left leftIn(GroupName g, RunSpec spec, boolean wholeGroup) {
+        String hash = WorkloadRecord.hash(spec);
+        Optional<WorkloadRecord> record = WorkloadRecord.read(recordDir, g);
+        Census census = Census.of(dirs.of(g), files, exec);
+        List<Census.Stage> same = census.stages().stream()
+                .filter(st -> st.tag().equals(hash) && st.workload() > 0).toList();
+        Census.Stage keep = same.stream()
+                .filter(st -> record.isPresent() && st.workload() == record.get().pid()
+                        && st.workloadStart() == record.get().startTime())
+                .findFirst().orElse(same.isEmpty() ? null : same.getFirst());
+        List<Supervisor> stop = new ArrayList<>();
+        for (Census.Stage st : census.stages()) {
+            if (st == keep) {
+                continue;
+            }
+            String why = !st.tag().equals(hash) ? "started with another run spec (it changed while no daemon ran)"
+                    : st.workload() == 0 ? "it has no workload (any more)"
+                    : "a second copy (keeping exec stage " + keep.pid() + ", pid " + keep.workload() + ")";
+            LOG.log(System.Logger.Level.WARNING, "workload " + g.value() + ": stopping exec stage " + st.pid()
+                    + (st.workload() > 0 ? " and its workload, pid " + st.workload() : "") + ": " + why);
+            stop.add(stopper(g, spec, false, st.workload() > 0 ? Workload.adopt(st) : Workload.lone(st.pid(), st.startTime())));
+        }
+        Optional<Workload> adopted = Optional.empty();
+        if (keep != null) {
+            adopted = Optional.of(Workload.adopt(keep));
+            LOG.log(System.Logger.Level.INFO, "workload " + g.value() + ": adopted pid " + keep.workload()
+                    + " started by a previous daemon (its exec stage " + keep.pid() + " is in the group)");
+        } else if (record.isPresent() && record.get().alive()) {
+            WorkloadRecord r = record.get();
+            if (r.specHash().equals(hash)) {
+                adopted = Workload.adopt(r);
+                LOG.log(System.Logger.Level.INFO, "workload " + g.value() + ": adopted pid " + r.pid()
+                        + " started by a previous daemon (named by its record; its exec stage is gone)");
+            } else {
+                LOG.log(System.Logger.Level.INFO, "workload " + g.value() + ": run changed while the daemon"
+                        + " was away, restarting pid " + r.pid());
+                stop.add(stopper(g, spec, wholeGroup, Workload.lone(r.pid(), r.startTime())));
+            }
+        } else if (wholeGroup && !census.strays().isEmpty()) {
+            int first = census.strays().getFirst();
+            OptionalLong start = ProcStat.startTime(first);
+            if (start.isPresent()) {
+                LOG.log(System.Logger.Level.WARNING, "workload " + g.value() + ": stopping " + census.strays()
+                        + ": left in the group by a workload whose exec stage is gone, not named by its record,"
+                        + " and no match rules put anything else there");
+                stop.add(stopper(g, spec, true, Workload.lone(first, start.getAsLong())));
+            }
+        }
+        stopInParallel(stop, false);
+        if (adopted.isPresent()) {
+            Workload w = adopted.get();
+            writeRecord(new WorkloadRecord(g, w.pid(), w.startTime(), hash));
+            return new Left(adopted, OptionalInt.empty(), null);
+        }
+        if (record.isPresent() && record.get().specHash().equals(hash)) {
+            WorkloadRecord r = record.get();
+            if (r.exit().isPresent()) {
+                LOG.log(System.Logger.Level.INFO, "workload " + g.value() + ": not started, this run spec's"
+                        + " workload already ran to its end (status " + r.exit().getAsInt() + ", restart: "
+                        + spec.restart().key + ")");
+                return new Left(Optional.empty(), r.exit(), null);
+            }
+            if (r.pid() > 0 && spec.restart() == RunSpec.Restart.NEVER) {
+                String why = "ended while no daemon ran (pid " + r.pid() + "): its status is unknown";
+                LOG.log(System.Logger.Level.INFO, "workload " + g.value() + ": not started (restart: never), it "
+                        + why);
+                writeRecord(r.ended(Workload.UNKNOWN_EXIT));
+                return new Left(Optional.empty(), OptionalInt.of(Workload.UNKNOWN_EXIT), why);
+            }
+        }
+        return new Left(Optional.empty(), OptionalInt.empty(), null);
+    }
+
+    /** What a SIGKILL of the daemon leaves (for kernel tests): nothing supervised, every workload running. */
+    synchronized void abandon() {
+        supervisors.values().forEach(Supervisor::abandon);
+        supervisors.clear();
+    }
+
+    /** On daemon stop: every workload, in parallel; the records of those that ended for good stay. */
     public synchronized void stopAll() {
-        stopInParallel(List.copyOf(supervisors.values()));
+        stopInParallel(List.copyOf(supervisors.values()), false);
     }
 
     /**
@@ -158,16 +288,26 @@ public final class Workloads implements IntPredicate {
      * {@link #STOP_MARGIN}: by then SIGKILL was sent to every process of each group. A workload
      * still running after that (a process in D state) keeps its supervisor, which goes on
      * stopping it, and so its group's directories (see {@link #holds}); the next pass tries again.
+     *
+     * @param forget delete the record of each group's workload stopped (its policy or run is gone
+     *               or changed); else only the records of workloads that were still running
      */
-    private void stopInParallel(List<Supervisor> list) {
+    private void stopInParallel(List<Supervisor> list, boolean forget) {
         List<Thread> threads = new ArrayList<>();
         Duration longest = Duration.ZERO;
         for (Supervisor s : list) {
             longest = longest.compareTo(s.spec.stopTimeout()) >= 0 ? longest : s.spec.stopTimeout();
+            boolean mapped = supervisors.get(s.group) == s;
+            if (!mapped) {
+                leaving.add(s);
+            }
             threads.add(Thread.ofPlatform().daemon(true).name("workload-stop " + s.group.value()).start(() -> {
+                boolean finished = s.isFinished();
                 if (s.stop()) {
-                    supervisors.remove(s.group, s);
-                    WorkloadRecord.delete(recordDir, s.group);
+                    leaving.remove(s);
+                    if (supervisors.remove(s.group, s) && (forget || !finished)) {
+                        WorkloadRecord.delete(recordDir, s.group);
+                    }
                 } else {
                     LOG.log(System.Logger.Level.ERROR, "workload " + s.group.value() + " did not stop after SIGKILL:"
                             + " its group's directories are kept while it runs");
@@ -191,23 +331,32 @@ public final class Workloads implements IntPredicate {
      * group without {@code match} rules, where every process descends from the workload).
      */
     public boolean holds(GroupName g, int pid) {
+        List<Supervisor> of = new ArrayList<>();
         Supervisor s = supervisors.get(g);
-        if (s == null) {
+        if (s != null) {
+            of.add(s);
+        }
+        leaving.stream().filter(l -> l.group.equals(g)).forEach(of::add);
+        if (of.isEmpty()) {
             return false;
         }
-        if (s.killWholeGroup) {
+        if (of.stream().anyMatch(l -> l.killWholeGroup)) {
             return true;
         }
         return test(pid);
     }
 
-    /** A supervisor that only stops an already running workload (adopted, never restarted). */
-    private Supervisor supervisor(GroupName g, RunSpec spec, boolean wholeGroup, Workload w) {
+    /**
+     * A supervisor that only stops a workload found running (adopted, never restarted, its end
+     * changes no record); not in the map of each group's one supervisor, but in {@link #leaving}
+     * while it stops.
+     */
+    private Supervisor stopper(GroupName g, RunSpec spec, boolean wholeGroup, Workload w) {
         Supervisor s = new Supervisor(g, spec, (group, sp) -> {
             throw new StartFailure("not restarted");
-        }, this::signal, listener(g));
+        }, this::signal, Supervisor.QUIET);
         s.killWholeGroup = wholeGroup;
-        s.health = health;
+        s.health = new LoopHealth(); // not the daemon's: its loop name is the group's real supervisor's
         s.start(Optional.of(w));
         return s;
     }
@@ -217,6 +366,11 @@ public final class Workloads implements IntPredicate {
         return p == null ? Optional.empty() : p.run();
     }
 
+    /**
+     * The record goes first ("starting", this spec's hash): a daemon killed during the launch
+     * leaves a stage its successor finds in the group ({@link Census}), and a record that says
+     * a launch of this spec began; then the pid once the stage reported it.
+     */
     private Workload launch(GroupName g, RunSpec spec) throws StartFailure {
         Credentials c;
         try {
@@ -224,31 +378,37 @@ public final class Workloads implements IntPredicate {
         } catch (UncheckedIOException e) {
             throw new StartFailure(e.getMessage());
         }
+        String hash = WorkloadRecord.hash(spec);
+        writeRecord(WorkloadRecord.starting(g, hash));
         Workload w = Workload.launch(exec, g, spec, dirs.of(g), c);
         starts.incrementAndGet();
-        try {
-            new WorkloadRecord(g, w.pid(), w.startTime(), WorkloadRecord.hash(spec)).write(recordDir);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "workload " + g.value() + ": cannot write its record in "
-                    + recordDir + " (" + e.getMessage() + "); a restarted daemon will not find it");
-        }
+        writeRecord(new WorkloadRecord(g, w.pid(), w.startTime(), hash));
         LOG.log(System.Logger.Level.INFO, "workload " + g.value() + " started: pid " + w.pid() + ", " + spec.command());
         return w;
     }
 
+    private void writeRecord(WorkloadRecord r) {
+        try {
+            r.write(recordDir);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "workload " + r.group().value() + ": cannot write its record in "
+                    + recordDir + " (" + e.getMessage() + "); a restarted daemon finds it by its group's cgroup only");
+        }
+    }
+
     /**
-     * The workload, what it forked (its process tree) and, when the group adopts nothing by
-     * {@code match} rules, every other process in the group's cgroup too: in such a group every
-     * process descends from the workload, also those that left its tree by forking twice.
+     * The workload, what it forked (its process tree) and, with {@code wholeGroup} (the group
+     * adopts nothing by {@code match} rules), every other process in the group's cgroup too: in
+     * such a group every process descends from the workload, also those that left its tree by
+     * forking twice.
      */
-    private void signal(GroupName g, Workload w, boolean kill) {
+    private void signal(GroupName g, Workload w, boolean kill, boolean wholeGroup) {
         Set<ProcessHandle> targets = new LinkedHashSet<>();
         ProcessHandle.of(w.pid()).ifPresent(h -> {
             h.descendants().forEach(targets::add);
         });
-        Supervisor s = supervisors.get(g);
         List<Path> d = dirs.of(g);
-        if ((s == null || s.killWholeGroup) && !d.isEmpty()) {
+        if (wholeGroup && !d.isEmpty()) {
             try {
                 for (int pid : files.procs(d.getFirst())) {
                     ProcessHandle.of(pid).ifPresent(targets::add);
@@ -271,7 +431,8 @@ public final class Workloads implements IntPredicate {
         }
     }
 
-    private Supervisor.Listener listener(GroupName g) {
+    private Supervisor.Listener listener(GroupName g, RunSpec spec) {
+        String hash = WorkloadRecord.hash(spec);
         return new Supervisor.Listener() {
             @Override
             public void started(GroupName group, Workload w) {
@@ -289,8 +450,14 @@ public final class Workloads implements IntPredicate {
             }
 
             @Override
-            public void ended(GroupName group) {
-                WorkloadRecord.delete(recordDir, group);
+            public void ended(GroupName group, Workload w, int exit, boolean last) {
+                if (last) {
+                    // Once per version of the run spec: a restarted daemon does not start it again.
+                    writeRecord(new WorkloadRecord(group, w.pid(), w.startTime(), hash)
+                            .ended(exit));
+                } else {
+                    WorkloadRecord.delete(recordDir, group);
+                }
             }
         };
     }
@@ -326,6 +493,9 @@ public final class Workloads implements IntPredicate {
     public boolean test(int pid) {
         Set<Long> roots = new HashSet<>();
         for (Supervisor s : supervisors.values()) {
+            roots.addAll(s.pids());
+        }
+        for (Supervisor s : leaving) {
             roots.addAll(s.pids());
         }
         if (roots.isEmpty()) {

@@ -64,6 +64,11 @@ final class DaemonProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** The daemon's process, to be killed without the checks of {@link #close()}. */
+    Process process() {
+        return process;
+    }
+
     String log() throws IOException {
         return Files.readString(log);
     }

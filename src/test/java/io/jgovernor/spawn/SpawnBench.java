@@ -81,7 +81,7 @@ public final class SpawnBench {
         paths.put("jgovernor, isolated, unconfined (all capabilities, no no_new_privs, no seccomp)",
                 () -> Workload.launch(stage, group, unconfined, dirs, userNsCreds).awaitExit());
         // Diagnostic: the same stage joining no cgroup, to show what the cgroup.procs writes cost.
-        List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds);
+        List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds, WorkloadRecord.hash(isolated));
         paths.put("jgovernor stage, isolated, joining no cgroup (diagnostic)", () -> {
             ProcessBuilder pb = new ProcessBuilder(noCgroups);
             pb.environment().clear();

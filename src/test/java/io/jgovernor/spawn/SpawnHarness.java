@@ -29,18 +29,36 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 final class SpawnHarness implements AutoCloseable {
     final TestCgroups cgroups = TestCgroups.create();
-    final Reconciler reconciler = new Reconciler(cgroups.layout(), cgroups.files(),
-            name -> V1Controllers.forName(name).orElse(null));
     final Path temp;
-    final Workloads workloads;
+    Reconciler reconciler;
+    Workloads workloads;
 
     SpawnHarness() throws IOException {
         temp = Files.createTempDirectory("jgovernor-spawn-test");
         // A workload running as another user (nobody) must reach the directories beneath.
         Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        workloads = new Workloads(ExecStage.locate(), reconciler, cgroups.files(), Accounts.host(),
-                temp.resolve("workloads"));
+        wire();
+    }
+
+    private void wire() {
+        reconciler = new Reconciler(cgroups.layout(), cgroups.files(), name -> V1Controllers.forName(name).orElse(null));
+        workloads = new Workloads(ExecStage.locate(), reconciler, cgroups.files(), Accounts.host(), records());
         reconciler.keepOccupied(workloads::holds);
+    }
+
+    /** Where the workloads' records are (state-dir/workloads). */
+    Path records() {
+        return temp.resolve("workloads");
+    }
+
+    /**
+     * A daemon restart: the current workloads are left running unsupervised (as a SIGKILL of the
+     * daemon leaves them), and a fresh reconciler and {@link Workloads} over the same cgroups and
+     * records take over at the next {@link #apply}.
+     */
+    void restart() {
+        workloads.abandon();
+        wire();
     }
 
     SortedMap<GroupName, Policy> policies(String yaml) {

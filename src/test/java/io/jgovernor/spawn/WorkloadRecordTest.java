@@ -75,6 +75,23 @@ class WorkloadRecordTest {
     }
 
     @Test
+    void aRecordSaysStartingRunningOrEndedWithItsExit() throws IOException {
+        GroupName g = new GroupName("once");
+        WorkloadRecord starting = WorkloadRecord.starting(g, "abc");
+        starting.write(dir);
+        assertTrue(Files.readString(dir.resolve("once.json")).contains("\"state\": \"starting\", \"pid\": 0"));
+        assertEquals(Optional.of(starting), WorkloadRecord.read(dir, g));
+        assertFalse(starting.alive(), "pid 0 is no process");
+        WorkloadRecord ended = new WorkloadRecord(g, 4_000_000, 12345, "abc").ended(-1);
+        ended.write(dir);
+        assertTrue(Files.readString(dir.resolve("once.json")).contains("\"ended\": true, \"exit\": -1"));
+        assertEquals(Optional.of(ended), WorkloadRecord.read(dir, g));
+        assertEquals(java.util.OptionalInt.of(-1), WorkloadRecord.read(dir, g).orElseThrow().exit());
+        Files.writeString(dir.resolve("once.json"), "{\"group\": \"once\", \"pid\": 1}");
+        assertEquals(Optional.empty(), WorkloadRecord.read(dir, g), "a record without its spec is no record");
+    }
+
+    @Test
     void credentialsAndTheStageArgv() throws Exception {
         Path etc = Files.createDirectories(dir.resolve("etc"));
         Files.writeString(etc.resolve("passwd"), "app:x:1000:1000::/:/bin/sh\n");
@@ -85,10 +102,10 @@ class WorkloadRecordTest {
                 PLAIN);
         Credentials c = Credentials.resolve(plain, accounts);
         assertEquals(new Credentials(1000, 1000, List.of(999L), List.of(), List.of()), c);
-        assertEquals(List.of("/x/jgovernor-exec", "--cgroup", "/cg/cpu/g", "--uid", "1000", "--gid", "1000",
+        assertEquals(List.of("/x/jgovernor-exec", "--tag", "h1", "--cgroup", "/cg/cpu/g", "--uid", "1000", "--gid", "1000",
                         "--groups", "999", "--cwd", "/srv", "--rlimit", "core", "0", "0", "--caps", "", "--ambient-caps",
                         "--no-new-privs", "--", "/bin/x", "--flag"),
-                withoutDefaultLimits(new ExecStage(Path.of("/x/jgovernor-exec")).argv(plain, List.of(Path.of("/cg/cpu/g")), c)));
+                withoutDefaultLimits(new ExecStage(Path.of("/x/jgovernor-exec")).argv(plain, List.of(Path.of("/cg/cpu/g")), c, "h1")));
 
         RunSpec.Isolation iso = new RunSpec.Isolation(EnumSet.of(RunSpec.Namespace.USER, RunSpec.Namespace.PID,
                 RunSpec.Namespace.MOUNT), Optional.empty(), Optional.of(Path.of("/r")), true,
@@ -98,11 +115,11 @@ class WorkloadRecordTest {
         Credentials u = Credentials.resolve(userNs, accounts);
         assertEquals(new Credentials(0, 0, List.of(), List.of("0 1000 1"), List.of("0 1000 1")), u,
                 "root inside is the run user outside");
-        assertEquals(List.of("/x/jgovernor-exec", "--ns", "pid", "--ns", "mount", "--ns", "user", "--rootfs", "/r",
+        assertEquals(List.of("/x/jgovernor-exec", "--tag", "h2", "--ns", "pid", "--ns", "mount", "--ns", "user", "--rootfs", "/r",
                         "--ro-rootfs", "--bind", "/a", "/b", "ro", "--uid-map", "0 1000 1", "--gid-map", "0 1000 1",
                         "--uid", "0", "--gid", "0", "--groups", "", "--rlimit", "core", "0", "0", "--caps", "0,1,3,4,5,6,7,8,10,13,18,27,29,31",
                         "--no-new-privs", "--", "/bin/x"),
-                withoutDefaultLimits(new ExecStage(Path.of("/x/jgovernor-exec")).argv(userNs, List.of(), u)));
+                withoutDefaultLimits(new ExecStage(Path.of("/x/jgovernor-exec")).argv(userNs, List.of(), u, "h2")));
 
         RunSpec unknown = new RunSpec(List.of("/bin/x"), Optional.of("ghost"), Optional.empty(), Optional.empty(),
                 Map.of(), RunSpec.Restart.NEVER, Duration.ofSeconds(1), Optional.empty(), PLAIN);
@@ -140,7 +157,7 @@ class WorkloadRecordTest {
         Confinement conf = new Confinement(Optional.of(java.util.Set.of(Capability.CAP_NET_BIND_SERVICE, Capability.CAP_CHOWN)),
                 false, new Confinement.Seccomp("/p.json", Optional.of(profile)), Map.of(Rlimit.NOFILE, new Rlimit.Value(64, 128)));
         Credentials nobody = new Credentials(65534, 65534, List.of(), List.of(), List.of());
-        List<String> argv = new ExecStage(Path.of("/x")).argv(confined(conf), List.of(), nobody);
+        List<String> argv = new ExecStage(Path.of("/x")).argv(confined(conf), List.of(), nobody, "t");
         String words = String.join(" ", argv);
         // every limit but nproc and sigpending (the kernel computes those at boot); the policy's as --rlimit
         assertTrue(words.contains("--rlimit-default cpu infinity infinity --rlimit-default fsize infinity infinity"
@@ -165,14 +182,14 @@ class WorkloadRecordTest {
         // root keeps runc's 14 by default, in the bounding, permitted and effective sets only
         Credentials root = new Credentials(0, 0, List.of(), List.of(), List.of());
         Confinement byDefault = new Confinement(Optional.empty(), true, Confinement.Seccomp.NONE, Map.of());
-        String rootWords = String.join(" ", new ExecStage(Path.of("/x")).argv(confined(byDefault), List.of(), root));
+        String rootWords = String.join(" ", new ExecStage(Path.of("/x")).argv(confined(byDefault), List.of(), root, "t"));
         assertTrue(rootWords.endsWith("--rlimit-default nofile 1024 524288 --rlimit-default memlock 8388608 8388608"
                 + " --rlimit-default as infinity infinity --rlimit-default locks infinity infinity"
                 + " --rlimit-default msgqueue 819200 819200 --rlimit-default nice 0 0 --rlimit-default rtprio 0 0"
                 + " --rlimit-default rttime infinity infinity --caps 0,1,3,4,5,6,7,8,10,13,18,27,29,31 --no-new-privs"
                 + " -- /bin/x"), rootWords);
         assertEquals(Optional.empty(), ExecStage.filter(confined(byDefault)));
-        String userWords = String.join(" ", new ExecStage(Path.of("/x")).argv(confined(byDefault), List.of(), nobody));
+        String userWords = String.join(" ", new ExecStage(Path.of("/x")).argv(confined(byDefault), List.of(), nobody, "t"));
         assertTrue(userWords.endsWith("--caps  --ambient-caps --no-new-privs -- /bin/x"), "nobody keeps none: " + userWords);
     }
 
