@@ -8,6 +8,11 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.jgovernor.policy.WhatIf;
+import io.jgovernor.reconcile.Report;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -24,6 +29,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,6 +44,18 @@ import java.util.concurrent.TimeUnit;
 public class ControlApi {
     private static final Logger LOG = Logger.getLogger(ControlApi.class);
     static final String STATUS_PATH = "/v1/status";
+    /** POST: a full pass now, answered with its report when it is done ({@code jgovernor reload}). */
+    static final String RELOAD_PATH = "/v1/reload";
+    /** POST {"files":[{name, path, content}]}: what a pass would do with them ({@code jgovernor plan}). */
+    static final String PLAN_PATH = "/v1/plan";
+    /** GET /v1/why/PID ({@code jgovernor why}). */
+    static final String WHY_PATH = "/v1/why/";
+    /** GET: the groups with their processes ({@code jgovernor tree}). */
+    static final String TREE_PATH = "/v1/tree";
+    /** The most a plan request may carry: many policy files of at most 1 MiB each would not fit a request anyway. */
+    private static final long MAX_BODY = 32L << 20;
+    /** How long {@code jgovernor reload} waits for its pass; one takes milliseconds unless the kernel is stuck. */
+    private static final long RELOAD_WAIT_SECONDS = 120;
 
     private final JgovernorConfig config;
     private final Daemon daemon;
@@ -57,6 +76,11 @@ public class ControlApi {
             prepare(path);
             Router router = Router.router(vertx);
             router.get(STATUS_PATH).blockingHandler(this::status, false);
+            router.post(RELOAD_PATH).blockingHandler(this::reload, false);
+            router.post(PLAN_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+            router.post(PLAN_PATH).blockingHandler(this::plan, false);
+            router.get(WHY_PATH + ":pid").blockingHandler(this::why, false);
+            router.get(TREE_PATH).blockingHandler(this::tree, false);
             HttpServer s = vertx.createHttpServer(new HttpServerOptions()).requestHandler(router);
             s.listen(SocketAddress.domainSocketAddress(path.toString()))
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -96,17 +120,97 @@ public class ControlApi {
         }
     }
 
-    private void status(RoutingContext ctx) {
+    /** Only through the unix socket; false (and answered 404) otherwise. */
+    private static boolean local(RoutingContext ctx) {
         SocketAddress local = ctx.request().localAddress();
         if (local != null && !local.isDomainSocket()) {
             ctx.response().setStatusCode(404).end();
+            return false;
+        }
+        return true;
+    }
+
+    private static void json(RoutingContext ctx, int status, JsonObject doc) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(doc.encode());
+    }
+
+    /** 503 with why: the daemon has not finished starting. */
+    private static boolean started(RoutingContext ctx, Object... parts) {
+        for (Object p : parts) {
+            if (p == null) {
+                json(ctx, 503, new JsonObject().put("error", "the daemon is starting"));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void status(RoutingContext ctx) {
+        if (!local(ctx)) {
             return;
         }
         var doc = StatusDocument.build(daemon.ready(), daemon.lastCatalog(), daemon.lastReport(),
                 daemon.groupErrors(), daemon.groupStats(), daemon.policyDirProblem(), daemon.classifier());
+        doc.put("pid", ProcessHandle.current().pid());
         var workloads = daemon.workloads();
-        String body = (workloads == null ? doc : StatusDocument.withWorkloads(doc, workloads.status())).encode();
-        ctx.response().putHeader("Content-Type", "application/json").end(body);
+        json(ctx, 200, workloads == null ? doc : StatusDocument.withWorkloads(doc, workloads.status()));
+    }
+
+    private void reload(RoutingContext ctx) {
+        if (!local(ctx) || !started(ctx, daemon.lastCatalog())) {
+            return;
+        }
+        try {
+            Report report = daemon.reload("jgovernor reload").get(RELOAD_WAIT_SECONDS, TimeUnit.SECONDS);
+            json(ctx, 200, StatusDocument.pass(report).put("summary", report.toString()));
+        } catch (java.util.concurrent.TimeoutException e) {
+            json(ctx, 504, new JsonObject().put("error", "the pass did not finish within " + RELOAD_WAIT_SECONDS
+                    + " s (see the daemon's log)"));
+        } catch (Exception e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            json(ctx, 500, new JsonObject().put("error", String.valueOf(cause.getMessage())));
+        }
+    }
+
+    private void plan(RoutingContext ctx) {
+        if (!local(ctx) || !started(ctx, daemon.lastCatalog(), daemon.reconciler(), daemon.parser())) {
+            return;
+        }
+        List<WhatIf.Given> given = new ArrayList<>();
+        try {
+            JsonObject request = ctx.body().asJsonObject();
+            JsonArray list = request == null ? new JsonArray() : request.getJsonArray("files", new JsonArray());
+            for (int i = 0; i < list.size(); i++) {
+                JsonObject f = list.getJsonObject(i);
+                given.add(new WhatIf.Given(f.getString("name"), Path.of(f.getString("path")), f.getString("content")));
+            }
+        } catch (RuntimeException e) {
+            json(ctx, 400, new JsonObject().put("error", "not a plan request: " + e.getMessage()));
+            return;
+        }
+        json(ctx, 200, PlanDocument.build(daemon.parser(), daemon.lastCatalog(), daemon.reconciler(), given));
+    }
+
+    private void why(RoutingContext ctx) {
+        if (!local(ctx) || !started(ctx, daemon.layout(), daemon.lastCatalog())) {
+            return;
+        }
+        int pid;
+        try {
+            pid = Integer.parseInt(ctx.pathParam("pid"));
+        } catch (NumberFormatException e) {
+            json(ctx, 400, new JsonObject().put("error", "not a pid: " + ctx.pathParam("pid")));
+            return;
+        }
+        json(ctx, 200, WhyDocument.build(pid, daemon.layout(), daemon.lastCatalog(), daemon.classifier(),
+                daemon.workloads()));
+    }
+
+    private void tree(RoutingContext ctx) {
+        if (!local(ctx) || !started(ctx, daemon.layout(), daemon.lastCatalog(), daemon.reconciler(), daemon.files())) {
+            return;
+        }
+        json(ctx, 200, TreeDocument.build(daemon.layout(), daemon.lastCatalog(), daemon.reconciler(), daemon.files()));
     }
 
     void onStop(@Observes ShutdownEvent event) {

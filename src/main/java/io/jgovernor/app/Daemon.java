@@ -70,7 +70,10 @@ public class Daemon {
     private volatile Metrics metrics;
     private volatile Classifier classifier;
     private volatile Workloads workloads;
+    private volatile CgroupFiles files;
+    private volatile PolicyParser parser;
     private Set<String> loggedErrors = Set.of();
+    private PidFile pidFile;
 
     public Daemon(JgovernorConfig config) {
         this.config = config;
@@ -86,7 +89,9 @@ public class Daemon {
     }
 
     private void start() throws IOException {
+        pidFile = PidFile.write(config.pidFile());
         CgroupFiles files = new CgroupFiles();
+        this.files = files;
         layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
         Backend backend = Backend.of(layout, files);
         LOG.infof("backend: %s", backend.description());
@@ -106,6 +111,7 @@ public class Daemon {
         Files.createDirectories(accepted);
         oom.start(config, files, layout.mode(), health);
         PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
+        this.parser = parser;
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
         this.reconciler = reconciler;
@@ -161,16 +167,28 @@ public class Daemon {
         // SIGTERM is a requested stop, not a failure: exit 0 after the shutdown observers ran, so
         // systemd records a clean stop (the JVM's own handler would exit with 143).
         Signal.handle(new Signal("TERM"), s -> Quarkus.asyncExit(0));
-        Signal.handle(new Signal("HUP"), s -> {
-            LOG.info("SIGHUP: re-reading every policy");
-            reloading = true;
-            systemd.reloading();
-            loop.reloadAll();
-        });
+        Signal.handle(new Signal("HUP"), s -> reload("SIGHUP"));
         // READY=1 after the first full pass, also when the policy directory could not be read:
         // the daemon is up and says why nothing is applied (STATUS=, the ready health check).
         systemd.ready(statusLine());
         LOG.infof("jgovernor ready: %s", statusLine());
+    }
+
+    /**
+     * What SIGHUP and {@code jgovernor reload} do: re-read every policy and run a full pass; the
+     * future has that pass's report, which is also logged when it completes.
+     */
+    java.util.concurrent.CompletableFuture<Report> reload(String why) {
+        LOG.infof("%s: re-reading every policy", why);
+        reloading = true;
+        systemd.reloading();
+        return loop.reloadAll().whenComplete((report, e) -> {
+            if (e != null) {
+                LOG.errorf("%s: reload failed: %s", why, e.getMessage());
+            } else {
+                LOG.infof("%s: reload done: %s; %s", why, report, statusLine());
+            }
+        });
     }
 
     /** After the first pass, so the groups' directories exist. */
@@ -298,6 +316,9 @@ public class Daemon {
             LOG.infof("leaving %d workloads running (jgovernor.run.outlive-daemon=true)", w.status().size());
         }
         oom.close(config);
+        if (pidFile != null) {
+            pidFile.remove();
+        }
         LOG.info("jgovernor stopped; cgroups left in place");
     }
 
@@ -358,5 +379,25 @@ public class Daemon {
 
     public Report lastReport() {
         return lastReport;
+    }
+
+    /** Null until startup has found it. */
+    public CgroupLayout layout() {
+        return layout;
+    }
+
+    /** Null until startup. */
+    public Reconciler reconciler() {
+        return reconciler;
+    }
+
+    /** Null until startup. */
+    public CgroupFiles files() {
+        return files;
+    }
+
+    /** Null until startup: the parser the catalog uses, with the same host facts. */
+    public PolicyParser parser() {
+        return parser;
     }
 }

@@ -19,6 +19,13 @@ public interface JgovernorConfig {
     @WithDefault("/var/lib/jgovernor")
     Path stateDir();
 
+    /**
+     * The daemon's pid, written (atomically) once it starts and removed when it stops, for tools
+     * that want a pidfile (systemd does not need one: it knows its main pid).
+     */
+    @WithDefault("/run/jgovernor/jgovernor.pid")
+    Path pidFile();
+
     Webhook webhook();
 
     Api api();

@@ -4,49 +4,45 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code jgovernor status [--json] [--socket=PATH]}: asks the running daemon over its control
- * socket (plain JDK: a unix-domain SocketChannel and one HTTP/1.1 GET) and prints a table of
- * groups, or the raw JSON with {@code --json}. Exit 1 when the daemon cannot be reached.
+ * {@code jgovernor status [--json] [--socket PATH]}: asks the running daemon over its control
+ * socket and prints a table of groups, or the raw JSON with {@code --json}. Exit 1 when the daemon
+ * cannot be reached.
  */
 final class StatusCommand {
+    static final Options.Command COMMAND = new Options.Command("status", "", 0, 0,
+            "Groups, their state and usage, workloads and OOM kills, from the running daemon (its control\n"
+                    + "socket, jgovernor.api.socket; root only). Exit 1 when the daemon cannot be reached.",
+            List.of(Options.JSON, Options.SOCKET));
+
     private StatusCommand() {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        boolean json = false;
-        Path socket = defaultSocket();
-        for (String a : args) {
-            if (a.equals("--json")) {
-                json = true;
-            } else if (a.startsWith("--socket=")) {
-                socket = Path.of(a.substring("--socket=".length()));
-            } else {
-                err.println("jgovernor status: unknown option \"" + a + "\"\nusage: jgovernor status [--json] [--socket=PATH]");
-                return 2;
-            }
+        Options o;
+        try {
+            o = Options.parse(COMMAND, args);
+        } catch (Options.UsageException e) {
+            return Options.usageError(COMMAND, e, err);
         }
+        if (o.help()) {
+            out.println(COMMAND.help());
+            return 0;
+        }
+        ControlClient client = ControlClient.of(o);
         String body;
         try {
-            body = get(socket, ControlApi.STATUS_PATH);
+            body = client.get(ControlApi.STATUS_PATH);
         } catch (IOException e) {
-            err.println("jgovernor status: " + reason(socket, e));
+            err.println("jgovernor status: " + client.reason(e));
             return 1;
         }
-        if (json) {
+        if (o.has("json")) {
             out.println(body);
             return 0;
         }
@@ -59,79 +55,14 @@ final class StatusCommand {
         return 0;
     }
 
-    private static String reason(Path socket, IOException e) {
-        String m = String.valueOf(e.getMessage());
-        if (e instanceof AccessDeniedException || m.contains("Permission denied")) {
-            return "cannot open the control socket " + socket + ": permission denied (it is for root; try sudo)";
-        }
-        if (!Files.exists(socket) || m.contains("Connection refused") || m.contains("No such file")) {
-            return "the daemon is not running (nothing answers on " + socket + "; see jgovernor.api.socket)";
-        }
-        return "cannot talk to the daemon on " + socket + ": " + m;
-    }
-
-    /** The same precedence as the daemon's config: system property, environment, default. */
-    static Path defaultSocket() {
-        String p = System.getProperty("jgovernor.api.socket");
-        if (p == null) {
-            p = System.getenv("JGOVERNOR_API_SOCKET");
-        }
-        return Path.of(p == null ? "/run/jgovernor/api.sock" : p);
-    }
-
-    /** One HTTP/1.1 GET over the unix socket; the body of a 200 answer. */
-    static String get(Path socket, String path) throws IOException {
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            byte[] request = ("GET " + path + " HTTP/1.1\r\nHost: jgovernor\r\nAccept: application/json\r\n"
-                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-            ByteBuffer b = ByteBuffer.wrap(request);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-            ByteArrayOutputStream answer = new ByteArrayOutputStream();
-            ByteBuffer buf = ByteBuffer.allocate(16 * 1024);
-            while (ch.read(buf) >= 0) {
-                answer.write(buf.array(), 0, buf.position());
-                buf.clear();
-            }
-            return body(answer.toString(StandardCharsets.UTF_8));
-        }
-    }
-
-    private static String body(String response) throws IOException {
-        int end = response.indexOf("\r\n\r\n");
-        if (!response.startsWith("HTTP/1.1 ") || end < 0) {
-            throw new IOException("not an HTTP answer");
-        }
-        String head = response.substring(0, end);
-        String body = response.substring(end + 4);
-        String statusLine = head.lines().findFirst().orElse("");
-        if (!statusLine.startsWith("HTTP/1.1 200")) {
-            throw new IOException("the daemon answered " + statusLine.substring(9));
-        }
-        if (head.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked")) {
-            StringBuilder out = new StringBuilder();
-            int at = 0;
-            while (true) {
-                int eol = body.indexOf("\r\n", at);
-                int size = Integer.parseInt(body.substring(at, eol).split(";")[0].strip(), 16);
-                if (size == 0) {
-                    break;
-                }
-                out.append(body, eol + 2, eol + 2 + size);
-                at = eol + 2 + size + 2;
-            }
-            body = out.toString();
-        }
-        return body;
-    }
-
     static void printTable(JsonObject status, PrintStream out) {
         JsonArray policies = status.getJsonArray("policies", new JsonArray());
         long invalid = policies.stream().filter(p -> !((JsonObject) p).getBoolean("valid", true)).count();
-        StringBuilder head = new StringBuilder("jgovernor ").append(status.getBoolean("ready", false) ? "ready" : "NOT READY")
-                .append(": ").append(policies.size()).append(" policy files (").append(invalid).append(" invalid)");
+        StringBuilder head = new StringBuilder("jgovernor ").append(status.getBoolean("ready", false) ? "ready" : "NOT READY");
+        if (status.getValue("pid") != null) {
+            head.append(" (pid ").append(status.getLong("pid")).append(')');
+        }
+        head.append(": ").append(policies.size()).append(" policy files (").append(invalid).append(" invalid)");
         JsonObject pass = status.getJsonObject("lastPass");
         if (pass != null) {
             head.append("; last pass: ").append(pass.getBoolean("full", false) ? "full, " : "partial, ")
@@ -143,8 +74,8 @@ final class StatusCommand {
         if (status.getString("policyDirectoryError") != null) {
             out.println("policy directory: " + status.getString("policyDirectoryError"));
         }
-        String format = "%-24s %-9s %6s %10s  %-21s %s%n";
-        out.printf(format, "GROUP", "STATE", "PROCS", "CPU s", "MEMORY USE / LIMIT", "LAST ERROR");
+        String format = "%-24s %-9s %6s %10s  %-21s %4s  %-20s %s%n";
+        out.printf(format, "GROUP", "STATE", "PROCS", "CPU s", "MEMORY USE / LIMIT", "OOM", "WORKLOAD", "LAST ERROR");
         for (Object o : status.getJsonArray("groups", new JsonArray())) {
             JsonObject g = (JsonObject) o;
             Object limit = g.getValue("memoryLimitBytes");
@@ -154,7 +85,9 @@ final class StatusCommand {
             out.printf(format, g.getString("name"), g.getString("state"),
                     g.getValue("processes") == null ? "-" : g.getLong("processes").toString(),
                     g.getValue("cpuSeconds") == null ? "-" : String.format(Locale.ROOT, "%.2f", g.getDouble("cpuSeconds")),
-                    memory, g.getString("lastError") == null ? "-" : g.getString("lastError"));
+                    memory, g.getValue("oomKills") == null ? "-" : g.getLong("oomKills").toString(),
+                    workload(g.getJsonObject("workload")),
+                    g.getString("lastError") == null ? "-" : g.getString("lastError"));
         }
         JsonObject classify = status.getJsonObject("classify");
         if (classify != null) {
@@ -178,6 +111,30 @@ final class StatusCommand {
                 out.println((p.getBoolean("onLastGood", false) ? "rejected (last good version applied): " : "rejected: ") + e);
             }
         }
+    }
+
+    /**
+     * A workload in one word and its detail: {@code running (pid 42)}, {@code failed (exit 1)},
+     * {@code restarting (3 restarts)} (waiting out its backoff), {@code exited (exit 0)}; {@code -}
+     * for a group without {@code run:}. The start error, if any, is in the LAST ERROR column's
+     * place only in --json: it can be long.
+     */
+    static String workload(JsonObject w) {
+        if (w == null) {
+            return "-";
+        }
+        String state = w.getString("state", "?");
+        long restarts = w.getLong("restarts", 0L);
+        Integer exit = w.getInteger("lastExit");
+        // as Process.waitFor reports it: 128 + N for a process killed by signal N
+        String exitText = exit == null || exit < 0 ? null : "exit " + exit;
+        return switch (state) {
+            case "running", "starting", "stopping" -> state + (w.getValue("pid") == null ? "" : " (pid " + w.getLong("pid") + ")");
+            case "backoff" -> "restarting (" + restarts + (restarts == 1 ? " restart" : " restarts")
+                    + (exitText == null ? "" : ", " + exitText) + ")";
+            case "failed", "exited", "stopped" -> state + (exitText == null ? "" : " (" + exitText + ")");
+            default -> state;
+        };
     }
 
     /** Binary units as policies write them: 512Ki, 256Mi, 1.5Gi. */

@@ -96,6 +96,11 @@ final class StatusDocument {
                     }
                     put(o, "oomKills", s.oomKills());
                     put(o, "pidsCurrent", s.pidsCurrent());
+                    if (!s.io().isEmpty()) {
+                        // summed over devices: what jgovernor top shows as rates
+                        o.put("ioReadBytes", s.io().stream().mapToLong(io.jgovernor.metrics.DeviceIo::readBytes).sum());
+                        o.put("ioWriteBytes", s.io().stream().mapToLong(io.jgovernor.metrics.DeviceIo::writeBytes).sum());
+                    }
                 }
                 if (classifier != null && !catalog.desired().get(g).match().isEmpty()) {
                     o.put("classified", classified.getOrDefault(g, 0L));
@@ -112,16 +117,21 @@ final class StatusDocument {
                     .put("lostEvents", classifier.lostEventsTotal()).put("errors", classifier.errorsTotal()));
         }
         if (report != null) {
-            JsonArray errors = new JsonArray();
-            for (ReconcileError e : report.errors()) {
-                errors.add(e.toString());
-            }
-            doc.put("lastPass", new JsonObject().put("full", report.full()).put("groups", report.groups())
-                    .put("created", report.mkdirs()).put("writes", report.writes()).put("removed", report.removals())
-                    .put("driftCorrections", report.driftCorrections()).put("errors", errors)
-                    .put("seconds", report.took().toNanos() / 1e9));
+            doc.put("lastPass", pass(report));
         }
         return doc;
+    }
+
+    /** One pass's report: the status's lastPass, and what {@code jgovernor reload} answers. */
+    static JsonObject pass(Report report) {
+        JsonArray errors = new JsonArray();
+        for (ReconcileError e : report.errors()) {
+            errors.add(e.toString());
+        }
+        return new JsonObject().put("full", report.full()).put("groups", report.groups())
+                .put("created", report.mkdirs()).put("writes", report.writes()).put("removed", report.removals())
+                .put("driftCorrections", report.driftCorrections()).put("errors", errors)
+                .put("seconds", report.took().toNanos() / 1e9);
     }
 
     /**

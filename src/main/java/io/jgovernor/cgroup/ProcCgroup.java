@@ -68,4 +68,9 @@ public record ProcCgroup(List<Entry> entries) {
         }
         return Optional.empty();
     }
+
+    /** The path in hierarchy {@code h}: its "0::" line on v2, the line of its controllers on v1. */
+    public Optional<String> pathIn(Hierarchy h) {
+        return h.isUnified() ? unifiedPath() : pathOf(h.controllers().iterator().next());
+    }
 }

@@ -83,6 +83,8 @@ final class Adopter {
     private final AtomicLong errorsTotal = new AtomicLong();
     private final AtomicLong failedProcesses = new AtomicLong();
     private final Map<GroupName, Long> perGroup = new ConcurrentHashMap<>();
+    /** Why each process it moved is where it is; read by other threads. */
+    private final Moves moves = new Moves();
 
     Adopter(CgroupLayout layout, CgroupFiles files, GroupDirectories directories, IntPredicate isWorkload,
             ProcFiles proc, int self) {
@@ -182,7 +184,7 @@ final class Adopter {
         if (rules.isEmpty() && t == null) {
             return;
         }
-        Optional<MatchRules.Candidate> choice = rules.choose(p);
+        Optional<MatchRules.Choice> choice = rules.choose(p);
         if (choice.isEmpty()) {
             if (t != null) {
                 leave(pid, t, "matches no rule now");
@@ -194,7 +196,7 @@ final class Adopter {
         if (isWorkload.test(pid)) {
             return;
         }
-        MatchRules.Candidate c = choice.get();
+        MatchRules.Choice c = choice.get();
         if (t != null && c.group().equals(t.group) && !verify) {
             return;
         }
@@ -249,11 +251,17 @@ final class Adopter {
             LOG.log(System.Logger.Level.DEBUG, "pid {0} ({1}) -> group {2} ({3}){4}", pid, p.comm(),
                     c.group().value(), c.file(), others);
         }
-        attach(pid, t, c.group(), dirs, found, now);
+        if (attach(pid, t, c.group(), dirs, found, now)) {
+            MatchRules.Entry entry = c.candidate().entries().get(c.entry());
+            moves.moved(pid, new Moves.Moved(c.group(), c.file(), c.entry() + 1, entry.describe(), java.time.Instant.now()));
+        }
     }
 
-    /** {@code now}: the parsed {@code found}, for a process jgovernor moved before; null for a new one. */
-    private void attach(int pid, Tracked t, GroupName group, List<Target> dirs, String found, ProcCgroup now) {
+    /**
+     * {@code now}: the parsed {@code found}, for a process jgovernor moved before; null for a new
+     * one. False when the process exited before it could be moved.
+     */
+    private boolean attach(int pid, Tracked t, GroupName group, List<Target> dirs, String found, ProcCgroup now) {
         List<Placement> placements = new ArrayList<>();
         for (Target target : dirs) {
             Hierarchy h = target.hierarchy();
@@ -269,7 +277,7 @@ final class Adopter {
             try {
                 if (!target.procs().move(pid)) {
                     forget(pid); // ESRCH: it exited; nothing to move
-                    return;
+                    return false;
                 }
             } catch (CgroupException e) {
                 errorsTotal.incrementAndGet();
@@ -296,6 +304,7 @@ final class Adopter {
         t.placements = List.copyOf(placements);
         perGroup.merge(group, 1L, Long::sum);
         classifiedTotal.incrementAndGet();
+        return true;
     }
 
     /** Back where jgovernor found it, or beside jgovernor's root if that cgroup is gone. */
@@ -361,6 +370,7 @@ final class Adopter {
             t.placements = List.of();
             t.handsOff = true;
             handsOff++;
+            moves.forget(pid);
             return true;
         }
         return false;
@@ -378,6 +388,7 @@ final class Adopter {
 
     /** The process exited (or is gone): nothing to remember. */
     void forget(int pid) {
+        moves.forget(pid);
         Tracked t = tracked.remove(pid);
         if (t != null && t.group != null) {
             perGroup.merge(t.group, -1L, Long::sum);
@@ -414,10 +425,7 @@ final class Adopter {
     }
 
     private static String pathIn(ProcCgroup cg, Hierarchy h) {
-        if (h.isUnified()) {
-            return cg.unifiedPath().orElse(null);
-        }
-        return cg.pathOf(h.controllers().iterator().next()).orElse(null);
+        return cg.pathIn(h).orElse(null);
     }
 
     /** The directory of kernel path {@code path} in {@code h}: the inverse of {@link Hierarchy#cgroupPath}. */
@@ -429,6 +437,10 @@ final class Adopter {
         }
         String below = p.substring(root.length());
         return below.isEmpty() ? h.mountPoint() : h.mountPoint().resolve(below.substring(0, below.length() - 1));
+    }
+
+    Moves moves() {
+        return moves;
     }
 
     long classifiedTotal() {

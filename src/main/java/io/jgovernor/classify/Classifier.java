@@ -335,6 +335,11 @@ public final class Classifier implements AutoCloseable {
     }
 
     /** Processes moved into a group since the start. */
+    /** Why the classifier put each process where it is ({@code jgovernor why}); safe from any thread. */
+    public Moves moves() {
+        return adopter.moves();
+    }
+
     public long classifiedTotal() {
         return adopter.classifiedTotal();
     }

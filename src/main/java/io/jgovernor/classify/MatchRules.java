@@ -32,10 +32,39 @@ final class MatchRules {
     record Candidate(GroupName group, String file, List<Entry> entries) {
     }
 
+    /** The group chosen for a process, and which of its entries (0-based) held: what {@code jgovernor why} shows. */
+    record Choice(Candidate candidate, int entry) {
+        GroupName group() {
+            return candidate.group();
+        }
+
+        String file() {
+            return candidate.file();
+        }
+    }
+
     /** One compiled entry; a user name that does not exist matches no process (uid -2). */
     record Entry(String comm, String exe, Pattern cmdline, long uid) {
         static final long ANY = -1;
         static final long NOBODY_MATCHES = -2;
+
+        /** As the policy wrote it, for {@code jgovernor why}: {@code comm: nginx, user: uid 33}. */
+        String describe() {
+            List<String> keys = new ArrayList<>();
+            if (comm != null) {
+                keys.add("comm: " + comm);
+            }
+            if (exe != null) {
+                keys.add("exe: " + exe);
+            }
+            if (cmdline != null) {
+                keys.add("cmdline: " + cmdline.pattern());
+            }
+            if (uid != ANY) {
+                keys.add(uid == NOBODY_MATCHES ? "user: (unknown user)" : "user: uid " + uid);
+            }
+            return String.join(", ", keys);
+        }
 
         boolean matches(ProcessView p) {
             if (comm != null && !comm.equals(p.comm())) {
@@ -143,7 +172,7 @@ final class MatchRules {
     }
 
     /** The first group (in precedence order) with an entry that holds for {@code p}. */
-    Optional<Candidate> choose(ProcessView p) {
+    Optional<Choice> choose(ProcessView p) {
         if (candidates.isEmpty()) {
             return Optional.empty();
         }
@@ -154,9 +183,10 @@ final class MatchRules {
             }
         }
         for (Candidate c : candidates) {
-            for (Entry e : c.entries()) {
-                if (e.matches(p)) {
-                    return Optional.of(c);
+            List<Entry> entries = c.entries();
+            for (int i = 0; i < entries.size(); i++) {
+                if (entries.get(i).matches(p)) {
+                    return Optional.of(new Choice(c, i));
                 }
             }
         }

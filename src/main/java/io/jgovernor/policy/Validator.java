@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * {@code jgovernor validate [DIR|FILE...]}: every problem the daemon would report for these
  * files, judged as a set on their own (no earlier accepted versions): file safety, parse errors,
- * and the cross-file rules (a name defined twice, a missing parent) within the set.
+ * and the cross-file rules (a name defined twice, a missing parent) within the set; or judged
+ * together with the live policy directory ({@link #validateWith}).
  */
 public final class Validator {
     private final PolicyParser parser;
@@ -61,6 +62,66 @@ public final class Validator {
         }
         for (CrossFile.Outcome o : CrossFile.resolve(inputs)) {
             errors.addAll(o.errors());
+        }
+        return List.copyOf(errors);
+    }
+
+    /**
+     * A file to judge: read from {@code path}, judged as if it were the file {@code name} of the
+     * policy directory (its own name, or what {@code jgovernor validate --as NAME} says: a deploy
+     * tool validates a temporary copy before it moves it into place).
+     */
+    public record Given(Path path, String name) {
+    }
+
+    /**
+     * The given files judged together with the policy directory {@code liveDir} as it is now: each
+     * replaces the live file of its name (so re-validating a deployed file finds no "already
+     * defined"), the other live files keep the groups they define, so a given file that defines one
+     * of them again, or names a parent that nowhere exists, is the one rejected. Only the given
+     * files' errors are returned: a live file's own problems are the daemon's to report. A live
+     * directory that does not exist is an empty one.
+     *
+     * @throws IOException when {@code liveDir} exists but cannot be read
+     */
+    public List<PolicyError> validateWith(Path liveDir, List<Given> given) throws IOException {
+        Set<String> replaced = new java.util.HashSet<>();
+        given.forEach(g -> replaced.add(g.name()));
+        List<CrossFile.Input> inputs = new ArrayList<>();
+        if (Files.exists(liveDir)) {
+            for (PolicyDirectory.Candidate c : new PolicyDirectory(liveDir).list()) {
+                if (replaced.contains(c.file().getFileName().toString())) {
+                    continue;
+                }
+                List<ParsedPolicy> live;
+                try {
+                    live = parse(c.file(), new LinkedHashSet<>()).orElse(List.of());
+                } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                    live = List.of();
+                }
+                // applied and on disk at once: it keeps its names, and is not judged again
+                inputs.add(new CrossFile.Input(c.file(), live, live));
+            }
+        }
+        Set<PolicyError> errors = new LinkedHashSet<>();
+        Set<Path> mine = new java.util.HashSet<>();
+        for (Given g : given) {
+            Path file = g.path().toAbsolutePath().normalize();
+            mine.add(file);
+            Optional<List<ParsedPolicy>> parsed;
+            try {
+                parsed = parse(file, errors);
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                errors.add(PolicyError.whole(file, "the file cannot be read (" + e.getClass().getSimpleName()
+                        + "); the file is refused whole"));
+                parsed = Optional.empty();
+            }
+            inputs.add(new CrossFile.Input(file, List.of(), parsed.orElse(null)));
+        }
+        for (CrossFile.Outcome o : CrossFile.resolve(inputs)) {
+            if (mine.contains(o.file())) {
+                errors.addAll(o.errors());
+            }
         }
         return List.copyOf(errors);
     }

@@ -7,19 +7,20 @@ import java.util.List;
 
 /**
  * What a pass will do, computed from desired and observed state before anything is written.
- * Logs, dry runs and drift counts all read this one list. Steps run in list order.
+ * Logs, dry runs ({@code jgovernor plan}) and drift counts all read this one list. Steps run in
+ * list order.
  */
-record Plan(List<Step> steps) {
-    Plan {
+public record Plan(List<Step> steps) {
+    public Plan {
         steps = List.copyOf(steps);
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return steps.isEmpty();
     }
 
     /** {@code group} is the policy name ("(root)" for the daemon's root) that the step serves. */
-    sealed interface Step {
+    public sealed interface Step {
         String group();
 
         Path dir();
@@ -32,14 +33,14 @@ record Plan(List<Step> steps) {
         return value == null || value.isBlank() ? "(empty)" : value;
     }
 
-    record Mkdir(String group, Path dir, boolean drift) implements Step {
+    public record Mkdir(String group, Path dir, boolean drift) implements Step {
         @Override
         public String toString() {
             return group + ": mkdir " + dir;
         }
     }
 
-    record WriteFile(String group, Path dir, Write write, boolean drift) implements Step {
+    public record WriteFile(String group, Path dir, Write write, boolean drift) implements Step {
         @Override
         public String toString() {
             return group + ": " + write.file() + " " + shown(write.was()) + " -> " + shown(write.wanted());
@@ -47,7 +48,7 @@ record Plan(List<Step> steps) {
     }
 
     /** Moves every process of {@code dir} to {@code target}, then removes {@code dir}. */
-    record Remove(String group, Path dir, Path target, boolean drift) implements Step {
+    public record Remove(String group, Path dir, Path target, boolean drift) implements Step {
         @Override
         public String toString() {
             return group + ": remove " + dir + " (processes to " + target + ")";

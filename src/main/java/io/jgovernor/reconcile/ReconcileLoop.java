@@ -6,8 +6,11 @@ import io.jgovernor.sys.LoopHealth;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -54,6 +57,10 @@ public final class ReconcileLoop implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private boolean changed;
     private boolean full;
+    /** Waiting for the next full pass ({@link #reloadAll}); taken by the pass that starts next. */
+    private List<CompletableFuture<Report>> reloads = new ArrayList<>();
+    /** The report of the pass that ran last on this thread; null when it read no policies. */
+    private Report passReport;
     /** Policy files named by events since the last pass; null: every file must be looked at. */
     private Set<String> changedFiles = new HashSet<>();
     private volatile boolean stopped;
@@ -111,9 +118,22 @@ public final class ReconcileLoop implements AutoCloseable {
         signal(false);
     }
 
-    /** Called on SIGHUP: re-read every policy and check every group. */
-    public void reloadAll() {
+    /**
+     * Called on SIGHUP and by {@code jgovernor reload}: re-read every policy and check every group.
+     * The future completes with the report of the first full pass that starts after this call
+     * (one that was already running may have read the files before they changed), or
+     * exceptionally when that pass could not read the policy directory or failed.
+     */
+    public CompletableFuture<Report> reloadAll() {
+        CompletableFuture<Report> done = new CompletableFuture<>();
+        lock.lock();
+        try {
+            reloads.add(done);
+        } finally {
+            lock.unlock();
+        }
         signal(true);
+        return done;
     }
 
     private void signal(boolean all) {
@@ -133,6 +153,7 @@ public final class ReconcileLoop implements AutoCloseable {
         while (!stopped) {
             boolean fullPass;
             Set<String> files;
+            List<CompletableFuture<Report>> waiting = List.of();
             lock.lock();
             try {
                 while (!changed && !stopped) {
@@ -171,6 +192,10 @@ public final class ReconcileLoop implements AutoCloseable {
                 changed = false;
                 fullPass = full || System.nanoTime() - nextFull >= 0;
                 full = false;
+                if (fullPass && !reloads.isEmpty()) {
+                    waiting = reloads;
+                    reloads = new ArrayList<>();
+                }
                 files = fullPass ? null : changedFiles;
                 changedFiles = new HashSet<>();
             } catch (InterruptedException e) {
@@ -178,7 +203,17 @@ public final class ReconcileLoop implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            runPass(fullPass, files);
+            passReport = null;
+            boolean read = runPass(fullPass, files);
+            Report report = passReport;
+            for (CompletableFuture<Report> w : waiting) {
+                if (report != null) {
+                    w.complete(report);
+                } else {
+                    w.completeExceptionally(new IOException(read ? "the pass failed (see the daemon's log)"
+                            : "the policy directory cannot be read (see the daemon's log)"));
+                }
+            }
             if (fullPass) {
                 nextFull = System.nanoTime() + interval.toNanos();
             }
@@ -232,6 +267,7 @@ public final class ReconcileLoop implements AutoCloseable {
         listener.beforePass(state);
         Report report = fullPass ? reconciler.reconcileAll(state.desired()) : reconciler.reconcileChanges(state.desired());
         long t1 = System.nanoTime();
+        passReport = report;
         listener.passed(state, report);
         long t2 = System.nanoTime();
         LOG.log(System.Logger.Level.DEBUG, () -> String.format("pass timing: refresh+reconcile %.2f ms (reconcile %.2f ms), listeners %.2f ms",
@@ -243,6 +279,13 @@ public final class ReconcileLoop implements AutoCloseable {
     public void close() {
         stopped = true;
         signal(false);
+        lock.lock();
+        try {
+            reloads.forEach(w -> w.completeExceptionally(new IOException("the daemon is stopping")));
+            reloads.clear();
+        } finally {
+            lock.unlock();
+        }
         Thread t = thread;
         if (t != null) {
             try {

@@ -29,8 +29,10 @@ import java.util.stream.Stream;
 
 /**
  * Keeps the cgroup tree equal to the policies. Level-based: every pass rebuilds the desired tree
- * from all valid policies, reads what the kernel shows, and writes only the differences. Not
- * thread-safe by design: the daemon runs passes on one thread, so passes never overlap.
+ * from all valid policies, reads what the kernel shows, and writes only the differences. The
+ * daemon runs passes on one thread, so passes never overlap; a {@link #preview} from another
+ * thread (a {@code jgovernor plan} request) waits for the pass in progress, since a pass changes
+ * what it reads.
  */
 public final class Reconciler implements GroupDirectories {
     private static final System.Logger LOG = System.getLogger(Reconciler.class.getName());
@@ -79,7 +81,7 @@ public final class Reconciler implements GroupDirectories {
     }
 
     /** A full pass: every group, drift repaired everywhere, orphan directories removed. */
-    public Report reconcileAll(SortedMap<GroupName, Policy> desired) {
+    public synchronized Report reconcileAll(SortedMap<GroupName, Policy> desired) {
         return pass(desired, Scope.ALL);
     }
 
@@ -88,7 +90,7 @@ public final class Reconciler implements GroupDirectories {
      * (added, changed or removed), with their descendants, whose inherited cpuset may change, and
      * their ancestors, whose set of hierarchies follows their descendants'.
      */
-    public Report reconcileChanges(SortedMap<GroupName, Policy> desired) {
+    public synchronized Report reconcileChanges(SortedMap<GroupName, Policy> desired) {
         Set<GroupName> changed = changedGroups(lastDesired, desired);
         Set<GroupName> ancestors = new HashSet<>();
         for (GroupName g : changed) {
@@ -202,6 +204,22 @@ public final class Reconciler implements GroupDirectories {
             next.putIfAbsent(e.group(), e.message());
         }
         return Map.copyOf(next);
+    }
+
+    /** What a full pass over {@code desired} would do now, and the groups whose files could not be read. */
+    public record Preview(Plan plan, List<ReconcileError> unreadable) {
+    }
+
+    /**
+     * The plan a full pass over {@code desired} would apply now, made by the same planner from the
+     * same kernel reads, and thrown away: nothing is written, and no state of the next pass
+     * changes (the daemon's root is not made; a missing one shows as its mkdir).
+     */
+    public synchronized Preview preview(SortedMap<GroupName, Policy> desired) {
+        DesiredTree tree = DesiredTree.build(desired, controllers);
+        List<ReconcileError> unreadable = new ArrayList<>();
+        Plan plan = planner().plan(tree, lastTree, Scope.ALL, applied, unreadable);
+        return new Preview(plan, unreadable);
     }
 
     /** Drops what was applied to groups that no longer exist, so drift is not judged against them. */
