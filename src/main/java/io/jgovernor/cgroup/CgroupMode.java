@@ -18,7 +18,8 @@ public enum CgroupMode {
     UNIFIED;
 
     /** The controllers jgovernor manages; which of them a hierarchy carries decides the mode. */
-    public static final Set<String> MANAGED = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids");
+    public static final Set<String> MANAGED = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids",
+            "devices");
     /** The same, by their cgroup v2 names (cpuacct is part of v2's cpu, blkio is v2's io). */
     public static final Set<String> MANAGED_V2 = Set.of("cpu", "cpuset", "io", "memory", "pids");
 

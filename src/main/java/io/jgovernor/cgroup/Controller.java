@@ -2,6 +2,7 @@ package io.jgovernor.cgroup;
 
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -30,4 +31,22 @@ public interface Controller {
 
     /** What the observed files of a directory just made with mkdir read, so a new group needs no read-back. */
     Map<String, String> fresh(GroupContext context);
+
+    /**
+     * Reads what {@link #reconcile} compares against: by default each of {@link #observedFiles},
+     * raw, a missing one left out. A controller whose state is not only in its directory's files
+     * (v1 devices looks at the parent's list, v2 devices at the BPF programs attached to the
+     * directory) reads it here, still through {@code files} or the kernel, never writing.
+     */
+    default Map<String, String> observe(CgroupFiles files, Path dir) throws CgroupException {
+        return files.readAll(dir, observedFiles());
+    }
+
+    /**
+     * Carries out one of this controller's writes: by default one write(2) of the value to the
+     * file. A controller whose state is no file (the v2 device program) does it its own way.
+     */
+    default void apply(CgroupFiles files, Path dir, Write write) throws CgroupException {
+        files.write(dir, write.file(), write.value());
+    }
 }

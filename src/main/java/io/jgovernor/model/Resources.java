@@ -12,9 +12,14 @@ import java.util.OptionalLong;
  * the controllers turn into the kernel default of a fresh cgroup.
  */
 public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Memory> memory,
-                        Optional<Io> io, Optional<Pids> pids) {
-    public static final Resources NONE =
-            new Resources(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+                        Optional<Io> io, Optional<Pids> pids, Optional<Devices> devices) {
+    public static final Resources NONE = new Resources(Optional.empty(), Optional.empty(), Optional.empty(),
+            Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** The same resources with {@code devices} in place of these. */
+    public Resources withDevices(Optional<Devices> d) {
+        return new Resources(cpu, cpuset, memory, io, pids, d);
+    }
 
     /** shares (v1) and weight (v2) are alternatives; quota is a percentage of one CPU. */
     public record Cpu(OptionalLong shares, OptionalLong weight, OptionalDouble quotaPercent,
@@ -48,5 +53,28 @@ public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Mem
     }
 
     public record Pids(Optional<Limit> max) {
+    }
+
+    /**
+     * A device allow list: the group's processes may open (r, w) or create (m) only the device
+     * nodes a rule names; everything else is denied.
+     */
+    public record Devices(List<DeviceRule> allow) {
+        /** The most rules one list may hold: each is a devices.allow write (v1) or a few BPF instructions (v2). */
+        public static final int MAX_RULES = 256;
+
+        /**
+         * What an isolated workload gets when its policy has no {@code devices:}: the nodes of its
+         * minimal /dev (null zero full random urandom tty, ptmx and the pts ptys), and, as runc's
+         * default does, mknod of any node: creating a node (an image unpacked, a package's
+         * postinst) then works, and grants nothing, since opening it is still denied by this list.
+         */
+        public static final Devices ISOLATED = new Devices(java.util.stream.Stream.of(
+                "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm",
+                "c 136:* rwm", "c *:* m", "b *:* m").map(DeviceRule::parse).toList());
+
+        public Devices {
+            allow = List.copyOf(allow);
+        }
     }
 }

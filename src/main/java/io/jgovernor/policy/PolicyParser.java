@@ -2,6 +2,7 @@ package io.jgovernor.policy;
 
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.DeviceNumber;
+import io.jgovernor.model.DeviceRule;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.MatchRule;
@@ -42,13 +43,15 @@ import java.util.regex.Pattern;
  */
 public final class PolicyParser {
     static final List<String> TOP_KEYS =
-            List.of("name", "description", "match", "run", "cpu", "cpuset", "memory", "io", "pids", "events");
+            List.of("name", "description", "match", "run", "cpu", "cpuset", "memory", "io", "pids", "devices",
+                    "events");
     private static final List<String> CPU_KEYS = List.of("shares", "weight", "quota", "period");
     private static final List<String> CPUSET_KEYS = List.of("cpus", "mems", "numaNode");
     private static final List<String> MEMORY_KEYS = List.of("limit", "swapLimit", "oomKillDisable");
     private static final List<String> IO_KEYS = List.of("weight", "devices");
     private static final List<String> DEVICE_KEYS = List.of("device", "readBps", "writeBps", "readIops", "writeIops");
     private static final List<String> PIDS_KEYS = List.of("max");
+    private static final List<String> DEVICES_KEYS = List.of("allow");
     private static final List<String> EVENTS_KEYS = List.of("oom");
     private static final List<String> OOM_KEYS = List.of("webhooks");
     private static final List<String> MATCH_KEYS = List.of("comm", "exe", "cmdline", "user");
@@ -200,7 +203,13 @@ public final class PolicyParser {
                     ? Optional.ofNullable(new RunParser(n, host).run(f.get("run").getValueNode())) : Optional.empty();
             Resources resources = new Resources(
                     section(f, "cpu", this::cpu), section(f, "cpuset", this::cpuset),
-                    section(f, "memory", this::memory), section(f, "io", this::io), section(f, "pids", this::pids));
+                    section(f, "memory", this::memory), section(f, "io", this::io), section(f, "pids", this::pids),
+                    section(f, "devices", this::devices));
+            if (!f.containsKey("devices") && run.flatMap(RunSpec::isolate).isPresent()) {
+                // Part of what isolation is, and put here rather than applied on the side, so that
+                // plans, logs and the reconciler see one device list whichever way it came.
+                resources = resources.withDevices(Optional.of(Resources.Devices.ISOLATED));
+            }
             List<URI> webhooks = f.containsKey("events") ? events(f.get("events").getValueNode()) : List.of();
             if (n.errorCount() > errorsBefore || name == null) {
                 return null;
@@ -530,6 +539,66 @@ public final class PolicyParser {
                 return null;
             }
             return v == null ? null : new Resources.Pids(Optional.of(v));
+        }
+
+        // ---- devices ----
+
+        Resources.Devices devices(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "devices", DEVICES_KEYS);
+            if (f == null) {
+                return null;
+            }
+            Node allow = value(f, "allow");
+            if (allow == null) {
+                n.error(node, "devices: missing required key \"allow\" (a list of rules like \"c 1:3 rwm\"; an"
+                        + " empty list denies every device)");
+                return null;
+            }
+            List<Node> entries = n.list(allow, "devices.allow");
+            if (entries == null) {
+                return null;
+            }
+            if (entries.size() > Resources.Devices.MAX_RULES) {
+                n.error(allow, "devices.allow: " + entries.size() + " rules; at most " + Resources.Devices.MAX_RULES
+                        + " (wildcards like \"c 136:* rwm\" cover many devices in one rule)");
+                return null;
+            }
+            List<DeviceRule> rules = new ArrayList<>();
+            List<Integer> at = new ArrayList<>();
+            boolean bad = false;
+            for (int i = 0; i < entries.size(); i++) {
+                String path = "devices.allow[" + i + "]";
+                String text = n.text(entries.get(i), path, "a rule like \"c 1:3 rwm\"");
+                if (text == null) {
+                    bad = true;
+                    continue;
+                }
+                DeviceRule rule;
+                try {
+                    rule = DeviceRule.parse(text);
+                } catch (IllegalArgumentException e) {
+                    n.error(entries.get(i), path + ": " + Nodes.clip(e.getMessage(), Nodes.QUOTE_MAX * 2));
+                    bad = true;
+                    continue;
+                }
+                // The kernel keeps one entry per type and numbers and merges the accesses of a
+                // second one into it: two rules for the same devices are one rule written twice.
+                for (int j = 0; j < rules.size(); j++) {
+                    if (rules.get(j).sameDevices(rule)) {
+                        n.error(entries.get(i), path + ": " + Nodes.quote(text) + " names the same devices as"
+                                + " devices.allow[" + at.get(j) + "] " + Nodes.quote(rules.get(j).toString())
+                                + "; write one rule with every access it needs");
+                        bad = true;
+                        rule = null;
+                        break;
+                    }
+                }
+                if (rule != null) {
+                    rules.add(rule);
+                    at.add(i);
+                }
+            }
+            return bad ? null : new Resources.Devices(rules);
         }
 
         // ---- events ----

@@ -145,7 +145,7 @@ final class Applier {
                         mkdirs++;
                     }
                     case Plan.WriteFile w -> {
-                        files.write(w.dir(), w.write().file(), w.write().value());
+                        w.apply(files);
                         writes++;
                     }
                     case Plan.Remove r -> {
@@ -173,7 +173,7 @@ final class Applier {
         }
         for (Plan.WriteFile w : retry.reversed()) {
             try {
-                files.write(w.dir(), w.write().file(), w.write().value());
+                w.apply(files);
                 writes++;
                 if (w.drift()) {
                     drift++;

@@ -1,5 +1,8 @@
 package io.jgovernor.reconcile;
 
+import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Write;
 
 import java.nio.file.Path;
@@ -40,7 +43,23 @@ public record Plan(List<Step> steps) {
         }
     }
 
-    public record WriteFile(String group, Path dir, Write write, boolean drift) implements Step {
+    /**
+     * {@code by} is the controller whose write it is, which carries it out; null for the files no
+     * controller owns (cgroup.subtree_control), written as they are.
+     */
+    public record WriteFile(String group, Path dir, Write write, boolean drift, Controller by) implements Step {
+        WriteFile(String group, Path dir, Write write, boolean drift) {
+            this(group, dir, write, drift, null);
+        }
+
+        void apply(CgroupFiles files) throws CgroupException {
+            if (by == null) {
+                files.write(dir, write.file(), write.value());
+            } else {
+                by.apply(files, dir, write);
+            }
+        }
+
         @Override
         public String toString() {
             return group + ": " + write.file() + " " + shown(write.was()) + " -> " + shown(write.wanted());

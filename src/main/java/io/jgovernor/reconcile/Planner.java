@@ -269,14 +269,8 @@ final class Planner {
         for (Controller c : here) {
             Map<String, String> observed;
             if (exists) {
-                observed = new HashMap<>();
                 try {
-                    for (String file : c.observedFiles()) {
-                        Optional<String> value = files.read(dir, file);
-                        if (value.isPresent()) {
-                            observed.put(file, value.get());
-                        }
-                    }
+                    observed = c.observe(files, dir);
                 } catch (CgroupException e) {
                     unreadable.add(new ReconcileError(group, e));
                     continue;
@@ -286,7 +280,7 @@ final class Planner {
                 observed.keySet().retainAll(present);
             }
             for (Write w : c.reconcile(resources, context, observed)) {
-                steps.add(new Plan.WriteFile(group, dir, w, drift));
+                steps.add(new Plan.WriteFile(group, dir, w, drift, c));
             }
         }
     }

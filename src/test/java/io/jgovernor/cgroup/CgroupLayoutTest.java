@@ -31,7 +31,7 @@ class CgroupLayoutTest {
     void thisHostIsHybridWithSeparateCpuAndCpuacct() {
         CgroupLayout l = layout("hybrid-host", "jgovernor", Map.of("/sys/fs/cgroup/unified", "hugetlb\n"));
         assertEquals(CgroupMode.HYBRID, l.mode());
-        assertEquals(List.of("blkio", "cpu", "cpuacct", "cpuset", "memory", "pids"),
+        assertEquals(List.of("blkio", "cpu", "cpuacct", "cpuset", "devices", "memory", "pids"),
                 l.hierarchies().stream().map(Hierarchy::name).toList());
         Hierarchy memory = l.hierarchy("memory").orElseThrow();
         assertEquals(Path.of("/sys/fs/cgroup/memory/process_api/1c66468984b134c29cc742760f0b8796"), memory.ownDir());
@@ -52,7 +52,7 @@ class CgroupLayoutTest {
     void rhelCoMountedCpuCpuacctAppearsOnce() {
         CgroupLayout l = layout("rhel7", "jgovernor", Map.of());
         assertEquals(CgroupMode.V1, l.mode());
-        assertEquals(List.of("blkio", "cpu,cpuacct", "cpuset", "memory", "pids"),
+        assertEquals(List.of("blkio", "cpu,cpuacct", "cpuset", "devices", "memory", "pids"),
                 l.hierarchies().stream().map(Hierarchy::name).toList());
         Hierarchy cpu = l.hierarchy("cpu").orElseThrow();
         assertEquals(cpu, l.hierarchy("cpuacct").orElseThrow());

@@ -2,6 +2,7 @@ package io.jgovernor.policy;
 
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.DeviceNumber;
+import io.jgovernor.model.DeviceRule;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Policy;
@@ -111,8 +112,48 @@ class PolicyParserTest {
                 Optional.of(Limit.of(10L << 20)), Optional.of(Limit.of(5L << 20)), Optional.of(Limit.of(1000)),
                 Optional.of(Limit.MAX))), io.devices());
         assertEquals(Optional.of(new Resources.Pids(Optional.of(Limit.of(128)))), r.pids());
+        assertEquals(List.of("c 1:3 rwm", "b 8:* r", "a 136:* rw"),
+                r.devices().orElseThrow().allow().stream().map(DeviceRule::toString).toList());
         assertEquals(List.of(URI.create("http://127.0.0.1:9000/oom"), URI.create("https://hooks.example.com/x?y=1")),
                 p.oomWebhooks());
+    }
+
+    @Test
+    void deviceRulesAreReadAsDevicesAllowTakesThem() {
+        List<DeviceRule> rules = only("name: web\ndevices:\n  allow: [\"c 1:3 rwm\", \" b  8:*  r \", \"c *:* m\"]\n")
+                .resources().devices().orElseThrow().allow();
+        assertEquals(new DeviceRule('c', 1, 3, Set.of(DeviceRule.Access.READ, DeviceRule.Access.WRITE,
+                DeviceRule.Access.MKNOD)), rules.get(0));
+        assertEquals(new DeviceRule('b', 8, DeviceRule.ANY, Set.of(DeviceRule.Access.READ)), rules.get(1));
+        assertEquals("c *:* m", rules.get(2).toString());
+        assertEquals("mwr order is the kernel's: c 1:3 rwm", "mwr order is the kernel's: "
+                + DeviceRule.parse("c 1:3 mwr"));
+        // an empty list denies every device
+        assertEquals(List.of(), only("name: web\ndevices: {allow: []}\n").resources().devices().orElseThrow().allow());
+    }
+
+    @Test
+    void anIsolatedWorkloadGetsTheMinimalDeviceListUnlessThePolicyHasOne() {
+        String isolated = "name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [pid]}\n";
+        Resources.Devices implicit = only(isolated).resources().devices().orElseThrow();
+        assertEquals(Resources.Devices.ISOLATED, implicit);
+        assertEquals(List.of("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm",
+                "c 5:2 rwm", "c 136:* rwm", "c *:* m", "b *:* m"), implicit.allow().stream().map(DeviceRule::toString).toList());
+        assertEquals(List.of("c 1:3 rw"), only(isolated + "devices: {allow: [\"c 1:3 rw\"]}\n").resources()
+                .devices().orElseThrow().allow().stream().map(DeviceRule::toString).toList());
+        // a workload that is not isolated shares the host's devices, as any process of the group
+        assertEquals(Optional.empty(), only("name: web\nrun:\n  command: [/bin/x]\n").resources().devices());
+        assertEquals(Optional.empty(), only("name: web\n").resources().devices());
+    }
+
+    @Test
+    void aDeviceListIsBounded() {
+        StringBuilder yaml = new StringBuilder("name: web\ndevices:\n  allow:\n");
+        for (int i = 0; i <= Resources.Devices.MAX_RULES; i++) {
+            yaml.append("    - \"c 1:").append(i).append(" r\"\n");
+        }
+        assertEquals(List.of(WEB + ":4:5: devices.allow: 257 rules; at most 256 (wildcards like \"c 136:* rwm\""
+                + " cover many devices in one rule)"), errors(yaml.toString()));
     }
 
     @Test
@@ -364,7 +405,18 @@ class PolicyParserTest {
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {uidMap: \"0 1000 1\"}\n", "4:21: run.isolate.uidMap: needs the user namespace; add user to run.isolate.namespaces"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 1000\"}\n", "4:41: run.isolate.uidMap: \"0 1000\" is not \"inside outside count\", like \"0 100000 65536\""),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 1000 0\"}\n", "4:41: run.isolate.uidMap: \"0 1000 0\": the count must be at least 1 and inside + count and outside + count at most 4294967295 (the kernel's ids are 32 bits)"),
-                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 -5 1\"}\n", "4:41: run.isolate.uidMap: \"0 -5 1\" is not \"inside outside count\", like \"0 100000 65536\""));
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [user], uidMap: \"0 -5 1\"}\n", "4:41: run.isolate.uidMap: \"0 -5 1\" is not \"inside outside count\", like \"0 100000 65536\""),
+                // devices
+                bad("name: web\ndevices: {}\n", "2:10: devices: missing required key \"allow\" (a list of rules like \"c 1:3 rwm\"; an empty list denies every device)"),
+                bad("name: web\ndevices: {allow: \"c 1:3 r\"}\n", "2:18: devices.allow: expected a list, got \"c 1:3 r\""),
+                bad("name: web\ndevices: {allow: [\"x 1:3 r\"]}\n", "2:19: devices.allow[0]: device type \"x\" is not a (any), b (block) or c (character)"),
+                bad("name: web\ndevices: {allow: [\"c 1:3 r\", \"c 1 r\"]}\n", "2:30: devices.allow[1]: \"1\" is not MAJOR:MINOR, like 1:3 or 136:*"),
+                bad("name: web\ndevices: {allow: [\"c 4096:0 r\"]}\n", "2:19: devices.allow[0]: major 4096 is out of range 0..4095 (the kernel's dev_t)"),
+                bad("name: web\ndevices: {allow: [\"c 1:-3 r\"]}\n", "2:19: devices.allow[0]: minor \"-3\" is not a number or \"*\""),
+                bad("name: web\ndevices: {allow: [\"c 1:3 rx\"]}\n", "2:19: devices.allow[0]: access \"rx\" has 'x'; access is made of r (read), w (write) and m (mknod)"),
+                bad("name: web\ndevices: {allow: [\"c 1:3 rr\"]}\n", "2:19: devices.allow[0]: access \"rr\" names 'r' twice"),
+                bad("name: web\ndevices: {allow: [\"c 1:3\"]}\n", "2:19: devices.allow[0]: \"c 1:3\" is not TYPE MAJOR:MINOR ACCESS, like \"c 1:3 rwm\""),
+                bad("name: web\ndevices:\n  allow:\n    - c 1:3 r\n    - a 1:3 w\n", "5:7: devices.allow[1]: \"a 1:3 w\" names the same devices as devices.allow[0] \"c 1:3 r\"; write one rule with every access it needs"));
     }
 
     private static Arguments bad(String yaml, String expected) {

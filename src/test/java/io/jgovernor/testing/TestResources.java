@@ -18,7 +18,8 @@ public final class TestResources {
     }
 
     public static Resources cpu(Resources.Cpu cpu) {
-        return new Resources(Optional.of(cpu), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        return new Resources(Optional.of(cpu), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     public static Resources.Cpu shares(long shares) {
@@ -37,19 +38,19 @@ public final class TestResources {
     public static Resources cpuset(String cpus, String mems) {
         return new Resources(Optional.empty(), Optional.of(new Resources.Cpuset(
                 Optional.ofNullable(cpus).map(CpuList::parse), Optional.ofNullable(mems).map(CpuList::parse),
-                OptionalInt.empty())), Optional.empty(), Optional.empty(), Optional.empty());
+                OptionalInt.empty())), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public static Resources memory(Limit limit, Limit swapLimit, Boolean oomKillDisable) {
         return new Resources(Optional.empty(), Optional.empty(), Optional.of(new Resources.Memory(
                 Optional.ofNullable(limit), Optional.ofNullable(swapLimit), Optional.ofNullable(oomKillDisable))),
-                Optional.empty(), Optional.empty());
+                Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     public static Resources io(Integer weight, Resources.DeviceLimits... devices) {
         return new Resources(Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.of(new Resources.Io(weight == null ? OptionalInt.empty() : OptionalInt.of(weight),
-                        List.of(devices))), Optional.empty());
+                        List.of(devices))), Optional.empty(), Optional.empty());
     }
 
     /** Limits for one device; null leaves a key out. */
@@ -61,7 +62,13 @@ public final class TestResources {
 
     public static Resources pids(Limit max) {
         return new Resources(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.of(new Resources.Pids(Optional.ofNullable(max))));
+                Optional.of(new Resources.Pids(Optional.ofNullable(max))), Optional.empty());
+    }
+
+    /** A device allow list of rules like "c 1:3 rwm". */
+    public static Resources devices(String... rules) {
+        return Resources.NONE.withDevices(Optional.of(new Resources.Devices(
+                java.util.Arrays.stream(rules).map(io.jgovernor.model.DeviceRule::parse).toList())));
     }
 
     /** Every section at once. */
@@ -69,7 +76,7 @@ public final class TestResources {
         Resources out = Resources.NONE;
         for (Resources r : parts) {
             out = new Resources(r.cpu().or(out::cpu), r.cpuset().or(out::cpuset), r.memory().or(out::memory),
-                    r.io().or(out::io), r.pids().or(out::pids));
+                    r.io().or(out::io), r.pids().or(out::pids), r.devices().or(out::devices));
         }
         return out;
     }

@@ -21,7 +21,7 @@ public final class V1Controllers {
     /** With a memory and blkio controller fitted to the host (page size, weight file). */
     public static List<Controller> all(MemoryController memory, BlkioController blkio) {
         return List.of(new CpusetController(), new CpuController(), new CpuacctController(), memory, blkio,
-                new PidsController());
+                new PidsController(), new DevicesController());
     }
 
     public static Optional<Controller> forName(String name) {

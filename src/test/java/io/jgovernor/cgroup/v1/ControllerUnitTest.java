@@ -17,6 +17,7 @@ import static io.jgovernor.testing.TestResources.cpu;
 import static io.jgovernor.testing.TestResources.cpuFull;
 import static io.jgovernor.testing.TestResources.cpuset;
 import static io.jgovernor.testing.TestResources.device;
+import static io.jgovernor.testing.TestResources.devices;
 import static io.jgovernor.testing.TestResources.io;
 import static io.jgovernor.testing.TestResources.memory;
 import static io.jgovernor.testing.TestResources.pids;
@@ -237,11 +238,78 @@ class ControllerUnitTest {
         assertEquals(List.of("pids.max=max"), values(c.reconcile(Resources.NONE, CTX, Map.of("pids.max", "128\n"))));
     }
 
+    // ---- devices ----
+
+    /** devices.list of a deny-all group as this host's kernel printed it (6.18, the rules below written in order). */
+    static final String LIST = "c 1:3 rwm\nc 136:* rwm\nb *:* m\nc 5:2 rwm\n";
+
+    @Test
+    void devicesOnAFreshGroupDenyAllThenAllowEachRule() {
+        DevicesController c = new DevicesController();
+        assertEquals(List.of("devices.deny=a", "devices.allow=c 1:3 rwm", "devices.allow=b 8:* r"),
+                values(c.reconcile(devices("c 1:3 rwm", "b 8:* r"), CTX, c.fresh(CTX))));
+        // from the kernel's allow-all too, and a list that denies everything is one write
+        assertEquals(List.of("devices.deny=a"),
+                values(c.reconcile(devices(), CTX, Map.of("devices.list", "a *:* rwm\n"))));
+    }
+
+    @Test
+    void devicesListThatMatchesInAnyOrderNeedsNoWrite() {
+        DevicesController c = new DevicesController();
+        assertEquals(List.of(), c.reconcile(devices("c 5:2 rwm", "b *:* m", "c 1:3 rwm", "c 136:* rwm"), CTX,
+                Map.of("devices.list", LIST)));
+        assertEquals(List.of(), c.reconcile(devices(), CTX, Map.of("devices.list", "")));
+    }
+
+    @Test
+    void devicesEditIsADiffDeniesFirstAndNeverAFullDeny() {
+        DevicesController c = new DevicesController();
+        List<Write> w = c.reconcile(devices("c 1:3 r", "c 136:* rwm", "c 1:5 rwm", "b *:* m"), CTX,
+                Map.of("devices.list", LIST));
+        // 1:5 comes first; then 1:3 loses w and m, 5:2 goes; 136:* and b *:* m are left alone
+        assertEquals(List.of("devices.allow=c 1:5 rwm", "devices.deny=c 1:3 wm", "devices.deny=c 5:2 rwm"), values(w));
+        assertEquals("c 1:3 rwm", w.get(1).was());
+        assertEquals("c 1:3 r", w.get(1).wanted());
+        assertEquals("(none)", w.get(2).wanted());
+        // an access added to a rule that stays is an allow of the whole rule (the kernel merges it)
+        assertEquals(List.of("devices.allow=c 1:3 rwm"),
+                values(c.reconcile(devices("c 1:3 rwm"), CTX, Map.of("devices.list", "c 1:3 r\n"))));
+    }
+
+    @Test
+    void devicesRuleOfTypeAIsABlockAndACharacterRule() {
+        DevicesController c = new DevicesController();
+        // anything written that begins with "a" switches the behaviour, so "a" is never a rule
+        assertEquals(List.of("devices.deny=a", "devices.allow=b 1:3 r", "devices.allow=c 1:3 r"),
+                values(c.reconcile(devices("a 1:3 r"), CTX, Map.of("devices.list", "a *:* rwm\n"))));
+        assertEquals(List.of(), c.reconcile(devices("a *:* rwm"), CTX,
+                Map.of("devices.list", "b *:* rwm\nc *:* rwm\n")));
+    }
+
+    @Test
+    void devicesLeftOutReturnToTheParentsList() {
+        DevicesController c = new DevicesController();
+        // the parent allows all: so do the wildcards of a list ("a" to devices.allow fails with children)
+        assertEquals(List.of("devices.allow=b *:* rwm", "devices.allow=c *:* rwm", "devices.deny=c 1:3 rwm",
+                "devices.deny=c 136:* rwm", "devices.deny=c 5:2 rwm"), values(c.reconcile(Resources.NONE, CTX,
+                Map.of("devices.list", LIST, DevicesController.PARENT_LIST, "a *:* rwm\n"))));
+        assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of("devices.list", "c *:* rwm\nb *:* rwm\n",
+                DevicesController.PARENT_LIST, "a *:* rwm\n")));
+        // the parent has a list: the group's becomes that list, by a diff
+        assertEquals(List.of("devices.deny=b *:* m", "devices.deny=c 5:2 rwm"), values(c.reconcile(Resources.NONE,
+                CTX, Map.of("devices.list", LIST, DevicesController.PARENT_LIST, "c 1:3 rwm\nc 136:* rwm\n"))));
+        assertEquals(List.of(), c.reconcile(Resources.NONE, CTX,
+                Map.of("devices.list", "a *:* rwm\n", DevicesController.PARENT_LIST, "a *:* rwm\n")));
+        // a fresh directory already has its parent's list
+        assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, c.fresh(CTX)));
+        assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of(DevicesController.PARENT_LIST, "c 1:3 r\n")));
+    }
+
     // ---- all ----
 
     @Test
     void registry() {
-        assertEquals(List.of("cpuset", "cpu", "cpuacct", "memory", "blkio", "pids"),
+        assertEquals(List.of("cpuset", "cpu", "cpuacct", "memory", "blkio", "pids", "devices"),
                 V1Controllers.all().stream().map(Controller::name).toList());
         assertTrue(V1Controllers.forName("cpuacct").orElseThrow().usedBy(Resources.NONE));
         assertTrue(V1Controllers.forName("hugetlb").isEmpty());
