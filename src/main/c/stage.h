@@ -38,6 +38,7 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* confine.c: resource limits, capabilities, no_new_privs, seccomp (the order is in confine.c). */
 int confine_option(int argc, char **argv, int *i); /* 1 when argv[*i] was one of its options */
+int confine_export(void); /* --seccomp-export: filter lines on stdin, BPF on stdout */
 void confine_filter_read(void);
 void confine_rlimits(void);
 void confine_before_user(void);

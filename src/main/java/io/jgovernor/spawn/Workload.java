@@ -69,9 +69,9 @@ final class Workload {
         // The environment is exactly the policy's env: nothing of the daemon's leaks in.
         pb.environment().clear();
         pb.environment().putAll(spec.env());
-        // The seccomp filter goes on the stage's stdin, which it reads whole before anything else
-        // and then points at /dev/null for the command; without a filter stdin is /dev/null.
-        Optional<String> filter = ExecStage.filter(spec);
+        // The compiled seccomp program goes on the stage's stdin, which it reads whole before
+        // anything else and then points at /dev/null for the command; without one stdin is /dev/null.
+        Optional<byte[]> filter = exec.program(spec);
         pb.redirectInput(filter.isPresent() ? ProcessBuilder.Redirect.PIPE
                 : ProcessBuilder.Redirect.from(new File("/dev/null")));
         Process p;
@@ -82,7 +82,7 @@ final class Workload {
         }
         if (filter.isPresent()) {
             try (var in = p.getOutputStream()) {
-                in.write(filter.get().getBytes(StandardCharsets.US_ASCII));
+                in.write(filter.get());
             } catch (IOException e) {
                 // The stage ended early (it reports why on its control channel, read below).
             }

@@ -87,7 +87,7 @@ public final class SpawnBench {
             pb.environment().clear();
             Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try (var in = p.getOutputStream()) {
-                in.write(ExecStage.filter(isolated).orElse("").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                in.write(stage.program(isolated).orElseThrow());
             }
             return p.waitFor();
         });
