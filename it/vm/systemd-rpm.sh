@@ -54,7 +54,9 @@ RPM=$(ls /shared/target/rpm/RPMS/*/jgovernor-*.rpm 2>/dev/null | tail -n 1)
 if OUT=$(rpm -i --nodeps "$RPM" 2>&1); then ok "rpm -i --nodeps $(basename "$RPM")${OUT:+ (said: $OUT)}"
 else die "rpm -i --nodeps $RPM: $OUT"; fi
 for f in /usr/bin/jgovernor /usr/lib/jgovernor/quarkus-run.jar $UNITFILE /etc/jgovernor/jgovernor.properties \
-         /usr/share/doc/jgovernor/README.md /usr/share/doc/jgovernor/examples/web.yaml; do
+         /usr/share/doc/jgovernor/README.md /usr/share/doc/jgovernor/examples/web.yaml /usr/share/man/man8/jgovernor.8 \
+         /usr/share/man/man5/jgovernor.policy.5 /usr/share/bash-completion/completions/jgovernor \
+         /usr/share/jgovernor/prometheus/jgovernor-rules.yml /usr/share/jgovernor/ansible/roles/jgovernor/tasks/main.yml; do
     [ -f "$f" ] && ok "installed: $f" || bad "not installed: $f"
 done
 check "/etc/jgovernor/policies.d owner and mode" "root 755" "$(stat -c '%U %a' $POLICIES 2>/dev/null)"
