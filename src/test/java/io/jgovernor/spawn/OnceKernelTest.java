@@ -98,8 +98,11 @@ class OnceKernelTest {
             RunSpec spec = h.policies(SVC).get(new GroupName("svc")).run().orElseThrow();
             ExecStage exec = ExecStage.locate();
             Process extra = new ProcessBuilder(exec.argv(spec, h.dirs("svc"), Credentials.resolve(spec, Accounts.host()),
-                    WorkloadRecord.hash(spec))).redirectInput(new File("/dev/null"))
+                    WorkloadRecord.hash(spec)))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (var in = extra.getOutputStream()) { // the seccomp program the stage reads first, as Workload.launch gives it
+                in.write(exec.program(spec).orElse(new byte[0]));
+            }
             SpawnHarness.await(() -> stages(h, "svc").size() == 2, "two stages in svc");
             Files.delete(record(h, "svc"));
             h.restart();

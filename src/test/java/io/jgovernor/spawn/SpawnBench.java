@@ -91,6 +91,9 @@ public final class SpawnBench {
             }
             return p.waitFor();
         });
+        paths.put("unshare --fork (pid, mount, uts, ipc, net; private), no cgroup", () -> new ProcessBuilder(
+                "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
+                "--propagation", "private", probe.toString(), out.resolve("t").toString()).start().waitFor());
         String cg = "cpu:" + cgexecCpu;
         String mem = "memory:" + cgexecMemory;
         paths.put("cgexec (cpu, memory) + unshare --fork (pid, mount, uts, ipc, net; private)", () -> new ProcessBuilder(
