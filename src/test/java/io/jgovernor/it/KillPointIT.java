@@ -46,14 +46,17 @@ class KillPointIT extends DaemonFixture {
 
     private void writePolicy(int i) throws IOException {
         String isolate = i == GROUPS - 1 ? "\n  isolate: {namespaces: [pid, mount]}" : "";
+        // With match rules (that match nothing) the group's cgroup is no proof that a process is the
+        // workload's: only its stage is, so this group is not helped by stopping strays.
+        String match = i == 1 ? "match: [{comm: kp-nothing}]\n" : "";
         Path f = policies.resolve(group(i) + ".yaml");
         Files.writeString(f, """
                 name: %s
-                run:
+                %srun:
                   command: ["/bin/sleep", "%s"]
                   env: {VERSION: "%d"}
                   stopTimeout: 1s%s
-                """.formatted(group(i), marker, version[i], isolate));
+                """.formatted(group(i), match, marker, version[i], isolate));
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
     }
 
@@ -253,6 +256,8 @@ class KillPointIT extends DaemonFixture {
             int seconds = (int) Duration.ofNanos(System.nanoTime() - t0).toSeconds();
             String log = daemon.log();
             int secondCopies = log.split("a second copy", -1).length - 1;
+            // The test kills workloads, never stages: a workload found without its stage is a bug.
+            assertEquals(0, log.split("whose exec stage is gone", -1).length - 1, "workloads found without their stage");
             System.out.println("KillPointIT: " + ITERATIONS + " iterations, " + (ITERATIONS + bootKills)
                     + " SIGKILLs (" + bootKills + " during the daemon's boot), kill points " + points
                     + ", records deleted " + recordsDeleted + " times; duplicates and orphans found: 0; second copies"
