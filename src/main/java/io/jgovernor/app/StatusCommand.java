@@ -74,7 +74,7 @@ final class StatusCommand {
         if (status.getString("policyDirectoryError") != null) {
             out.println("policy directory: " + status.getString("policyDirectoryError"));
         }
-        String format = "%-24s %-9s %6s %10s  %-21s %4s  %-20s %s%n";
+        String format = "%-24s %-9s %6s %10s  %-21s %4s  %-32s %s%n";
         out.printf(format, "GROUP", "STATE", "PROCS", "CPU s", "MEMORY USE / LIMIT", "OOM", "WORKLOAD", "LAST ERROR");
         for (Object o : status.getJsonArray("groups", new JsonArray())) {
             JsonObject g = (JsonObject) o;

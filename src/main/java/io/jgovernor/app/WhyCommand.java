@@ -67,24 +67,27 @@ final class WhyCommand {
         return 0;
     }
 
+    private static String hierarchies(JsonObject in) {
+        return String.join(", ", in.getJsonArray("hierarchies", new JsonArray()).stream().map(String::valueOf).toList());
+    }
+
     /** A few lines a person reads: where the process is, then why. */
     static String explain(JsonObject doc) {
         StringBuilder s = new StringBuilder();
         s.append(doc.getInteger("pid")).append(" (").append(doc.getString("comm", "?")).append(")");
-        JsonArray in = doc.getJsonArray("in", new JsonArray());
+        // hierarchies a group does not use hold the process outside jgovernor's tree: normal on v1
+        List<JsonObject> groups = doc.getJsonArray("in", new JsonArray()).stream().map(JsonObject.class::cast)
+                .filter(x -> x.getString("group") != null).toList();
         String only = null;
-        if (in.isEmpty()) {
-            s.append(" is in no hierarchy jgovernor uses");
-        } else if (in.size() == 1) {
-            only = in.getJsonObject(0).getString("group");
-            s.append(only == null ? " is in no jgovernor group" : " is in group " + only);
+        if (groups.isEmpty()) {
+            s.append(" is in no jgovernor group");
+        } else if (groups.size() == 1) {
+            only = groups.getFirst().getString("group");
+            s.append(" is in group ").append(only).append(" (").append(hierarchies(groups.getFirst())).append(')');
         } else {
             s.append(" is in different groups per hierarchy:");
-            for (Object o : in) {
-                JsonObject x = (JsonObject) o;
-                String g = x.getString("group");
-                s.append("\n  ").append(g == null ? "(outside jgovernor's tree)" : g).append(": ")
-                        .append(String.join(", ", x.getJsonArray("hierarchies").stream().map(String::valueOf).toList()));
+            for (JsonObject x : groups) {
+                s.append("\n  ").append(x.getString("group")).append(": ").append(hierarchies(x));
             }
         }
         JsonObject moved = doc.getJsonObject("moved");

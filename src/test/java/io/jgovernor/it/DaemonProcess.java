@@ -35,6 +35,10 @@ final class DaemonProcess implements AutoCloseable {
             // beside the log, in the test's temporary directory, removed with it
             props.add("jgovernor.api.socket=" + log.toAbsolutePath().getParent().resolve("run/api.sock"));
         }
+        if (props.stream().noneMatch(q -> q.startsWith("jgovernor.pid-file="))) {
+            // never the packaged /run/jgovernor/jgovernor.pid: an installed daemon may own it
+            props.add("jgovernor.pid-file=" + log.toAbsolutePath().getParent().resolve("run/jgovernor.pid"));
+        }
         ProcessBuilder builder = new ProcessBuilder(command(props, List.of()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         builder.environment().putAll(env);
