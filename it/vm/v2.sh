@@ -268,11 +268,11 @@ echo "$M" | grep -E '^jgovernor_group_(cpu|memory|oom|io|pids|processes)' | sed 
 echo 100 > "$ROOT/cpuq/cpu.weight"; echo "max 100000" > "$ROOT/cpuq/cpu.max"; echo 16 > "$ROOT/forks/pids.max"
 note "by hand: cpuq cpu.weight=$(val "$ROOT/cpuq/cpu.weight") cpu.max=$(val "$ROOT/cpuq/cpu.max"), forks pids.max=$(val "$ROOT/forks/pids.max")"
 kill -HUP "$DPID"
-fixed() { is_val "$ROOT/cpuq/cpu.weight" 20 && is_val "$ROOT/cpuq/cpu.max" "20000 100000" && is_val "$ROOT/forks/pids.max" 8; }
-if until_ "$WAIT" fixed; then ok "after SIGHUP: cpu.weight 20, cpu.max '20000 100000', pids.max 8 again"
+fixed() { is_val "$ROOT/cpuq/cpu.weight" 50 && is_val "$ROOT/cpuq/cpu.max" "20000 100000" && is_val "$ROOT/forks/pids.max" 8; }
+if until_ "$WAIT" fixed; then ok "after SIGHUP: cpu.weight 50, cpu.max '20000 100000', pids.max 8 again"
 else bad "after SIGHUP: cpu.weight $(val "$ROOT/cpuq/cpu.weight"), cpu.max $(val "$ROOT/cpuq/cpu.max"), pids.max $(val "$ROOT/forks/pids.max")"; fi
-until_ 10 log_has "drift repaired: cpuq: cpu.weight 100 -> 20 (from shares 512)" \
-    && ok "log: $(grep -o 'drift repaired: cpuq: cpu.weight.*' "$LOG" | head -1)" || bad "log has no 'drift repaired: cpuq: cpu.weight 100 -> 20'"
+until_ 10 log_has "drift repaired: cpuq: cpu.weight 100 -> 50 (from shares 512)" \
+    && ok "log: $(grep -o 'drift repaired: cpuq: cpu.weight.*' "$LOG" | head -1)" || bad "log has no 'drift repaired: cpuq: cpu.weight 100 -> 50'"
 
 # --- a group removed: its directory goes, its process lives on in the root's leaf ------------------
 rm "$POLICIES/pin.yaml"
