@@ -243,8 +243,9 @@ class MetricsIT {
         start();
         String table = run(null, DaemonProcess.command(List.of("jgovernor.api.socket=" + socket), List.of("status"))
                 .toArray(String[]::new));
-        assertTrue(table.contains("jgovernor ready: 2 policy files (1 invalid)"), table);
-        assertTrue(table.lines().anyMatch(l -> l.matches("web\\s+applied\\s+0\\s+0\\.00\\s+\\S+ / 256Mi\\s+-")), table);
+        assertTrue(table.matches("(?s)jgovernor ready \\(pid \\d+\\): 2 policy files \\(1 invalid\\).*"), table);
+        // GROUP STATE PROCS CPU MEMORY OOM WORKLOAD LAST-ERROR
+        assertTrue(table.lines().anyMatch(l -> l.matches("web\\s+applied\\s+0\\s+0\\.00\\s+\\S+ / 256Mi\\s+0\\s+-\\s+-")), table);
         assertTrue(table.contains("rejected: ") && table.contains("bad.yaml:2:1"), table);
 
         String json = run(null, DaemonProcess.command(List.of("jgovernor.api.socket=" + socket), List.of("status", "--json"))
