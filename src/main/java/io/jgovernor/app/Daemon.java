@@ -125,6 +125,7 @@ public class Daemon {
                 config.stateDir().resolve("workloads"));
         workloads.health(health);
         this.workloads = workloads;
+        oom.onKills(workloads::oomKilled);
         reconciler.keepOccupied(workloads::holds);
         metrics.register(new WorkloadCollector(workloads));
         metrics.register(new LoopCollector(health::statuses));

@@ -102,9 +102,11 @@ final class OomWiring {
         for (Policy p : catalog.desired().values()) {
             if (p.resources().memory().isPresent()) {
                 OomEvents.Watch w = watchCache.get(p.name());
-                if (w == null || !w.webhooks().equals(p.oomWebhooks())) {
+                // v2 has memory.oom.group in the kernel; v1 needs the daemon to kill the rest
+                boolean killGroup = !memory.get().isUnified() && p.resources().memory().get().killsGroupOnOom();
+                if (w == null || !w.webhooks().equals(p.oomWebhooks()) || w.killGroup() != killGroup) {
                     Path dir = layout.groupDir(memory.get(), p.name());
-                    w = new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks());
+                    w = new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks(), killGroup);
                     watchCache.put(p.name(), w);
                 }
                 watches.add(w);
@@ -130,6 +132,14 @@ final class OomWiring {
             }
         }
         return true;
+    }
+
+    /** Who hears of new OOM kills per group (the workloads: a workload whose group had one has failed). */
+    void onKills(java.util.function.Consumer<io.jgovernor.model.GroupName> listener) {
+        OomEvents e = events;
+        if (e != null) {
+            e.onKills(listener);
+        }
     }
 
     /** Undelivered events stay in the spool and are sent by the next start. */

@@ -27,7 +27,7 @@ public record Backend(CgroupMode mode, List<Controller> controllers, String desc
     public static Backend of(CgroupLayout layout, CgroupFiles files) throws CgroupException {
         if (layout.mode() == CgroupMode.UNIFIED) {
             Hierarchy h = layout.unified().orElseThrow();
-            return new Backend(layout.mode(), V2Controllers.all(), "cgroup v2 (unified hierarchy at " + h.mountPoint()
+            return new Backend(layout.mode(), RawFiles.wrap(V2Controllers.all()), "cgroup v2 (unified hierarchy at " + h.mountPoint()
                     + "; controllers " + String.join(" ", new java.util.TreeSet<>(h.controllers())) + "; root "
                     + layout.rootDir(h) + "; cpu.weight from shares = shares * 100 / 1024, as systemd converts)");
         }
@@ -36,7 +36,7 @@ public record Backend(CgroupMode mode, List<Controller> controllers, String desc
                 : new BlkioController();
         Map<String, String> roots = new TreeMap<>();
         layout.hierarchies().forEach(h -> roots.put(h.name(), layout.rootDir(h).toString()));
-        return new Backend(layout.mode(), V1Controllers.all(new MemoryController(), io),
+        return new Backend(layout.mode(), RawFiles.wrap(V1Controllers.all(new MemoryController(), io)),
                 (layout.mode() == CgroupMode.HYBRID ? "cgroup v1 (hybrid: v1 controllers used; the unified tree has none)"
                         : "cgroup v1") + " " + roots);
     }

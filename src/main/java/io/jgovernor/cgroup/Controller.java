@@ -43,6 +43,14 @@ public interface Controller {
     }
 
     /**
+     * Like {@link #observe(CgroupFiles, Path)}, for a group that wants {@code resources}: the
+     * files a policy names itself ({@code files:}, see {@link RawFiles}) are read only where asked.
+     */
+    default Map<String, String> observe(CgroupFiles files, Path dir, Resources resources) throws CgroupException {
+        return observe(files, dir);
+    }
+
+    /**
      * Carries out one of this controller's writes: by default one write(2) of the value to the
      * file. A controller whose state is no file (the v2 device program) does it its own way.
      */

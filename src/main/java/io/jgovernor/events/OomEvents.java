@@ -48,11 +48,17 @@ public final class OomEvents implements AutoCloseable {
 
     /**
      * A group to watch: its memory cgroup directory, the kernel's name for it, and its own webhooks
-     * ({@code events.oom.webhooks}), which add to the daemon-wide ones.
+     * ({@code events.oom.webhooks}), which add to the daemon-wide ones. {@code killGroup}: the
+     * policy's {@code memory.oomGroup} on a host whose kernel cannot do it (v1), so the daemon
+     * kills the group's other processes when an OOM kill happened in it.
      */
-    public record Watch(GroupName group, Path memoryDir, String cgroupPath, List<URI> webhooks) {
+    public record Watch(GroupName group, Path memoryDir, String cgroupPath, List<URI> webhooks, boolean killGroup) {
         public Watch {
             webhooks = List.copyOf(webhooks);
+        }
+
+        public Watch(GroupName group, Path memoryDir, String cgroupPath, List<URI> webhooks) {
+            this(group, memoryDir, cgroupPath, webhooks, false);
         }
     }
 
@@ -80,6 +86,8 @@ public final class OomEvents implements AutoCloseable {
     /** Groups whose kill count was compared with the kept one in this run (once per group per run). */
     private final Set<GroupName> caughtUp = ConcurrentHashMap.newKeySet();
     private final Set<GroupName> countFailedOnce = ConcurrentHashMap.newKeySet();
+    /** Told of each group with new OOM kills, on the source's thread (workload supervision). */
+    private volatile java.util.function.Consumer<GroupName> onKills = g -> { };
     /**
      * Writes each event's spool file and then its kill count, in order, off the notification's
      * path: one platform thread, as fsync blocks it.
@@ -278,6 +286,12 @@ public final class OomEvents implements AutoCloseable {
             }
         }
         lastKills.put(group, kills);
+        if (kills > before) {
+            if (w.killGroup()) {
+                killRest(group, dir);
+            }
+            onKills.accept(group);
+        }
         long t1 = System.nanoTime();
         OomEvent event = new OomEvent(UUID.randomUUID(), time, host, group.value(), w.cgroupPath(),
                 Math.max(0, kills - before), limit, usage, processes);
@@ -318,6 +332,39 @@ public final class OomEvents implements AutoCloseable {
         return oomFiles.kills(dir);
     }
 
+    /** How many times the group is listed and killed again: a process may fork while it is killed. */
+    private static final int KILL_ROUNDS = 20;
+
+    /**
+     * v1's stand-in for memory.oom.group: the kernel killed one process, the daemon kills the rest,
+     * so a service is not left half alive (a worker gone, its master waiting on it). SIGKILL from
+     * cgroup.procs, listed again until it is empty: a pid read here could be reused before the
+     * kill only if its process exited and 4 million pids came round in between.
+     */
+    private void killRest(GroupName group, Path dir) {
+        int killed = 0;
+        for (int round = 0; round < KILL_ROUNDS; round++) {
+            List<Integer> pids;
+            try {
+                pids = files.procs(dir);
+            } catch (CgroupException e) {
+                return; // the group went away
+            }
+            if (pids.isEmpty()) {
+                break;
+            }
+            for (int pid : pids) {
+                if (ProcessHandle.of(pid).map(ProcessHandle::destroyForcibly).orElse(false)) {
+                    killed++;
+                }
+            }
+            Thread.onSpinWait();
+        }
+        int n = killed;
+        LOG.log(System.Logger.Level.WARNING, () -> "group " + group + ": OOM kill with memory.oomGroup: killed the"
+                + " group's other " + n + " processes, as memory.oom.group does on cgroup v2");
+    }
+
     private List<OomEvent.Process> processes(Path dir) {
         List<OomEvent.Process> out = new ArrayList<>();
         try {
@@ -340,6 +387,11 @@ public final class OomEvents implements AutoCloseable {
             // the group went away
         }
         return out;
+    }
+
+    /** Who is told of new OOM kills in a group as they happen (not of kills while the daemon was down). */
+    public void onKills(java.util.function.Consumer<GroupName> listener) {
+        this.onKills = listener;
     }
 
     public OomStats stats() {

@@ -12,19 +12,43 @@ import java.util.OptionalLong;
  * the controllers turn into the kernel default of a fresh cgroup.
  */
 public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Memory> memory,
-                        Optional<Io> io, Optional<Pids> pids, Optional<Devices> devices) {
+                        Optional<Io> io, Optional<Pids> pids, Optional<Devices> devices,
+                        java.util.SortedMap<String, String> files) {
     public static final Resources NONE = new Resources(Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty());
 
+    public Resources {
+        files = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(files));
+    }
+
+    /** Without raw files. */
+    public Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Memory> memory, Optional<Io> io,
+                     Optional<Pids> pids, Optional<Devices> devices) {
+        this(cpu, cpuset, memory, io, pids, devices, new java.util.TreeMap<>());
+    }
+
     /** The same resources with {@code devices} in place of these. */
     public Resources withDevices(Optional<Devices> d) {
-        return new Resources(cpu, cpuset, memory, io, pids, d);
+        return new Resources(cpu, cpuset, memory, io, pids, d, files);
+    }
+
+    /**
+     * The raw files ({@code files:}) whose name starts with {@code controller} and a dot: they are
+     * written in that controller's directory, after its own files.
+     */
+    public java.util.SortedMap<String, String> filesOf(String controller) {
+        return files.isEmpty() ? files : files.subMap(controller + ".", controller + "/");
     }
 
     /** shares (v1) and weight (v2) are alternatives; quota is a percentage of one CPU. */
     public record Cpu(OptionalLong shares, OptionalLong weight, OptionalDouble quotaPercent,
-                      Optional<Duration> period) {
+                      Optional<Duration> period, Optional<Boolean> idle) {
         public static final Duration DEFAULT_PERIOD = Duration.ofMillis(100);
+
+        /** Without {@code idle} (v2 cpu.idle). */
+        public Cpu(OptionalLong shares, OptionalLong weight, OptionalDouble quotaPercent, Optional<Duration> period) {
+            this(shares, weight, quotaPercent, period, Optional.empty());
+        }
 
         public Duration periodOrDefault() {
             return period.orElse(DEFAULT_PERIOD);
@@ -35,7 +59,21 @@ public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Mem
     public record Cpuset(Optional<CpuList> cpus, Optional<CpuList> mems, OptionalInt numaNode) {
     }
 
-    public record Memory(Optional<Limit> limit, Optional<Limit> swapLimit, Optional<Boolean> oomKillDisable) {
+    /**
+     * {@code high}, {@code low} and {@code min} are v2's throttle and protection thresholds; on v1
+     * only {@code low} has a counterpart (the soft limit). {@code oomGroup}: one OOM kill in the
+     * group takes every process in it (v2 memory.oom.group; on v1 the daemon does it).
+     */
+    public record Memory(Optional<Limit> limit, Optional<Limit> swapLimit, Optional<Boolean> oomKillDisable,
+                         Optional<Limit> high, Optional<Limit> low, Optional<Limit> min, Optional<Boolean> oomGroup) {
+        /** Only the first wave's keys. */
+        public Memory(Optional<Limit> limit, Optional<Limit> swapLimit, Optional<Boolean> oomKillDisable) {
+            this(limit, swapLimit, oomKillDisable, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        public boolean killsGroupOnOom() {
+            return oomGroup.orElse(false);
+        }
     }
 
     public record Io(OptionalInt weight, List<DeviceLimits> devices) {

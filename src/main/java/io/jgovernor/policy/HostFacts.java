@@ -70,6 +70,15 @@ public interface HostFacts {
     }
 
     /**
+     * Why this host has no cgroup control file {@code name} for groups (its controller is not
+     * there, or the kernel has no such file), or empty when it has. The default cannot tell and
+     * finds nothing wrong; the first write reports it.
+     */
+    default Optional<String> cgroupFileProblem(String name) {
+        return Optional.empty();
+    }
+
+    /**
      * The text of a small file a policy names (a seccomp profile), read whole: UTF-8, at most
      * {@code maxBytes} (a larger file is refused unread, not cut).
      *

@@ -1,5 +1,6 @@
 package io.jgovernor.policy;
 
+import io.jgovernor.cgroup.RawFiles;
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.model.DeviceRule;
@@ -44,10 +45,11 @@ import java.util.regex.Pattern;
 public final class PolicyParser {
     static final List<String> TOP_KEYS =
             List.of("name", "description", "match", "run", "cpu", "cpuset", "memory", "io", "pids", "devices",
-                    "events");
-    private static final List<String> CPU_KEYS = List.of("shares", "weight", "quota", "period");
+                    "files", "events");
+    private static final List<String> CPU_KEYS = List.of("shares", "weight", "quota", "period", "idle");
     private static final List<String> CPUSET_KEYS = List.of("cpus", "mems", "numaNode");
-    private static final List<String> MEMORY_KEYS = List.of("limit", "swapLimit", "oomKillDisable");
+    private static final List<String> MEMORY_KEYS = List.of("limit", "swapLimit", "oomKillDisable", "high", "low", "min",
+            "oomGroup");
     private static final List<String> IO_KEYS = List.of("weight", "devices");
     private static final List<String> DEVICE_KEYS = List.of("device", "readBps", "writeBps", "readIops", "writeIops");
     private static final List<String> PIDS_KEYS = List.of("max");
@@ -204,7 +206,8 @@ public final class PolicyParser {
             Resources resources = new Resources(
                     section(f, "cpu", this::cpu), section(f, "cpuset", this::cpuset),
                     section(f, "memory", this::memory), section(f, "io", this::io), section(f, "pids", this::pids),
-                    section(f, "devices", this::devices));
+                    section(f, "devices", this::devices),
+                    section(f, "files", this::files).orElse(new java.util.TreeMap<>()));
             if (!f.containsKey("devices") && run.flatMap(RunSpec::isolate).isPresent()) {
                 // Part of what isolation is, and put here rather than applied on the side, so that
                 // plans, logs and the reconciler see one device list whichever way it came.
@@ -290,7 +293,18 @@ public final class PolicyParser {
                     }
                 }
             }
-            return new Resources.Cpu(shares, weight, quota, period);
+            Optional<Boolean> idle = Optional.empty();
+            if (value(f, "idle") != null) {
+                Boolean v = n.bool(value(f, "idle"), "cpu.idle");
+                if (v != null && !host.cgroupV2()) {
+                    // v1 has SCHED_IDLE per task only; nothing makes a v1 group idle as a whole
+                    n.error(value(f, "idle"), "cpu.idle: this host runs cgroup v1, which has no cpu.idle; remove the"
+                            + " key, or use process: {schedPolicy: idle} for the group's processes");
+                } else {
+                    idle = Optional.ofNullable(v);
+                }
+            }
+            return new Resources.Cpu(shares, weight, quota, period, idle);
         }
 
         // ---- cpuset ----
@@ -436,7 +450,35 @@ public final class PolicyParser {
                     oomKillDisable = Optional.ofNullable(v);
                 }
             }
-            return new Resources.Memory(limit, swap, oomKillDisable);
+            Optional<Limit> high = v2Only(f, "high", "memory.high", "the v1 memory controller has no throttle"
+                    + " threshold; memory.limit is the only hard line there");
+            Optional<Limit> low = Optional.empty();
+            if (value(f, "low") != null) {
+                // v1: memory.soft_limit_in_bytes, the nearest thing (reclaimed down to it first under
+                // global pressure, protected from nothing); README says so
+                low = Optional.ofNullable(size(value(f, "low"), "memory.low", true));
+            }
+            Optional<Limit> min = v2Only(f, "min", "memory.min", "the v1 memory controller cannot protect memory"
+                    + " from reclaim; memory.low becomes the v1 soft limit");
+            Optional<Boolean> oomGroup = Optional.empty();
+            if (value(f, "oomGroup") != null) {
+                oomGroup = Optional.ofNullable(n.bool(value(f, "oomGroup"), "memory.oomGroup"));
+            }
+            return new Resources.Memory(limit, swap, oomKillDisable, high, low, min, oomGroup);
+        }
+
+        /** A size key only cgroup v2 has; on v1 a located error saying why. */
+        private Optional<Limit> v2Only(Map<String, NodeTuple> f, String key, String path, String why) {
+            Node node = value(f, key);
+            if (node == null) {
+                return Optional.empty();
+            }
+            Limit v = size(node, path, true);
+            if (v != null && !host.cgroupV2()) {
+                n.error(node, path + ": this host runs cgroup v1: " + why + "; remove the key");
+                return Optional.empty();
+            }
+            return Optional.ofNullable(v);
         }
 
         private static boolean less(Limit a, Limit b) {
@@ -539,6 +581,48 @@ public final class PolicyParser {
                 return null;
             }
             return v == null ? null : new Resources.Pids(Optional.of(v));
+        }
+
+        // ---- files (raw) ----
+
+        /** {@code files:}: control file name to the text written into it (see cgroup/RawFiles). */
+        SortedMap<String, String> files(Node node) {
+            Map<String, NodeTuple> f = n.mapping(node, "files", null);
+            if (f == null) {
+                return null;
+            }
+            if (f.size() > RawFiles.MAX_FILES) {
+                n.error(node, "files: " + f.size() + " files; at most " + RawFiles.MAX_FILES);
+                return null;
+            }
+            SortedMap<String, String> out = new java.util.TreeMap<>();
+            boolean bad = false;
+            for (Map.Entry<String, NodeTuple> e : f.entrySet()) {
+                String name = e.getKey();
+                Node key = e.getValue().getKeyNode();
+                String path = "files." + Nodes.clip(name, Nodes.QUOTE_MAX);
+                Optional<String> problem = RawFiles.nameProblem(name);
+                if (problem.isEmpty()) {
+                    problem = host.cgroupFileProblem(name);
+                }
+                if (problem.isPresent()) {
+                    n.error(key, "files: " + Nodes.quote(name) + " " + problem.get());
+                    bad = true;
+                    continue;
+                }
+                String value = n.text(e.getValue().getValueNode(), path, "the text to write, like \"8:0 target=10\"");
+                if (value == null) {
+                    bad = true;
+                } else if (value.isBlank() || value.length() > RawFiles.MAX_VALUE) {
+                    n.error(e.getValue().getValueNode(), path + ": " + (value.isBlank() ? "is empty"
+                            : value.length() + " characters; a control file takes at most " + RawFiles.MAX_VALUE)
+                            + "; leave the file out to leave it as it is");
+                    bad = true;
+                } else {
+                    out.put(name, value.strip());
+                }
+            }
+            return bad ? null : out;
         }
 
         // ---- devices ----

@@ -12,6 +12,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -85,6 +86,71 @@ public final class SysfsHostFacts implements HostFacts {
     @Override
     public boolean cgroupV2() {
         return fresh("cgroupV2", () -> Files.isRegularFile(cgroupMount.resolve("cgroup.controllers")));
+    }
+
+    /**
+     * Looks for the file where a fresh group would have it: on v2 in a non-root directory (the
+     * root lacks most controller files) whose controllers include the file's, on v1 in the
+     * hierarchy that holds the controller. Answers are kept for {@link #FRESH}, like the others.
+     */
+    @Override
+    public Optional<String> cgroupFileProblem(String name) {
+        return fresh("cgroupFile " + name, () -> Optional.ofNullable(readCgroupFileProblem(name)));
+    }
+
+    private String readCgroupFileProblem(String name) {
+        String controller = io.jgovernor.cgroup.RawFiles.controllerOf(name);
+        List<Path> dirs = new java.util.ArrayList<>();
+        if (cgroupV2()) {
+            String enabled = readOr(cgroupMount.resolve("cgroup.controllers"), "");
+            if (!List.of(enabled.strip().split("\\s+")).contains(controller)) {
+                return "controller \"" + controller + "\" is not available in this host's cgroup v2 tree"
+                        + " (cgroup.controllers: " + (enabled.isBlank() ? "none" : enabled.strip()) + ")";
+            }
+            childDirs(cgroupMount, dirs);
+        } else {
+            Path hierarchy = null;
+            for (Path d : childDirList(cgroupMount)) {
+                if (List.of(d.getFileName().toString().split(",")).contains(controller)) {
+                    hierarchy = d;
+                    break;
+                }
+            }
+            if (hierarchy == null) {
+                return "no cgroup v1 hierarchy of controller \"" + controller + "\" is mounted on this host";
+            }
+            dirs.add(hierarchy);
+            childDirs(hierarchy, dirs);
+        }
+        for (Path d : dirs) {
+            if (Files.isRegularFile(d.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+                return null;
+            }
+        }
+        return "this host's kernel has no cgroup file " + name + " (looked in " + dirs.getFirst()
+                + (dirs.size() > 1 ? " and " + (dirs.size() - 1) + " more" : "") + ")";
+    }
+
+    /** A few directories below {@code dir}: any one holds what a group there has. */
+    private static void childDirs(Path dir, List<Path> out) {
+        List<Path> children = childDirList(dir);
+        out.addAll(children.subList(0, Math.min(children.size(), 8)));
+    }
+
+    private static List<Path> childDirList(Path dir) {
+        try (Stream<Path> list = Files.list(dir)) {
+            return list.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static String readOr(Path file, String otherwise) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return otherwise;
+        }
     }
 
     @Override

@@ -270,7 +270,7 @@ final class Planner {
             Map<String, String> observed;
             if (exists) {
                 try {
-                    observed = c.observe(files, dir);
+                    observed = c.observe(files, dir, resources);
                 } catch (CgroupException e) {
                     unreadable.add(new ReconcileError(group, e));
                     continue;

@@ -85,6 +85,8 @@ final class Supervisor {
     static final Duration LAUNCH_BOUND = Duration.ofSeconds(60);
     /** Stop signals every process in the group, not only the workload's tree (no match rules adopt others there). */
     volatile boolean killWholeGroup;
+    /** The running workload's group had an OOM kill: its end is a failure whatever its status. */
+    private volatile boolean oomFailed;
 
     Supervisor(GroupName group, RunSpec spec, Launcher launcher, Killer killer, Listener listener) {
         this.group = group;
@@ -174,7 +176,8 @@ final class Supervisor {
             }
             current = null;
             lastExit = exit;
-            boolean failed = exit != 0;
+            boolean failed = exit != 0 || oomFailed;
+            oomFailed = false;
             boolean last = spec.restart() == RunSpec.Restart.NEVER
                     || (spec.restart() == RunSpec.Restart.ON_FAILURE && !failed);
             listener.ended(group, w, exit, last);
@@ -268,6 +271,37 @@ final class Supervisor {
         current = null;
         state = State.STOPPED;
         return true;
+    }
+
+    /**
+     * The kernel's OOM killer killed a process in the group. A workload that lost a process to it
+     * is not "running" as it should (a worker gone, a master waiting on it), so, as systemd's
+     * default OOMPolicy=stop does, it is stopped (SIGTERM, SIGKILL after stopTimeout) and its end
+     * counts as a failure: the restart policy decides what comes next. A workload the OOM killer
+     * took whole has exited already and fails by its status alone.
+     */
+    void oomKilled() {
+        Workload w = current;
+        if (stopping || w == null || state != State.RUNNING) {
+            return;
+        }
+        oomFailed = true;
+        lastError = "an OOM kill in the group (memory limit reached); the workload is stopped and counted as failed";
+        if (w.alive()) {
+            LOG.log(System.Logger.Level.WARNING, "workload " + group.value() + " (pid " + w.pid() + "): an OOM kill in"
+                    + " its group; stopping it (restart: " + spec.restart().name().toLowerCase(java.util.Locale.ROOT) + ")");
+            killer.signal(group, w, false, killWholeGroup);
+            // not on the OOM source's thread: it must go on reading events
+            Thread.ofVirtual().name("oom-stop " + group.value()).start(() -> {
+                try {
+                    if (!w.awaitExit(spec.stopTimeout())) {
+                        killer.signal(group, w, true, killWholeGroup);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
     }
 
     /**

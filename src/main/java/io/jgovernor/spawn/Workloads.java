@@ -515,6 +515,14 @@ public final class Workloads implements IntPredicate {
         return test(pid);
     }
 
+    /** The OOM killer killed a process in group {@code g}: its workload, if one runs, has failed. */
+    public void oomKilled(GroupName g) {
+        Supervisor s = supervisors.get(g);
+        if (s != null) {
+            s.oomKilled();
+        }
+    }
+
     /** Per group: state, pid, restarts, last error. */
     public SortedMap<GroupName, WorkloadStatus> status() {
         SortedMap<GroupName, WorkloadStatus> out = new TreeMap<>();

@@ -191,6 +191,44 @@ class OomKernelTest {
         }
     }
 
+    /** A process that only waits, in the group: what an OOM kill elsewhere in the group leaves alive or not. */
+    private Process bystander(OomEvents.Watch w) throws Exception {
+        Process p = new ProcessBuilder("sleep", "600").start();
+        cg.register(p.toHandle());
+        cg.files().moveProcess(w.memoryDir(), (int) p.pid());
+        return p;
+    }
+
+    @Test
+    void memoryOomGroupOnV1KillsTheRestOfTheGroupAndOnlyThere() throws Exception {
+        start(List.of());
+        Set<GroupName> told = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        events.onKills(told::add);
+        OomEvents.Watch plain = group("plain");
+        OomEvents.Watch g = group("whole");
+        OomEvents.Watch whole = new OomEvents.Watch(g.group(), g.memoryDir(), g.cgroupPath(), g.webhooks(), true);
+        Process inWhole = bystander(whole);
+        Process inPlain = bystander(plain);
+        events.follow(List.of(plain, whole));
+
+        oom(whole);
+        assertTrue(inWhole.waitFor(10, TimeUnit.SECONDS), "memory.oomGroup: the bystander should be killed with the victim");
+        assertEquals(128 + 9, inWhole.exitValue(), "by SIGKILL");
+        await(() -> {
+            try {
+                return cg.files().procs(whole.memoryDir()).isEmpty();
+            } catch (io.jgovernor.cgroup.CgroupException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "the oomGroup group to be empty");
+
+        oom(plain);
+        await(() -> told.contains(plain.group()), "the listener to hear of the plain group's kill");
+        assertTrue(told.contains(whole.group()));
+        Thread.sleep(200);
+        assertTrue(inPlain.isAlive(), "without oomGroup only the kernel's victim dies");
+    }
+
     @Test
     void aReceiverDownDuringTheOomGetsTheEventOnceItIsUp() throws Exception {
         int port = TestReceiver.freePort();

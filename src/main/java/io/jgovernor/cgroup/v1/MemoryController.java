@@ -16,12 +16,16 @@ import java.util.OptionalLong;
 
 /**
  * cgroup v1 "memory": memory.limit_in_bytes, memory.memsw.limit_in_bytes (memory+swap, present
- * only with swap accounting) and memory.oom_control.
+ * only with swap accounting), memory.oom_control, and memory.soft_limit_in_bytes for a policy's
+ * {@code low}: the nearest v1 has to protection (under global pressure a group above its soft
+ * limit is reclaimed first; nothing protects a group below it). {@code oomGroup} has no v1 file:
+ * the OOM events side kills the rest of the group (events/OomEvents).
  */
 public final class MemoryController implements Controller {
     public static final String LIMIT = "memory.limit_in_bytes";
     public static final String MEMSW_LIMIT = "memory.memsw.limit_in_bytes";
     public static final String OOM_CONTROL = "memory.oom_control";
+    public static final String SOFT_LIMIT = "memory.soft_limit_in_bytes";
 
     private final long pageSize;
     /** "No limit" as the kernel reads it back: the page counter's maximum in bytes, e.g. 9223372036854771712. */
@@ -52,7 +56,7 @@ public final class MemoryController implements Controller {
 
     @Override
     public List<String> observedFiles() {
-        return List.of(LIMIT, MEMSW_LIMIT, OOM_CONTROL);
+        return List.of(LIMIT, MEMSW_LIMIT, OOM_CONTROL, SOFT_LIMIT);
     }
 
     /**
@@ -146,6 +150,15 @@ public final class MemoryController implements Controller {
                     oomNow.map(b -> b ? "1" : "0").orElse(Normalize.was(oomSeen == null ? null : oomSeen.strip())),
                     wanted));
         }
+
+        Limit soft = memory.flatMap(Resources.Memory::low).orElse(Limit.MAX);
+        String softSeen = Normalize.text(observed, SOFT_LIMIT);
+        OptionalLong softNow = observedLimit(softSeen);
+        long softWanted = normalize(soft);
+        if (softNow.isEmpty() || softNow.getAsLong() != softWanted) {
+            writes.add(new Write(SOFT_LIMIT, value(soft), softNow.isPresent() ? show(softNow.getAsLong())
+                    : Normalize.was(softSeen), show(softWanted)));
+        }
         return writes;
     }
 
@@ -183,6 +196,6 @@ public final class MemoryController implements Controller {
     @Override
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(LIMIT, unlimited + "\n", MEMSW_LIMIT, unlimited + "\n",
-                OOM_CONTROL, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
+                OOM_CONTROL, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", SOFT_LIMIT, unlimited + "\n");
     }
 }

@@ -13,10 +13,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-/** cgroup v2 "cpu": cpu.weight and CFS bandwidth in one file, cpu.max ("$QUOTA $PERIOD", quota "max" for none). */
+/**
+ * cgroup v2 "cpu": cpu.weight, CFS bandwidth in one file, cpu.max ("$QUOTA $PERIOD", quota "max"
+ * for none), and cpu.idle (the group scheduled as SCHED_IDLE against its siblings; kernel 5.15+).
+ */
 public final class CpuController implements Controller {
     public static final String WEIGHT = "cpu.weight";
     public static final String MAX = "cpu.max";
+    public static final String IDLE = "cpu.idle";
 
     public static final long DEFAULT_WEIGHT = CpuWeight.DEFAULT_WEIGHT;
     public static final long DEFAULT_PERIOD_US = 100_000;
@@ -33,7 +37,7 @@ public final class CpuController implements Controller {
 
     @Override
     public List<String> observedFiles() {
-        return List.of(WEIGHT, MAX);
+        return List.of(WEIGHT, MAX, IDLE);
     }
 
     public static long wantedWeight(Resources.Cpu cpu) {
@@ -81,6 +85,14 @@ public final class CpuController implements Controller {
                 writes.add(new Write(MAX, max, Normalize.was(maxSeen), max));
             }
         }
+        // Only where the kernel has the file, or where the policy asks (an older kernel's ENOENT then says why).
+        String idleSeen = Normalize.text(observed, IDLE);
+        if (idleSeen != null || cpu.idle().isPresent()) {
+            String idle = cpu.idle().orElse(false) ? "1" : "0";
+            if (!idle.equals(idleSeen == null ? null : idleSeen.strip())) {
+                writes.add(new Write(IDLE, idle, Normalize.was(idleSeen), idle));
+            }
+        }
         return writes;
     }
 
@@ -99,6 +111,6 @@ public final class CpuController implements Controller {
 
     @Override
     public Map<String, String> fresh(GroupContext context) {
-        return Map.of(WEIGHT, DEFAULT_WEIGHT + "\n", MAX, "max " + DEFAULT_PERIOD_US + "\n");
+        return Map.of(WEIGHT, DEFAULT_WEIGHT + "\n", MAX, "max " + DEFAULT_PERIOD_US + "\n", IDLE, "0\n");
     }
 }

@@ -14,13 +14,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * cgroup v2 "memory": memory.max and memory.swap.max. A policy's swapLimit is memory plus swap
+ * cgroup v2 "memory": memory.max and memory.swap.max; memory.high (throttled and reclaimed above
+ * it, never killed for it), memory.low and memory.min (protection from reclaim, best effort and
+ * hard), and memory.oom.group (an OOM kill takes the whole group). A policy's swapLimit is memory plus swap
  * (v1's memsw); v2 limits swap alone, so memory.swap.max = swapLimit - limit. There is no v2
  * oom_kill_disable: the parser rejects {@code oomKillDisable} on v2, so it is not looked at here.
  */
 public final class MemoryController implements Controller {
     public static final String MAX = "memory.max";
     public static final String SWAP_MAX = "memory.swap.max";
+    public static final String HIGH = "memory.high";
+    public static final String LOW = "memory.low";
+    public static final String MIN = "memory.min";
+    public static final String OOM_GROUP = "memory.oom.group";
 
     private final long pageSize;
 
@@ -48,7 +54,7 @@ public final class MemoryController implements Controller {
 
     @Override
     public List<String> observedFiles() {
-        return List.of(MAX, SWAP_MAX);
+        return List.of(MAX, SWAP_MAX, HIGH, LOW, MIN, OOM_GROUP);
     }
 
     /** The swap-only limit for memory+swap {@code swapLimit} over memory {@code limit}. */
@@ -68,6 +74,20 @@ public final class MemoryController implements Controller {
         List<Write> writes = new ArrayList<>(2);
         add(writes, MAX, limit, observed, memory.isPresent());
         add(writes, SWAP_MAX, swapOnly(limit, askedSwap.orElse(Limit.MAX)), observed, askedSwap.isPresent());
+        Optional<Limit> high = memory.flatMap(Resources.Memory::high);
+        add(writes, HIGH, high.orElse(Limit.MAX), observed, high.isPresent());
+        Optional<Limit> low = memory.flatMap(Resources.Memory::low);
+        add(writes, LOW, low.orElse(Limit.of(0)), observed, low.isPresent());
+        Optional<Limit> min = memory.flatMap(Resources.Memory::min);
+        add(writes, MIN, min.orElse(Limit.of(0)), observed, min.isPresent());
+        Optional<Boolean> oomGroup = memory.flatMap(Resources.Memory::oomGroup);
+        String seen = Normalize.text(observed, OOM_GROUP);
+        if (seen != null || oomGroup.isPresent()) {
+            String wanted = oomGroup.orElse(false) ? "1" : "0";
+            if (!wanted.equals(seen)) {
+                writes.add(new Write(OOM_GROUP, wanted, Normalize.was(seen), wanted));
+            }
+        }
         return writes;
     }
 
@@ -98,6 +118,6 @@ public final class MemoryController implements Controller {
 
     @Override
     public Map<String, String> fresh(GroupContext context) {
-        return Map.of(MAX, "max\n", SWAP_MAX, "max\n");
+        return Map.of(MAX, "max\n", SWAP_MAX, "max\n", HIGH, "max\n", LOW, "0\n", MIN, "0\n", OOM_GROUP, "0\n");
     }
 }
