@@ -151,11 +151,14 @@ public final class MemoryController implements Controller {
                     wanted));
         }
 
-        Limit soft = memory.flatMap(Resources.Memory::low).orElse(Limit.MAX);
+        Optional<Limit> low = memory.flatMap(Resources.Memory::low);
+        Limit soft = low.orElse(Limit.MAX);
         String softSeen = Normalize.text(observed, SOFT_LIMIT);
         OptionalLong softNow = observedLimit(softSeen);
         long softWanted = normalize(soft);
-        if (softNow.isEmpty() || softNow.getAsLong() != softWanted) {
+        // nothing to undo where the file was not read and nothing is asked (as memsw above)
+        boolean look = softSeen != null || low.isPresent();
+        if (look && (softNow.isEmpty() || softNow.getAsLong() != softWanted)) {
             writes.add(new Write(SOFT_LIMIT, value(soft), softNow.isPresent() ? show(softNow.getAsLong())
                     : Normalize.was(softSeen), show(softWanted)));
         }

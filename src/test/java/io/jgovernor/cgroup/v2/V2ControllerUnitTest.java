@@ -79,7 +79,7 @@ class V2ControllerUnitTest {
     void cpuFromSharesShowsTheConvertedWeightAndWritesCpuMaxAsQuotaAndPeriod() {
         CpuController c = new CpuController();
         Map<String, String> fresh = Map.of(CpuController.WEIGHT, v2("io.weight-fresh").replace("default ", ""),
-                CpuController.MAX, v2("cpu.max-fresh"));
+                CpuController.MAX, v2("cpu.max-fresh"), CpuController.IDLE, "0\n");
         assertEquals(fresh, c.fresh(CTX));
         List<Write> w = c.reconcile(cpu(cpuFull(512, 50, Duration.ofMillis(100))), CTX, fresh);
         assertEquals(List.of("cpu.weight=50", "cpu.max=50000 100000"), values(w));
