@@ -31,12 +31,7 @@ public final class WebhookSender implements AutoCloseable {
     private final Backoff backoff;
     private final Duration timeout;
     private final DeliveryStats stats;
-    /**
-     * Made at the first request, not at start: building the JDK client loads its SSL context and
-     * the system's trust store (about 1300 classes and 150 parsed certificates, several MiB
-     * resident in every daemon) although most daemons never have an OOM to report.
-     */
-    private HttpClient client;
+    private final HttpClient client;
     private final ScheduledExecutorService retries;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closed;
@@ -47,19 +42,13 @@ public final class WebhookSender implements AutoCloseable {
         this.backoff = backoff;
         this.timeout = timeout;
         this.stats = stats;
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade dance on plain http
+                .connectTimeout(timeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
         this.retries = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("jgovernor-webhook-retry").daemon(true).factory());
-    }
-
-    private synchronized HttpClient client() {
-        if (client == null) {
-            client = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade dance on plain http
-                    .connectTimeout(timeout)
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .build();
-        }
-        return client;
     }
 
     private volatile LoopHealth.Loop health = new LoopHealth().register("webhook", Duration.ofSeconds(10));
@@ -89,7 +78,7 @@ public final class WebhookSender implements AutoCloseable {
         signer.ifPresent(s -> request.header(Signer.HEADER, s.sign(body)));
         inFlight.incrementAndGet();
         try {
-            client().sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
+            client.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
                     .whenComplete((response, error) -> {
                         try {
                             done(e, receiver, attempt, response, error);
@@ -185,13 +174,7 @@ public final class WebhookSender implements AutoCloseable {
                 break;
             }
         }
-        HttpClient c;
-        synchronized (this) {
-            c = client;
-        }
-        if (c != null) {
-            c.shutdownNow();
-        }
+        client.shutdownNow();
     }
 
     @Override
