@@ -66,6 +66,10 @@ class HostileInputTest {
                         + " unconfined nor an absolute path of a profile file (the OCI seccomp JSON format)"),
                 Arguments.of("limit-huge", "4:20: run.limits.nofile: \"1024:" + "9".repeat(74) + "\" is not a"
                         + " limit; write one value or soft:hard, each a number or infinity, like 1024:524288"),
+                Arguments.of("raw-file-escape", "3:3: files: \"../../../etc/shadow\" is not a cgroup control file name"
+                        + " (a controller, a dot and the file's own name, like \"io.latency\" or \"memory.swappiness\")"),
+                Arguments.of("raw-file-huge-value", "3:22: files.memory.swappiness: 5000 characters; a control file takes"
+                        + " at most 4096; leave the file out to leave it as it is"),
                 Arguments.of("alias-bomb", "9:25: more than 50 aliases (*f); aliases can make a small file stand for a"
                         + " huge one, and a policy needs few"),
                 Arguments.of("user-unknown", "3:11: match[0].user: no user \"no-such-user-x\" on this host (/etc/passwd);"
