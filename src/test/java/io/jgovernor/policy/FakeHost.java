@@ -43,4 +43,30 @@ final class FakeHost implements HostFacts {
     public boolean userExists(String name) {
         return name.chars().allMatch(Character::isDigit) || java.util.Set.of("root", "nobody", "www-data").contains(name);
     }
+
+    /**
+     * This host's CPUs, nodes and devices, for a test that changes one more answer (the cgroup
+     * version, a counter) by overriding it.
+     */
+    static class Like implements HostFacts {
+        @Override
+        public CpuList onlineCpus() {
+            return HOST.onlineCpus();
+        }
+
+        @Override
+        public CpuList memoryNodes() {
+            return HOST.memoryNodes();
+        }
+
+        @Override
+        public SortedMap<Integer, CpuList> numaNodes() {
+            return HOST.numaNodes();
+        }
+
+        @Override
+        public DeviceNumber blockDevice(String device) {
+            return HOST.blockDevice(device);
+        }
+    }
 }

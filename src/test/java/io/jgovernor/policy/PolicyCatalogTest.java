@@ -494,26 +494,11 @@ class PolicyCatalogTest {
     @Test
     void unchangedFilesAreNotParsedAgain() throws IOException {
         AtomicInteger reads = new AtomicInteger();
-        HostFacts counting = new HostFacts() {
+        HostFacts counting = new FakeHost.Like() {
             @Override
             public CpuList onlineCpus() {
                 reads.incrementAndGet();
                 return FakeHost.HOST.onlineCpus();
-            }
-
-            @Override
-            public CpuList memoryNodes() {
-                return FakeHost.HOST.memoryNodes();
-            }
-
-            @Override
-            public SortedMap<Integer, CpuList> numaNodes() {
-                return FakeHost.HOST.numaNodes();
-            }
-
-            @Override
-            public DeviceNumber blockDevice(String device) {
-                return FakeHost.HOST.blockDevice(device);
             }
         };
         Path web = write("web.yaml", "name: web\ncpuset: {cpus: 1}\n");

@@ -431,27 +431,7 @@ class PolicyParserTest {
 
     @Test
     void oomKillDisableOnCgroupV2IsALocatedError() {
-        HostFacts v2 = new HostFacts() {
-            @Override
-            public io.jgovernor.model.CpuList onlineCpus() {
-                return FakeHost.HOST.onlineCpus();
-            }
-
-            @Override
-            public io.jgovernor.model.CpuList memoryNodes() {
-                return FakeHost.HOST.memoryNodes();
-            }
-
-            @Override
-            public java.util.SortedMap<Integer, io.jgovernor.model.CpuList> numaNodes() {
-                return FakeHost.HOST.numaNodes();
-            }
-
-            @Override
-            public io.jgovernor.model.DeviceNumber blockDevice(String device) {
-                return FakeHost.HOST.blockDevice(device);
-            }
-
+        HostFacts v2 = new FakeHost.Like() {
             @Override
             public boolean cgroupV2() {
                 return true;

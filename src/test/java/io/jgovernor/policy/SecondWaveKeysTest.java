@@ -1,7 +1,5 @@
 package io.jgovernor.policy;
 
-import io.jgovernor.model.CpuList;
-import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Policy;
 import io.jgovernor.model.Resources;
@@ -11,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -23,27 +20,7 @@ class SecondWaveKeysTest {
 
     /** FakeHost's CPUs and devices, cgroup v2 or not, and one file this host's kernel lacks. */
     private static HostFacts host(boolean v2) {
-        return new HostFacts() {
-            @Override
-            public CpuList onlineCpus() {
-                return FakeHost.HOST.onlineCpus();
-            }
-
-            @Override
-            public CpuList memoryNodes() {
-                return FakeHost.HOST.memoryNodes();
-            }
-
-            @Override
-            public SortedMap<Integer, CpuList> numaNodes() {
-                return FakeHost.HOST.numaNodes();
-            }
-
-            @Override
-            public DeviceNumber blockDevice(String device) {
-                return FakeHost.HOST.blockDevice(device);
-            }
-
+        return new FakeHost.Like() {
             @Override
             public boolean cgroupV2() {
                 return v2;
