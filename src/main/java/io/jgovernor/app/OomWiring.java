@@ -102,8 +102,7 @@ final class OomWiring {
         for (Policy p : catalog.desired().values()) {
             if (p.resources().memory().isPresent()) {
                 OomEvents.Watch w = watchCache.get(p.name());
-                // v2 has memory.oom.group in the kernel; v1 needs the daemon to kill the rest
-                boolean killGroup = !memory.get().isUnified() && p.resources().memory().get().killsGroupOnOom();
+                boolean killGroup = p.resources().memory().get().killsGroupOnOom();
                 if (w == null || !w.webhooks().equals(p.oomWebhooks()) || w.killGroup() != killGroup) {
                     Path dir = layout.groupDir(memory.get(), p.name());
                     w = new OomEvents.Watch(p.name(), dir, memory.get().cgroupPath(dir), p.oomWebhooks(), killGroup);

@@ -49,8 +49,9 @@ public final class OomEvents implements AutoCloseable {
     /**
      * A group to watch: its memory cgroup directory, the kernel's name for it, and its own webhooks
      * ({@code events.oom.webhooks}), which add to the daemon-wide ones. {@code killGroup}: the
-     * policy's {@code memory.oomGroup} on a host whose kernel cannot do it (v1), so the daemon
-     * kills the group's other processes when an OOM kill happened in it.
+     * policy's {@code memory.oomGroup}; where the kernel cannot do it (v1, see
+     * {@link OomFiles#kernelKillsGroup}) the daemon kills the group's other processes when an OOM
+     * kill happened in it.
      */
     public record Watch(GroupName group, Path memoryDir, String cgroupPath, List<URI> webhooks, boolean killGroup) {
         public Watch {
@@ -287,7 +288,7 @@ public final class OomEvents implements AutoCloseable {
         }
         lastKills.put(group, kills);
         if (kills > before) {
-            if (w.killGroup()) {
+            if (w.killGroup() && !oomFiles.kernelKillsGroup()) {
                 killRest(group, dir);
             }
             onKills.accept(group);

@@ -32,6 +32,14 @@ public final class OomFiles {
         return new OomFiles(files, true);
     }
 
+    /**
+     * Whether the kernel itself kills a whole group on OOM (v2's memory.oom.group, which the
+     * memory controller writes); on v1 the daemon must do it for a policy's {@code oomGroup}.
+     */
+    boolean kernelKillsGroup() {
+        return unified;
+    }
+
     /** The limit in bytes; -1 when it cannot be read. */
     long limit(Path dir) {
         return number(dir, unified ? "memory.max" : "memory.limit_in_bytes");
