@@ -23,8 +23,10 @@ final class DeviceOpener implements AutoCloseable {
     private final BufferedReader out;
 
     DeviceOpener(TestCgroups cgroups) throws IOException {
-        process = new ProcessBuilder("sh", "-c", "while read what; do"
-                + " if err=$(head -c1 \"$what\" 2>&1 >/dev/null); then echo \"ok $what\";"
+        // the byte read goes to a /dev/null opened before the shell joins a group: the checks are
+        // made at open, so a group that denies /dev/null itself can be tested too
+        process = new ProcessBuilder("sh", "-c", "exec 3>/dev/null; while read what; do"
+                + " if err=$(head -c1 \"$what\" 2>&1 >&3); then echo \"ok $what\";"
                 + " else echo \"denied $what: $err\"; fi; done").redirectErrorStream(true).start();
         cgroups.register(process.toHandle());
         in = process.getOutputStream();
