@@ -97,6 +97,8 @@ public final class CgroupLayout {
                             controllers.add(c);
                         }
                         controllers.retainAll(CgroupMode.MANAGED_V2);
+                        // not listed: device programs attach to every cgroup2 directory (4.15+)
+                        controllers.add("devices");
                     }
                     unified = new Hierarchy(controllers, at, m.root(), ownPath, true);
                 }

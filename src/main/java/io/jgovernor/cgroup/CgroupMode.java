@@ -20,8 +20,11 @@ public enum CgroupMode {
     /** The controllers jgovernor manages; which of them a hierarchy carries decides the mode. */
     public static final Set<String> MANAGED = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids",
             "devices");
-    /** The same, by their cgroup v2 names (cpuacct is part of v2's cpu, blkio is v2's io). */
-    public static final Set<String> MANAGED_V2 = Set.of("cpu", "cpuset", "io", "memory", "pids");
+    /**
+     * The same, by their cgroup v2 names (cpuacct is part of v2's cpu, blkio is v2's io). v2's
+     * "devices" is no entry of cgroup.controllers but a BPF program any cgroup2 directory takes.
+     */
+    public static final Set<String> MANAGED_V2 = Set.of("cpu", "cpuset", "io", "memory", "pids", "devices");
 
     /**
      * Decides the mode.

@@ -171,6 +171,8 @@ public final class Libc {
     private static final MethodHandle BIND = handle("bind", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle SETSOCKOPT = handle("setsockopt", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
+    // syscall(2) is variadic after the number; bpf(2) has no glibc wrapper
+    private static final MethodHandle SYSCALL = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_POINTER, C_INT), true, 1);
     private static final MethodHandle SCHED_SETSCHEDULER = handle("sched_setscheduler", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER), true, -1);
 
     private static final class PageSize {
@@ -450,6 +452,32 @@ public final class Libc {
             param.set(C_INT, 0, priority);
             int r = (int) SCHED_SETSCHEDULER.invokeExact(state, 0, policy, param);
             return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** bpf(2)'s number: the syscall table differs by architecture. */
+    private static final long SYS_BPF = System.getProperty("os.arch", "").matches("aarch64|arm64") ? 280 : 321;
+
+    /**
+     * bpf(2): {@code cmd} with {@code attr} (a union bpf_attr of {@code size} bytes, the rest
+     * zero); the result (a descriptor for the commands that make one), or {@code -errno}. EINTR,
+     * and EAGAIN (a verifier interrupted by a signal, 4.20+) are retried a few times.
+     */
+    public static long bpfRaw(int cmd, MemorySegment attr, int size) {
+        MemorySegment state = STATE.get();
+        try {
+            for (int attempt = 0; ; attempt++) {
+                long r = (long) SYSCALL.invokeExact(state, SYS_BPF, cmd, attr, size);
+                if (r >= 0) {
+                    return r;
+                }
+                int errno = errno(state);
+                if ((errno != Errno.EINTR && errno != Errno.EAGAIN) || attempt >= 30) {
+                    return -errno;
+                }
+            }
         } catch (Throwable t) {
             throw unexpected(t);
         }

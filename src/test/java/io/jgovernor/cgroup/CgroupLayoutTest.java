@@ -80,7 +80,8 @@ class CgroupLayoutTest {
         // the one cgroup2 hierarchy takes the role of the v1 hierarchies, with the v2 controllers jgovernor manages
         assertEquals(List.of(h), l.hierarchies());
         assertTrue(h.isUnified());
-        assertEquals(java.util.Set.of("cpu", "cpuset", "io", "memory", "pids"), h.controllers());
+        // devices is in no cgroup.controllers: its BPF programs attach to every cgroup2 directory
+        assertEquals(java.util.Set.of("cpu", "cpuset", "io", "memory", "pids", "devices"), h.controllers());
         assertEquals(h, l.hierarchy("memory").orElseThrow());
         assertTrue(l.hierarchy("blkio").isEmpty());
         assertEquals(Path.of("/sys/fs/cgroup/system.slice/jgovernor.service/jgovernor/web"),

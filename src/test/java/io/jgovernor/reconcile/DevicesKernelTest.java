@@ -5,15 +5,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,62 +30,10 @@ class DevicesKernelTest {
         k.close();
     }
 
-    /** A shell that tries to read one byte of each path it is sent and says how it went. */
-    private final class Opener implements AutoCloseable {
-        final Process process;
-        final OutputStream in;
-        final BufferedReader out;
-
-        Opener() throws IOException {
-            process = new ProcessBuilder("sh", "-c", "while read what; do"
-                    + " if err=$(head -c1 \"$what\" 2>&1 >/dev/null); then echo \"ok $what\";"
-                    + " else echo \"denied $what: $err\"; fi; done").redirectErrorStream(true).start();
-            k.cgroups.register(process.toHandle());
-            in = process.getOutputStream();
-            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        }
-
-        /** "ok PATH" or "denied PATH: the error" (read on this platform thread). */
-        String open(String path) throws IOException {
-            in.write((path + "\n").getBytes(StandardCharsets.UTF_8));
-            in.flush();
-            String line = out.readLine();
-            assertTrue(line != null, "the opener ended");
-            return line;
-        }
-
-        @Override
-        public void close() {
-            process.destroyForcibly();
-        }
-    }
-
-    /**
-     * A block device node of this host that a process outside our groups can open: the control
-     * that makes a later EPERM the group's doing. (Here /dev/vda is refused to every process by the
-     * machine's own sandbox; zram0 or an unbound loop device opens.)
-     */
-    private String blockDevice() throws IOException {
-        try (Opener outside = new Opener(); Stream<Path> disks = Files.list(Path.of("/sys/block"))) {
-            for (Path disk : disks.sorted().toList()) {
-                String node = "/dev/" + disk.getFileName();
-                if (Files.exists(Path.of(node)) && outside.open(node).equals("ok " + node)) {
-                    return node;
-                }
-            }
-        }
-        throw new AssertionError("no block device on this host that root can open outside a group");
-    }
-
-    private static void assertDenied(String line, String path) {
-        assertTrue(line.startsWith("denied " + path + ":") && line.contains("Operation not permitted"),
-                "expected EPERM opening " + path + ", got: " + line);
-    }
-
     @Test
     void aProcessOpensOnlyTheAllowedNodesAndAnEditAllowsMoreAtOnce() throws Exception {
-        String disk = blockDevice();
-        try (Opener outside = new Opener()) {
+        String disk = DeviceOpener.blockDevice(k.cgroups);
+        try (DeviceOpener outside = new DeviceOpener(k.cgroups)) {
             // the control: the same shell, outside any group of ours
             assertEquals("ok /dev/zero", outside.open("/dev/zero"));
         }
@@ -98,11 +41,11 @@ class DevicesKernelTest {
         assertEquals("c 1:3 rwm", k.read("devices", "dev", "devices.list"));
         // converged: a second pass reads devices.list and writes nothing
         assertEquals(0, k.apply("name: dev\ndevices:\n  allow: [\"c 1:3 rwm\"]\n").writes());
-        try (Opener o = new Opener()) {
+        try (DeviceOpener o = new DeviceOpener(k.cgroups)) {
             k.join(o.process.pid(), "dev");
             assertEquals("ok /dev/null", o.open("/dev/null"));
-            assertDenied(o.open("/dev/zero"), "/dev/zero");
-            assertDenied(o.open(disk), disk);
+            DeviceOpener.assertDenied(o.open("/dev/zero"), "/dev/zero");
+            DeviceOpener.assertDenied(o.open(disk), disk);
 
             // an edit adds 1:5 without ever dropping 1:3: one write, no "a" to devices.deny
             Report edit = k.apply("name: dev\ndevices:\n  allow: [\"c 1:3 rwm\", \"c 1:5 r\"]\n");
@@ -110,27 +53,27 @@ class DevicesKernelTest {
             assertEquals("c 1:3 rwm\nc 1:5 r", k.read("devices", "dev", "devices.list"));
             assertEquals("ok /dev/zero", o.open("/dev/zero"));
             assertEquals("ok /dev/null", o.open("/dev/null"));
-            assertDenied(o.open(disk), disk);
+            DeviceOpener.assertDenied(o.open(disk), disk);
 
             // and takes it away again
             k.apply("name: dev\ndevices:\n  allow: [\"c 1:3 rwm\"]\n");
-            assertDenied(o.open("/dev/zero"), "/dev/zero");
+            DeviceOpener.assertDenied(o.open("/dev/zero"), "/dev/zero");
         }
     }
 
     @Test
     void anIsolatedWorkloadsGroupGetsTheMinimalListWhereMknodGrantsNothing() throws Exception {
-        String disk = blockDevice();
+        String disk = DeviceOpener.blockDevice(k.cgroups);
         k.apply("name: iso\nrun:\n  command: [/bin/true]\n  isolate: {namespaces: [pid]}\n");
         List<String> listed = k.read("devices", "iso", "devices.list").lines().toList();
         assertEquals(Resources.Devices.ISOLATED.allow().stream().map(Object::toString).toList(), listed);
         Path scratch = Files.createTempDirectory("jgovernor-test-devices");
-        try (Opener o = new Opener()) {
+        try (DeviceOpener o = new DeviceOpener(k.cgroups)) {
             k.join(o.process.pid(), "iso");
             for (String node : List.of("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")) {
                 assertEquals("ok " + node, o.open(node));
             }
-            assertDenied(o.open(disk), disk);
+            DeviceOpener.assertDenied(o.open(disk), disk);
             // mknod is allowed (as runc allows it), and the node it makes still cannot be opened
             Path copy = scratch.resolve("disk");
             String[] majMin = Files.readString(Path.of("/sys/block", Path.of(disk).getFileName().toString(), "dev"))
@@ -142,7 +85,7 @@ class DevicesKernelTest {
             KernelGroups.go(mknod);
             String said = new String(mknod.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, mknod.waitFor(), "mknod in the group: " + said);
-            assertDenied(o.open(copy.toString()), copy.toString());
+            DeviceOpener.assertDenied(o.open(copy.toString()), copy.toString());
         } finally {
             Files.deleteIfExists(scratch.resolve("disk"));
             Files.delete(scratch);
@@ -159,10 +102,10 @@ class DevicesKernelTest {
                 devices: {allow: ["c 1:3 rwm"]}
                 """;
         k.apply(both);
-        try (Opener o = new Opener()) {
+        try (DeviceOpener o = new DeviceOpener(k.cgroups)) {
             k.join(o.process.pid(), "outer/inner");
             assertEquals("ok /dev/null", o.open("/dev/null"));
-            assertDenied(o.open("/dev/zero"), "/dev/zero");
+            DeviceOpener.assertDenied(o.open("/dev/zero"), "/dev/zero");
         }
         // a child asking for what its parent does not allow is refused by the kernel, and said so
         Report wider = k.reconciler.reconcileAll(k.policies(both.replace("[\"c 1:3 rwm\"]", "[\"c 1:3 rwm\", \"c 1:8 r\"]")));

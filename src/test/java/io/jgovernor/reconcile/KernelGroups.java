@@ -17,9 +17,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A reconciler on a throwaway test root, with policies written as YAML the way operators write them. */
 final class KernelGroups implements AutoCloseable {
-    final TestCgroups cgroups = TestCgroups.create();
-    final Reconciler reconciler = new Reconciler(cgroups.layout(), cgroups.files(),
-            name -> V1Controllers.forName(name).orElse(null));
+    final TestCgroups cgroups;
+    final Reconciler reconciler;
+
+    KernelGroups() {
+        this(TestCgroups.create(), name -> V1Controllers.forName(name).orElse(null));
+    }
+
+    /** On {@code cgroups}, with the controllers of {@code controllerFor} (the v2 ones, say). */
+    KernelGroups(TestCgroups cgroups, java.util.function.Function<String, io.jgovernor.cgroup.Controller> controllerFor) {
+        this.cgroups = cgroups;
+        this.reconciler = new Reconciler(cgroups.layout(), cgroups.files(), controllerFor);
+    }
 
     SortedMap<GroupName, Policy> policies(String yaml) {
         return TestPolicies.parse(Path.of("test.yaml"), yaml);

@@ -70,10 +70,18 @@ public final class TestCgroups implements AutoCloseable {
 
     /** Makes the test root in every managed hierarchy; fails the test if that is not possible. */
     public static TestCgroups create() {
+        return create(Path.of(System.getProperty("jgovernor.cgroup.mount", CgroupLayout.DEFAULT_MOUNT.toString())));
+    }
+
+    /**
+     * The same with another mount root: on a hybrid host {@code /sys/fs/cgroup/unified} gives a
+     * UNIFIED layout of the controller-less cgroup2 tree, where what needs no controller (BPF
+     * device programs, cgroup.procs) works as on a v2 host.
+     */
+    public static TestCgroups create(Path mount) {
         requireKernelTests();
         CgroupFiles files = new CgroupFiles();
         String root = PREFIX + UUID.randomUUID();
-        Path mount = Path.of(System.getProperty("jgovernor.cgroup.mount", CgroupLayout.DEFAULT_MOUNT.toString()));
         CgroupLayout layout;
         try {
             layout = CgroupLayout.detect(mount, root, files);

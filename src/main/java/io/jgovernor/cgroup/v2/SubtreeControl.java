@@ -18,6 +18,11 @@ import java.util.TreeSet;
  */
 public final class SubtreeControl {
     public static final String FILE = "cgroup.subtree_control";
+    /**
+     * The one v2 controller that is never enabled: "devices" is a BPF program on the directory
+     * (the kernel refuses "+devices" with EINVAL), and works beneath without anything enabled.
+     */
+    private static final String NOT_ENABLED = "devices";
 
     private SubtreeControl() {
     }
@@ -31,6 +36,10 @@ public final class SubtreeControl {
      */
     public static Write reconcile(Set<String> wanted, String observed, boolean exact) {
         Set<String> now = parse(observed);
+        if (wanted.contains(NOT_ENABLED)) {
+            wanted = new TreeSet<>(wanted);
+            wanted.remove(NOT_ENABLED);
+        }
         StringBuilder value = new StringBuilder();
         for (String c : new TreeSet<>(wanted)) {
             if (!now.contains(c)) {
