@@ -91,6 +91,11 @@ io:
       readBps: 10Mi
       writeIops: 100
 YAML
+write_policy "$POLICIES/dev.yaml" <<'YAML'
+name: dev
+devices:
+  allow: ["c 1:3 rwm"]
+YAML
 write_policy "$POLICIES/batch.yaml" <<'YAML'
 name: batch
 memory:
@@ -238,6 +243,14 @@ LEFT=$(cat "$ROOT/forks/cgroup.procs" 2>/dev/null | tr "\n" " "); [ -n "$LEFT" ]
 EV=$(awk '$1 == "max" { print $2 }' "$ROOT/forks/pids.events")
 if [ "${EV:-0}" -gt 0 ]; then ok "forks refused beyond pids.max: pids.events max = $EV"
 else bad "pids.events max = '$EV' (no fork was refused)"; fi
+
+# --- devices: v2 has no devices files; the daemon's BPF device program allows /dev/null only ------
+# the shell joins dev, then opens each device itself: /dev/zero (c 1:5) must be refused (EPERM)
+DEVOUT=$(sh -c "echo \$\$ > $ROOT/dev/cgroup.procs && { echo x > /dev/null && echo null-ok; head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; }" 2>&1 | tr "\n" " ")
+check "in dev: /dev/null opens, /dev/zero is denied by the device program" "null-ok zero-denied " "$DEVOUT"
+if command -v bpftool >/dev/null 2>&1; then
+    bpftool cgroup show "$ROOT/dev" | grep -q cgroup_device && ok "a cgroup_device program is attached to dev" || bad "no cgroup_device program on dev: $(bpftool cgroup show "$ROOT/dev")"
+fi
 
 # --- cpuset: a member runs only on CPU 1 -----------------------------------------------------------
 start_bg sleep 600; PINNED=$!
