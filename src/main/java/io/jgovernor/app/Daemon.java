@@ -115,7 +115,7 @@ public class Daemon {
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
         this.reconciler = reconciler;
-        groupStats = GroupStats.of(StatFiles.of(files), layout);
+        groupStats = GroupStats.of(StatFiles.of(files), backend);
         metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
                         oom.counters()),

@@ -1,48 +1,59 @@
 package io.jgovernor.cgroup;
 
-import io.jgovernor.cgroup.v1.BlkioController;
-import io.jgovernor.cgroup.v1.MemoryController;
-import io.jgovernor.cgroup.v1.V1Controllers;
-import io.jgovernor.cgroup.v2.V2Controllers;
+import io.jgovernor.cgroup.v1.V1Backend;
+import io.jgovernor.cgroup.v2.V2Backend;
 
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * The one place that picks the v1 or the v2 controllers, from the mode the layout detected at
- * startup. Everything above (planner, applier, drift, metrics) works on {@link Controller}s and
- * {@link Hierarchy}s and does not ask which version it is.
- *
- * @param description one line for the startup log saying which backend governs, and where
+ * The cgroup version this host governs by, as one object built once at startup ({@link #of}):
+ * it owns everything that differs between v1 and v2 (which controllers, where each one's
+ * directories are, how a new group gets its cpuset, how controllers are enabled for children,
+ * where a removed group's processes go, which OOM files to watch). Everything above (planner,
+ * reconciler, metrics, events, classification, the daemon's wiring) asks it and does not ask
+ * which version it is; a test under {@code src/test} keeps it so (see package-info).
  */
-public record Backend(CgroupMode mode, List<Controller> controllers, String description) {
-    public Backend {
-        controllers = List.copyOf(controllers);
+public abstract class Backend {
+    private final CgroupLayout layout;
+    private final List<Controller> controllers;
+    private final String description;
+
+    protected Backend(CgroupLayout layout, List<Controller> controllers, String description) {
+        this.layout = layout;
+        this.controllers = List.copyOf(controllers);
+        this.description = description;
     }
 
     /** @throws CgroupException when the host's blkio weight file cannot be probed (v1) */
     public static Backend of(CgroupLayout layout, CgroupFiles files) throws CgroupException {
-        if (layout.mode() == CgroupMode.UNIFIED) {
-            Hierarchy h = layout.unified().orElseThrow();
-            return new Backend(layout.mode(), RawFiles.wrap(V2Controllers.all()), "cgroup v2 (unified hierarchy at " + h.mountPoint()
-                    + "; controllers " + String.join(" ", new java.util.TreeSet<>(h.controllers())) + "; root "
-                    + layout.rootDir(h) + "; cpu.weight from shares = shares * 100 / 1024, as systemd converts)");
-        }
-        Optional<Hierarchy> blkio = layout.hierarchy("blkio");
-        BlkioController io = blkio.isPresent() ? BlkioController.forHierarchy(files, blkio.get().ownDir())
-                : new BlkioController();
-        Map<String, String> roots = new TreeMap<>();
-        layout.hierarchies().forEach(h -> roots.put(h.name(), layout.rootDir(h).toString()));
-        return new Backend(layout.mode(), RawFiles.wrap(V1Controllers.all(new MemoryController(), io)),
-                (layout.mode() == CgroupMode.HYBRID ? "cgroup v1 (hybrid: v1 controllers used; the unified tree has none)"
-                        : "cgroup v1") + " " + roots);
+        return layout.mode() == CgroupMode.UNIFIED ? new V2Backend(layout) : V1Backend.of(layout, files);
+    }
+
+    public CgroupLayout layout() {
+        return layout;
+    }
+
+    /** The controllers of this version, in the order their directories are set up. */
+    public List<Controller> controllers() {
+        return controllers;
+    }
+
+    /** One line for the startup log saying which backend governs, and where. */
+    public String description() {
+        return description;
     }
 
     /** The controller of this backend with kernel name {@code name}; null when it has none. */
     public Function<String, Controller> controllerFor() {
         return name -> controllers.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
     }
+
+    /** A controller whose stats are read, and jgovernor's root directory in its hierarchy. */
+    public record StatSource(Controller controller, Path root) {
+    }
+
+    /** Every controller mounted here, with the root beneath which each group's stat files are. */
+    public abstract List<StatSource> statSources();
 }

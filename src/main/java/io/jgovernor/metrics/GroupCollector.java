@@ -1,5 +1,7 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.DeviceIo;
 import io.jgovernor.model.GroupName;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;

@@ -1,5 +1,6 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.reconcile.Report;
@@ -17,14 +18,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-import static io.jgovernor.metrics.CgroupTextTest.captured;
+import static io.jgovernor.cgroup.CgroupTextTest.captured;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GroupCollectorTest {
     private final FakeStatFiles files = new FakeStatFiles();
-    private final GroupStats stats = new GroupStats(files, FakeStatFiles.roots());
+    private final GroupStats stats = new GroupStats(files, FakeStatFiles.sources());
 
     private Metrics metrics(List<GroupName> groups) {
         return new Metrics(new GroupCollector(() -> groups, stats, EventCounters.NONE),

@@ -1,5 +1,8 @@
 package io.jgovernor.cgroup.v1;
 
+import java.nio.file.Path;
+import io.jgovernor.cgroup.StatReader;
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
@@ -200,5 +203,28 @@ public final class MemoryController implements Controller {
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(LIMIT, unlimited + "\n", MEMSW_LIMIT, unlimited + "\n",
                 OOM_CONTROL, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", SOFT_LIMIT, unlimited + "\n");
+    }
+
+    /**
+     * Usage, the limit (none when it reads back as the page counter's maximum, as {@link
+     * #normalize} decides) and the OOM kills counted in memory.oom_control.
+     */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String usage = in.text(dir, "memory.usage_in_bytes");
+        if (usage == null) {
+            return;
+        }
+        sample.memoryUsageBytes = in.parse(dir, "memory.usage_in_bytes", usage, false);
+        OptionalLong limit = in.number(dir, LIMIT);
+        if (limit.isPresent() && pageRound(limit.getAsLong()) < 0) {
+            sample.memoryUnlimited = true;
+        } else {
+            sample.memoryLimitBytes = limit;
+        }
+        String oom = in.text(dir, OOM_CONTROL);
+        if (oom != null) {
+            sample.oomKills = in.keyed(dir, OOM_CONTROL, oom, "oom_kill");
+        }
     }
 }

@@ -1,5 +1,8 @@
 package io.jgovernor.cgroup.v2;
 
+import java.nio.file.Path;
+import io.jgovernor.cgroup.StatReader;
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
@@ -27,6 +30,8 @@ public final class MemoryController implements Controller {
     public static final String LOW = "memory.low";
     public static final String MIN = "memory.min";
     public static final String OOM_GROUP = "memory.oom.group";
+    /** The counters of OOM states and kills; a change to it is an inotify IN_MODIFY. */
+    public static final String EVENTS = "memory.events";
 
     private final long pageSize;
 
@@ -119,5 +124,25 @@ public final class MemoryController implements Controller {
     @Override
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(MAX, "max\n", SWAP_MAX, "max\n", HIGH, "max\n", LOW, "0\n", MIN, "0\n", OOM_GROUP, "0\n");
+    }
+
+    /** memory.current, memory.max ("max": no limit) and the OOM kills counted in memory.events. */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String current = in.text(dir, "memory.current");
+        if (current == null) {
+            return;
+        }
+        sample.memoryUsageBytes = in.parse(dir, "memory.current", current, false);
+        String max = in.text(dir, MAX);
+        if (max != null && max.strip().equals(Normalize.MAX)) {
+            sample.memoryUnlimited = true;
+        } else if (max != null) {
+            sample.memoryLimitBytes = in.parse(dir, MAX, max, false);
+        }
+        String events = in.text(dir, EVENTS);
+        if (events != null) {
+            sample.oomKills = in.keyed(dir, EVENTS, events, "oom_kill");
+        }
     }
 }
