@@ -5,6 +5,8 @@ import io.jgovernor.cgroup.v2.V2Backend;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -56,4 +58,31 @@ public abstract class Backend {
 
     /** Every controller mounted here, with the root beneath which each group's stat files are. */
     public abstract List<StatSource> statSources();
+
+    /** The hierarchy that carries {@code controller} here (by this version's name for it); empty when none does. */
+    public Optional<Hierarchy> hierarchyOf(String controller) {
+        return layout.hierarchy(controller);
+    }
+
+    /** The memory controller's OOM files and how the kernel tells of an OOM. */
+    public abstract OomFiles oomFiles();
+
+    /**
+     * Moves the daemon (process {@code pid}) where this version needs it before the first pass
+     * (v2: a leaf of its delegated cgroup, see {@code v2/Delegation}).
+     *
+     * @return the directory it is in now; empty when it stayed where it was
+     */
+    public Optional<Path> enterLeaf(CgroupFiles files, long pid) throws CgroupException {
+        return Optional.empty();
+    }
+
+    /**
+     * Other processes in the daemon's own cgroup that keep this version from giving groups their
+     * limits (v2: the kernel refuses to enable controllers there, EBUSY), with that cgroup's
+     * directory; empty when nothing is in the way.
+     */
+    public Optional<Map.Entry<Path, List<Integer>>> othersInOwnCgroup(CgroupFiles files) throws CgroupException {
+        return Optional.empty();
+    }
 }

@@ -1,5 +1,7 @@
 package io.jgovernor.cgroup.v1;
 
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.OomFiles;
 import java.nio.file.Path;
 import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.GroupSample;
@@ -24,7 +26,7 @@ import java.util.OptionalLong;
  * limit is reclaimed first; nothing protects a group below it). {@code oomGroup} has no v1 file:
  * the OOM events side kills the rest of the group (events/OomEvents).
  */
-public final class MemoryController implements Controller {
+public final class MemoryController implements Controller, OomFiles {
     public static final String LIMIT = "memory.limit_in_bytes";
     public static final String MEMSW_LIMIT = "memory.memsw.limit_in_bytes";
     public static final String OOM_CONTROL = "memory.oom_control";
@@ -226,5 +228,38 @@ public final class MemoryController implements Controller {
         if (oom != null) {
             sample.oomKills = in.keyed(dir, OOM_CONTROL, oom, "oom_kill");
         }
+    }
+
+    // --- OOM: memory.oom_control's counters, told of by an eventfd (cgroup.event_control) ---
+
+    @Override
+    public Notice notice() {
+        return Notice.EVENTFD;
+    }
+
+    @Override
+    public String noticeFile() {
+        return OOM_CONTROL;
+    }
+
+    /** v1 has no memory.oom.group: the daemon kills the rest of the group (events/OomEvents). */
+    @Override
+    public boolean kernelKillsGroup() {
+        return false;
+    }
+
+    @Override
+    public long limit(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, LIMIT);
+    }
+
+    @Override
+    public long usage(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, "memory.usage_in_bytes");
+    }
+
+    @Override
+    public boolean killDisabled(CgroupFiles files, Path dir) {
+        return OomFiles.counter(files, dir, OOM_CONTROL, "oom_kill_disable").orElse(0L) == 1;
     }
 }

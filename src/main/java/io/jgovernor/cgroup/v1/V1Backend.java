@@ -7,6 +7,7 @@ import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.CgroupMode;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.cgroup.RawFiles;
 
 import java.util.ArrayList;
@@ -20,8 +21,11 @@ import java.util.TreeMap;
  * a group has a directory in each hierarchy its policy uses.
  */
 public final class V1Backend extends Backend {
-    private V1Backend(CgroupLayout layout, List<Controller> controllers, String description) {
+    private final MemoryController memory;
+
+    private V1Backend(CgroupLayout layout, MemoryController memory, List<Controller> controllers, String description) {
         super(layout, controllers, description);
+        this.memory = memory;
     }
 
     /** @throws CgroupException when the host's blkio weight file cannot be probed */
@@ -31,9 +35,15 @@ public final class V1Backend extends Backend {
                 : new BlkioController();
         Map<String, String> roots = new TreeMap<>();
         layout.hierarchies().forEach(h -> roots.put(h.name(), layout.rootDir(h).toString()));
-        return new V1Backend(layout, RawFiles.wrap(V1Controllers.all(new MemoryController(), io)),
+        MemoryController memory = new MemoryController();
+        return new V1Backend(layout, memory, RawFiles.wrap(V1Controllers.all(memory, io)),
                 (layout.mode() == CgroupMode.HYBRID ? "cgroup v1 (hybrid: v1 controllers used; the unified tree has none)"
                         : "cgroup v1") + " " + roots);
+    }
+
+    @Override
+    public OomFiles oomFiles() {
+        return memory;
     }
 
     /** Each controller in the hierarchy that carries it; one not mounted here has none. */

@@ -1,5 +1,7 @@
 package io.jgovernor.cgroup.v2;
 
+import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.OomFiles;
 import java.nio.file.Path;
 import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.GroupSample;
@@ -23,7 +25,7 @@ import java.util.Optional;
  * (v1's memsw); v2 limits swap alone, so memory.swap.max = swapLimit - limit. There is no v2
  * oom_kill_disable: the parser rejects {@code oomKillDisable} on v2, so it is not looked at here.
  */
-public final class MemoryController implements Controller {
+public final class MemoryController implements Controller, OomFiles {
     public static final String MAX = "memory.max";
     public static final String SWAP_MAX = "memory.swap.max";
     public static final String HIGH = "memory.high";
@@ -144,5 +146,33 @@ public final class MemoryController implements Controller {
         if (events != null) {
             sample.oomKills = in.keyed(dir, EVENTS, events, "oom_kill");
         }
+    }
+
+    // --- OOM: memory.events' counters, told of by inotify (a change to it is IN_MODIFY) ---
+
+    @Override
+    public Notice notice() {
+        return Notice.INOTIFY;
+    }
+
+    @Override
+    public String noticeFile() {
+        return EVENTS;
+    }
+
+    /** memory.oom.group, which {@link #reconcile} writes for a policy's oomGroup. */
+    @Override
+    public boolean kernelKillsGroup() {
+        return true;
+    }
+
+    @Override
+    public long limit(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, MAX);
+    }
+
+    @Override
+    public long usage(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, "memory.current");
     }
 }

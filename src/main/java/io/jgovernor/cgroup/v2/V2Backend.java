@@ -4,9 +4,16 @@ import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.cgroup.RawFiles;
 
+import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.CgroupFiles;
+
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Map;
+import java.util.Optional;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -16,6 +23,7 @@ import java.util.TreeSet;
  */
 public final class V2Backend extends Backend {
     private final Hierarchy unified;
+    private final MemoryController memory = new MemoryController();
 
     public V2Backend(CgroupLayout layout) {
         super(layout, RawFiles.wrap(V2Controllers.all()), describe(layout));
@@ -27,6 +35,22 @@ public final class V2Backend extends Backend {
         return "cgroup v2 (unified hierarchy at " + h.mountPoint() + "; controllers "
                 + String.join(" ", new TreeSet<>(h.controllers())) + "; root " + layout.rootDir(h)
                 + "; cpu.weight from shares = shares * 100 / 1024, as systemd converts)";
+    }
+
+    @Override
+    public Optional<Path> enterLeaf(CgroupFiles files, long pid) throws CgroupException {
+        return Delegation.enterLeaf(layout(), files, pid);
+    }
+
+    @Override
+    public Optional<Map.Entry<Path, List<Integer>>> othersInOwnCgroup(CgroupFiles files) throws CgroupException {
+        List<Integer> others = Delegation.othersInOwnCgroup(layout(), files);
+        return others.isEmpty() ? Optional.empty() : Optional.of(Map.entry(unified.ownDir(), others));
+    }
+
+    @Override
+    public OomFiles oomFiles() {
+        return memory;
     }
 
     /**
