@@ -2,7 +2,6 @@ package io.jgovernor.app;
 
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.classify.Classifier;
 import io.jgovernor.metrics.ClassifyCollector;
 import io.jgovernor.cgroup.Backend;
@@ -108,10 +107,10 @@ public class Daemon {
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
         oom.start(config, files, backend, health);
-        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
+        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount(), backend::cgroupV2));
         this.parser = parser;
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
-        Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
+        Reconciler reconciler = new Reconciler(backend, files);
         this.reconciler = reconciler;
         groupStats = GroupStats.of(StatFiles.of(files), backend);
         metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -64,8 +65,66 @@ public abstract class Backend {
         return layout.hierarchy(controller);
     }
 
+    /**
+     * Whether this backend governs through cgroup v2: the one mode question the policy parser
+     * asks ({@code policy/HostFacts.cgroupV2}: some keys have meaning in one version only).
+     */
+    public abstract boolean cgroupV2();
+
+    /**
+     * The same answer without a backend (a {@code validate} command, a test's fake tree), from the
+     * mount root alone: cgroup2 mounted at the root itself, as {@link CgroupMode#detect} decides
+     * UNIFIED. Only a cgroup2 directory has cgroup.controllers, and on a hybrid host it sits in a
+     * subdirectory ("unified").
+     */
+    public static boolean cgroupV2At(Path mountRoot) {
+        return java.nio.file.Files.isRegularFile(mountRoot.resolve("cgroup.controllers"));
+    }
+
     /** The memory controller's OOM files and how the kernel tells of an OOM. */
     public abstract OomFiles oomFiles();
+
+    // --- the tree's shape: what the planner and the reconciler ask ---
+
+    /**
+     * Whether a new directory of {@code h} must be given its parent's cpus and mems before any
+     * process can join (v1 cpuset: a fresh directory's cpuset.cpus and cpuset.mems are empty);
+     * v2 directories inherit them by themselves.
+     */
+    public abstract boolean copiesParentCpuset(Hierarchy h);
+
+    /**
+     * Whether every group has a directory in {@code h} whatever its policy uses (v2's one tree:
+     * cpu.stat counts its CPU time without any controller enabled, and its members join it);
+     * on v1 a group has directories only where it or an ancestor uses a controller.
+     */
+    public abstract boolean everyGroupHasDirectory(Hierarchy h);
+
+    /**
+     * The directories above jgovernor's root in {@code h}, top-down, that must hand down to it
+     * what its subtree uses (v2 delegation: from the delegated cgroup to the root's parent); none
+     * where controllers need no handing down (v1).
+     */
+    public abstract List<Path> aboveRoot(Hierarchy h);
+
+    /**
+     * The write that makes directory {@code dir} hand down the controllers {@code below} to its
+     * children (v2 cgroup.subtree_control), read from {@code dir} when it {@code exists}; with
+     * {@code exact} (a directory jgovernor owns) also taking away what is not wanted, otherwise only
+     * adding. Null when nothing changes, or where controllers need no handing down (v1).
+     */
+    public abstract Write handDown(CgroupFiles files, Path dir, boolean exists, Set<String> below, boolean exact)
+            throws CgroupException;
+
+    /** Whether {@code write} (of a directory above the groups) handed controllers down, so new control files appear. */
+    public abstract boolean handsDown(Write write);
+
+    /**
+     * Where the processes of a removed group of {@code h} go, when not to its nearest surviving
+     * ancestor (v2: a leaf beneath the root, since every ancestor enables controllers for its
+     * children and so may hold no processes); empty on v1.
+     */
+    public abstract Optional<Path> releasedDir(Hierarchy h);
 
     /**
      * Moves the daemon (process {@code pid}) where this version needs it before the first pass

@@ -25,7 +25,7 @@ final class KernelGroups implements AutoCloseable {
     }
 
     private KernelGroups(TestCgroups cgroups) {
-        this(cgroups, backend(cgroups).controllerFor());
+        this(cgroups, backend(cgroups));
     }
 
     static io.jgovernor.cgroup.Backend backend(TestCgroups cgroups) {
@@ -38,9 +38,9 @@ final class KernelGroups implements AutoCloseable {
     }
 
     /** On {@code cgroups}, with the controllers of {@code controllerFor} (the v2 ones, say). */
-    KernelGroups(TestCgroups cgroups, java.util.function.Function<String, io.jgovernor.cgroup.Controller> controllerFor) {
+    KernelGroups(TestCgroups cgroups, io.jgovernor.cgroup.Backend backend) {
         this.cgroups = cgroups;
-        this.reconciler = new Reconciler(cgroups.layout(), cgroups.files(), controllerFor);
+        this.reconciler = new Reconciler(backend, cgroups.files());
     }
 
     SortedMap<GroupName, Policy> policies(String yaml) {

@@ -9,11 +9,15 @@ import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.cgroup.RawFiles;
+import io.jgovernor.cgroup.Write;
+
+import java.nio.file.Path;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -39,6 +43,41 @@ public final class V1Backend extends Backend {
         return new V1Backend(layout, memory, RawFiles.wrap(V1Controllers.all(memory, io)),
                 (layout.mode() == CgroupMode.HYBRID ? "cgroup v1 (hybrid: v1 controllers used; the unified tree has none)"
                         : "cgroup v1") + " " + roots);
+    }
+
+    @Override
+    public boolean cgroupV2() {
+        return false;
+    }
+
+    @Override
+    public boolean copiesParentCpuset(Hierarchy h) {
+        return h.has("cpuset");
+    }
+
+    @Override
+    public boolean everyGroupHasDirectory(Hierarchy h) {
+        return false; // cpuacct's controller is used by every group instead
+    }
+
+    @Override
+    public List<Path> aboveRoot(Hierarchy h) {
+        return List.of();
+    }
+
+    @Override
+    public Write handDown(CgroupFiles files, Path dir, boolean exists, Set<String> below, boolean exact) {
+        return null;
+    }
+
+    @Override
+    public boolean handsDown(Write write) {
+        return false;
+    }
+
+    @Override
+    public Optional<Path> releasedDir(Hierarchy h) {
+        return Optional.empty();
     }
 
     @Override
