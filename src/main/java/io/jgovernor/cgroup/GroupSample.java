@@ -20,17 +20,39 @@ import java.util.OptionalLong;
  * @param memoryUnlimited   the memory directory is there and its limit is the kernel's "no limit"
  * @param io                blkio.throttle.io_service_bytes, per device
  * @param processes         lines of cgroup.procs in the cpuacct directory (every group has one)
+ * @param series            what controllers report with no field of their own here (see {@link Series})
  */
 public record GroupSample(GroupName group, OptionalLong cpuUsageNanos, OptionalLong throttledPeriods,
                           OptionalLong throttledNanos, OptionalDouble cpuQuotaCores,
                           OptionalLong memoryUsageBytes, OptionalLong memoryLimitBytes, boolean memoryUnlimited,
                           OptionalLong oomKills, List<DeviceIo> io, OptionalLong pidsCurrent,
-                          OptionalLong processes) {
+                          OptionalLong processes, List<Series> series) {
+    public GroupSample {
+        series = List.copyOf(series);
+    }
+
+    /**
+     * One value a controller reports as a series of its own, named as the spec names it (e.g.
+     * {@code jgovernor_group_frozen}): a new controller's stats need no field here and no line in
+     * the collector, which reports every series under its metric, with the group's label and
+     * {@code labels}.
+     *
+     * @param metric  the metric's name, without the {@code _total} a counter gets when exposed
+     * @param unit    the unit's name as Prometheus spells it ("bytes", "seconds"), or null
+     * @param counter a counter (only grows) rather than a gauge
+     * @param labels  labels besides "group", e.g. {"pagesize": "2MB"}; empty for none
+     */
+    public record Series(String metric, String help, String unit, boolean counter, java.util.Map<String, String> labels,
+                         double value) {
+        public Series {
+            labels = java.util.Map.copyOf(labels);
+        }
+    }
 
     /**
      * One sample being read: each controller sets the fields of its files, on the one thread that
-     * reads the group. A new stat is a field here, a line in the controller that reads it, and a
-     * line in the collector that reports it.
+     * reads the group. A new controller's stat is a {@link Series} it adds; the fields are the
+     * first wave's.
      */
     public static final class Builder {
         private final GroupName group;
@@ -45,14 +67,20 @@ public record GroupSample(GroupName group, OptionalLong cpuUsageNanos, OptionalL
         public List<DeviceIo> io = List.of();
         public OptionalLong pidsCurrent = OptionalLong.empty();
         public OptionalLong processes = OptionalLong.empty();
+        private final java.util.ArrayList<Series> series = new java.util.ArrayList<>(0);
 
         public Builder(GroupName group) {
             this.group = group;
         }
 
+        /** Adds a series of the controller's own (see {@link Series}). */
+        public void series(Series s) {
+            series.add(s);
+        }
+
         public GroupSample build() {
             return new GroupSample(group, cpuUsageNanos, throttledPeriods, throttledNanos, cpuQuotaCores,
-                    memoryUsageBytes, memoryLimitBytes, memoryUnlimited, oomKills, io, pidsCurrent, processes);
+                    memoryUsageBytes, memoryLimitBytes, memoryUnlimited, oomKills, io, pidsCurrent, processes, series);
         }
     }
 }
