@@ -277,14 +277,17 @@ public class Daemon {
 
     /** One line for STATUS= and the log: what is applied and what is wrong. */
     private String statusLine() {
-        CatalogState c = lastCatalog;
-        if (c == null) {
-            String problem = policyDirProblem;
-            return problem == null ? "starting" : "policy directory unreadable: " + problem;
-        }
         Reconciler r = reconciler;
-        int failing = r == null ? 0 : r.groupErrors().size();
-        return c.desired().size() + " groups from " + config.policyDir() + "; " + c.validCount() + " files valid, "
+        return statusLine(lastCatalog, policyDirProblem, config.policyDir(), r == null ? Map.of() : r.groupErrors());
+    }
+
+    /** @param groupErrors the reconciler's first error of each group its last pass over it failed on */
+    static String statusLine(CatalogState c, String policyDirProblem, Path policyDir, Map<String, String> groupErrors) {
+        if (c == null) {
+            return policyDirProblem == null ? "starting" : "policy directory unreadable: " + policyDirProblem;
+        }
+        int failing = groupErrors.size();
+        return c.desired().size() + " groups from " + policyDir + "; " + c.validCount() + " files valid, "
                 + c.invalidCount() + " invalid" + (failing > 0 ? "; " + failing + " groups with errors" : "");
     }
 
