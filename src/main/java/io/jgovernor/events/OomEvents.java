@@ -1,8 +1,8 @@
 package io.jgovernor.events;
 
-import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 
 import java.io.IOException;

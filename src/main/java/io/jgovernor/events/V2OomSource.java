@@ -1,7 +1,7 @@
 package io.jgovernor.events;
 
-import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.cgroup.CgroupText;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;

@@ -1,8 +1,8 @@
 package io.jgovernor.cgroup;
 
+import io.jgovernor.model.CpuList;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Resources;
-import io.jgovernor.model.CpuList;
 import io.jgovernor.testing.TestPolicies;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package io.jgovernor.events;
 
-import io.jgovernor.cgroup.OomFiles;
-import io.jgovernor.cgroup.CgroupText;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupText;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.testing.TestReceiver;
 import org.junit.jupiter.api.Test;

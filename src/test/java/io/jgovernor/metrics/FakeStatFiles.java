@@ -1,14 +1,14 @@
 package io.jgovernor.metrics;
 
-import java.util.List;
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.sys.Errno;
 
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;

@@ -1,13 +1,13 @@
 package io.jgovernor.metrics;
 
-import io.jgovernor.model.Resources;
-import io.jgovernor.cgroup.Write;
-import io.jgovernor.cgroup.StatReader;
-import io.jgovernor.cgroup.GroupContext;
-import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Backend;
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.StatReader;
+import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Resources;
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.reconcile.Report;
 import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,10 +1,10 @@
 package io.jgovernor.metrics;
 
-import io.jgovernor.cgroup.v2.V2Controllers;
 import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.DeviceIo;
-import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.cgroup.Fixtures;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.v2.V2Controllers;
 import io.jgovernor.model.GroupName;
 import org.junit.jupiter.api.Test;
 

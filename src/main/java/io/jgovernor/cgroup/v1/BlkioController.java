@@ -1,13 +1,13 @@
 package io.jgovernor.cgroup.v1;
 
-import io.jgovernor.cgroup.CgroupText;
-import io.jgovernor.cgroup.StatReader;
-import io.jgovernor.cgroup.GroupSample;
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupText;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.model.Limit;

@@ -1,17 +1,17 @@
 package io.jgovernor.cgroup.v1;
 
-import java.util.OptionalLong;
 import io.jgovernor.cgroup.CgroupText;
-import java.nio.file.Path;
-import io.jgovernor.cgroup.StatReader;
-import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * cgroup v1 "cpuacct": accounting only (cpuacct.usage feeds the CPU usage metric). It has nothing

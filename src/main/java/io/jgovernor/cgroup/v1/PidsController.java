@@ -1,15 +1,15 @@
 package io.jgovernor.cgroup.v1;
 
-import java.nio.file.Path;
-import io.jgovernor.cgroup.StatReader;
-import io.jgovernor.cgroup.GroupSample;
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 

@@ -12,7 +12,6 @@ import io.jgovernor.cgroup.RawFiles;
 import io.jgovernor.cgroup.Write;
 
 import java.nio.file.Path;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

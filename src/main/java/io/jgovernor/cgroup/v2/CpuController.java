@@ -1,21 +1,21 @@
 package io.jgovernor.cgroup.v2;
 
-import java.util.OptionalDouble;
 import io.jgovernor.cgroup.CgroupText;
-import java.nio.file.Path;
-import io.jgovernor.cgroup.StatReader;
-import io.jgovernor.cgroup.GroupSample;
-import io.jgovernor.cgroup.CpuWeight;
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.CpuWeight;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**

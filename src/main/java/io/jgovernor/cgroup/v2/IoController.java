@@ -1,17 +1,17 @@
 package io.jgovernor.cgroup.v2;
 
 import io.jgovernor.cgroup.CgroupText;
-import java.nio.file.Path;
-import io.jgovernor.cgroup.StatReader;
-import io.jgovernor.cgroup.GroupSample;
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

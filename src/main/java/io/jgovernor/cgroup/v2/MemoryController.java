@@ -1,18 +1,18 @@
 package io.jgovernor.cgroup.v2;
 
 import io.jgovernor.cgroup.CgroupFiles;
-import io.jgovernor.cgroup.OomFiles;
-import java.nio.file.Path;
-import io.jgovernor.cgroup.StatReader;
-import io.jgovernor.cgroup.GroupSample;
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.OomFiles;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 import io.jgovernor.sys.Libc;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,8 @@
 package io.jgovernor.cgroup.v2;
 
 import io.jgovernor.cgroup.Backend;
+import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
@@ -8,15 +10,12 @@ import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.cgroup.RawFiles;
 import io.jgovernor.cgroup.Write;
 
-import io.jgovernor.cgroup.CgroupException;
-import io.jgovernor.cgroup.CgroupFiles;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.List;
 import java.util.TreeSet;
 
 /**
