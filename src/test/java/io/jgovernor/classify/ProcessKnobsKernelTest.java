@@ -44,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * /proc/PID/task/TID/stat and {@code ionice -p TID}), a thread made after the move too, and the
  * earlier values of each thread come back when the rule goes away.
  */
-class ProcessKnobsKernelTest {
+public class ProcessKnobsKernelTest {
     private static final Duration WAIT = Duration.ofSeconds(15);
     private static final String KNOBS = "process: {nice: 10, ioClass: idle, oomScoreAdj: 500, schedPolicy: batch}\n";
 
@@ -77,7 +77,7 @@ class ProcessKnobsKernelTest {
     }
 
     /** threads.c built under a fresh unique name (its comm, at most 15 characters). */
-    static Path build(Path dir) throws IOException, InterruptedException {
+    public static Path build(Path dir) throws IOException, InterruptedException {
         Path source = dir.resolve("threads.c");
         try (InputStream in = ProcessKnobsKernelTest.class.getResourceAsStream("/knobs/threads.c")) {
             Files.write(source, in.readAllBytes());
@@ -138,10 +138,10 @@ class ProcessKnobsKernelTest {
     }
 
     /** What one thread runs with, as the kernel shows it: nice, policy (stat fields 19, 41), ionice -p. */
-    record Sched(int nice, int policy, String ionice) {
+    public record Sched(int nice, int policy, String ionice) {
     }
 
-    static Sched sched(int pid, int tid) {
+    public static Sched sched(int pid, int tid) {
         try {
             String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "task", Integer.toString(tid), "stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -156,7 +156,7 @@ class ProcessKnobsKernelTest {
         }
     }
 
-    static Map<Integer, Sched> threads(int pid) throws IOException {
+    public static Map<Integer, Sched> threads(int pid) throws IOException {
         Map<Integer, Sched> out = new TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc", Integer.toString(pid), "task"))) {
             for (Path t : tasks.toList()) {
