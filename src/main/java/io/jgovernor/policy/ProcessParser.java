@@ -15,7 +15,7 @@ import java.util.OptionalInt;
  * the kernel's own range, every problem located. An empty {@code process:} sets nothing.
  */
 final class ProcessParser {
-    static final List<String> KEYS = List.of("nice", "ioClass", "ioPriority", "oomScoreAdj", "schedPolicy");
+    static final List<String> PROCESS_KEYS = List.of("nice", "ioClass", "ioPriority", "oomScoreAdj", "schedPolicy");
 
     private final Nodes n;
 
@@ -25,7 +25,7 @@ final class ProcessParser {
 
     /** Null after an error; empty when the section sets nothing. */
     Optional<ProcessKnobs> process(Node node) {
-        Map<String, NodeTuple> f = n.mapping(node, "process", KEYS);
+        Map<String, NodeTuple> f = n.mapping(node, "process", PROCESS_KEYS);
         if (f == null) {
             return null;
         }
