@@ -95,7 +95,8 @@ public final class Classifier implements AutoCloseable {
                 connector = ProcConnector.open(receiveBuffer);
                 mode = Mode.CONNECTOR;
                 LOG.log(System.Logger.Level.INFO, "classifier: following process starts through the kernel's process connector"
-                        + (connector.filtered() ? " (exec, uid, comm and exit events only)" : " (every event; kernels before 6.6 have no event filter)"));
+                        + (connector.filtered() ? " (exec, uid, comm and exit events only; fork events too while a group has process: knobs)"
+                        : " (every event; kernels before 6.6 have no event filter)"));
             } catch (ErrnoException e) {
                 LOG.log(System.Logger.Level.WARNING, "classifier: the kernel's process connector is not available here ("
                         + e.getMessage() + "); scanning /proc every " + scanInterval.toMillis()
