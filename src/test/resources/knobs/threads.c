@@ -11,6 +11,8 @@
  *   "t"  the main thread sets itself back to nice 0, SCHED_OTHER, best-effort 6 (so a thread
  *        it makes inherits nothing of any knobs) and makes one more thread; says "made TID"
  *   "c"  a thread that makes and ends short-lived threads without pause (churn); says "churning"
+ *   "l"  as "t", then polls the new thread's nice until it is 10 (the daemon's knobs came) or 1 s
+ *        passed; says "latency NS" from just before pthread_create (KnobsBench), or "latency -1"
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile int made_tid;
@@ -79,6 +82,25 @@ int main(int argc, char **argv) {
             pthread_create(&t, NULL, wait_forever, NULL);
             while (!made_tid) usleep(1000);
             printf("made %d\n", made_tid);
+        } else if (line[0] == 'l') {
+            setpriority(PRIO_PROCESS, 0, 0);
+            struct sched_param p = {0};
+            sched_setscheduler(0, SCHED_OTHER, &p);
+            made_tid = 0;
+            struct timespec a, b;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            pthread_t t;
+            pthread_create(&t, NULL, wait_forever, NULL);
+            while (!made_tid) {
+            }
+            long ns = -1;
+            for (;;) {
+                clock_gettime(CLOCK_MONOTONIC, &b);
+                long elapsed = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+                if (getpriority(PRIO_PROCESS, made_tid) == 10) { ns = elapsed; break; }
+                if (elapsed > 1000000000L) break;
+            }
+            printf("latency %ld\n", ns);
         } else if (line[0] == 'c') {
             pthread_t t;
             pthread_create(&t, NULL, churn, NULL);

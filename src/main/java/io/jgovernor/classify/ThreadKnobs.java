@@ -133,6 +133,7 @@ final class ThreadKnobs {
         if (s == null || s.applied == null || proc.startTime(pid) != s.startTime) {
             return;
         }
+        s.threads.remove(tid); // a new thread: what is remembered under its id was a dead thread's
         thread(pid, tid, s, false, s.applied, s.applied, true);
     }
 
@@ -171,6 +172,11 @@ final class ThreadKnobs {
      * {@code newOnly}: only a thread not set before (the knobs are unchanged).
      */
     private void thread(int pid, int tid, State s, boolean first, ProcessKnobs had, ProcessKnobs want, boolean newOnly) {
+        if (newOnly && s.threads.containsKey(tid)) {
+            // set before (a sweep of a full pass): not even read, a /proc read is some 50 us a
+            // thread here; an id reused by a new thread was dropped from the record at its fork event
+            return;
+        }
         ProcFiles.ThreadStat now = proc.threadStat(pid, tid);
         if (now == null) {
             return; // exited since the listing
