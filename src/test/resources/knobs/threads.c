@@ -108,5 +108,6 @@ int main(int argc, char **argv) {
         }
         fflush(stdout);
     }
-    return 0;
+    /* stdin closed (a workload's is /dev/null): keep running with the threads until killed */
+    for (;;) pause();
 }
