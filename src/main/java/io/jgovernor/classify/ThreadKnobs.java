@@ -62,10 +62,6 @@ final class ThreadKnobs {
         State(long startTime) {
             this.startTime = startTime;
         }
-
-        ProcessKnobs applied() {
-            return applied;
-        }
     }
 
     private final ProcFiles proc;
