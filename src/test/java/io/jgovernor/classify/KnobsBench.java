@@ -137,12 +137,7 @@ public final class KnobsBench {
         } finally {
             started.forEach(Process::destroyForcibly);
             cg.close();
-            try (var files = Files.list(bin)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(bin);
+            ProcessKnobsKernelTest.removeFlat(bin);
         }
     }
 

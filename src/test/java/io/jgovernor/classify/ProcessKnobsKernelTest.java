@@ -52,13 +52,18 @@ public class ProcessKnobsKernelTest {
     private Reconciler reconciler;
     private Classifier classifier;
     private Path bin;
+    /** threads.c, built for each test under a name of its own: its comm, which the test's rules name. */
+    private Path binary;
+    private String comm;
     private final List<Process> started = new ArrayList<>();
 
     @BeforeEach
-    void setUp() throws IOException {
+    void setUp() throws IOException, InterruptedException {
         cg = TestCgroups.create();
         reconciler = new Reconciler(cg.layout(), cg.files(), name -> V1Controllers.forName(name).orElse(null));
         bin = Files.createTempDirectory("jgovernor-test-");
+        binary = build(bin);
+        comm = binary.getFileName().toString();
     }
 
     @AfterEach
@@ -68,12 +73,17 @@ public class ProcessKnobsKernelTest {
         }
         started.forEach(Process::destroyForcibly);
         cg.close();
-        try (var files = Files.list(bin)) {
+        removeFlat(bin);
+    }
+
+    /** A directory of files only, and the files. */
+    static void removeFlat(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 Files.delete(f);
             }
         }
-        Files.delete(bin);
+        Files.delete(dir);
     }
 
     /** threads.c built under a fresh unique name (its comm, at most 15 characters). */
@@ -188,8 +198,6 @@ public class ProcessKnobsKernelTest {
 
     @Test
     void everyThreadGetsTheKnobsANewThreadTooAndEachGetsItsOwnValuesBackWhenTheRuleGoes() throws Exception {
-        Path binary = build(bin);
-        String comm = binary.getFileName().toString();
         Program p = new Program(binary, 4);
         Map<Integer, Sched> before = threads(p.pid());
         assertEquals(5, before.size(), "main and 4 threads: " + before);
@@ -222,8 +230,6 @@ public class ProcessKnobsKernelTest {
 
     @Test
     void aPolicyThatDropsItsKnobsPutsThemBackAndOneThatChangesThemSetsTheNewOnes() throws Exception {
-        Path binary = build(bin);
-        String comm = binary.getFileName().toString();
         Program p = new Program(binary, 2);
         Map<Integer, Sched> before = threads(p.pid());
         startClassifier(true);
@@ -244,8 +250,6 @@ public class ProcessKnobsKernelTest {
 
     @Test
     void threadsThatEndWhileTheKnobsAreSetAreNoError() throws Exception {
-        Path binary = build(bin);
-        String comm = binary.getFileName().toString();
         Program p = new Program(binary, 3);
         assertEquals("churning", p.ask("c"));
         startClassifier(true);
@@ -261,8 +265,6 @@ public class ProcessKnobsKernelTest {
 
     @Test
     void withoutTheConnectorScansSetTheKnobsOnThreadsTheyFind() throws Exception {
-        Path binary = build(bin);
-        String comm = binary.getFileName().toString();
         Program p = new Program(binary, 2);
         startClassifier(false);
         apply(catalog("name: batch\nmatch:\n  - comm: " + comm + "\n" + KNOBS));
@@ -272,7 +274,6 @@ public class ProcessKnobsKernelTest {
 
     @Test
     void aPidOfAnotherProcessNowIsNeitherSetNorPutBack() throws Exception {
-        Path binary = build(bin);
         Program p = new Program(binary, 2);
         Map<Integer, Sched> before = threads(p.pid());
         ProcFiles proc = new ProcFiles(Path.of("/proc"));
