@@ -35,6 +35,15 @@
  *                             without --caps, capabilities are left as they are
  *     --ambient-caps          the kept ones are also inheritable and ambient (a non-root command)
  *     --no-new-privs          PR_SET_NO_NEW_PRIVS: execve grants nothing (setuid bits, file caps)
+ *     --nice N                the group's process knobs (policy "process:"), set on this stage right
+ *     --ioprio N              after it joined the cgroups, before the workload is cloned, so the
+ *     --oom-score-adj N       workload has them from its first instruction (inherited through
+ *     --sched-policy N        clone and execve): setpriority(2) nice -20..19; ioprio_set(2)
+ *                             class << 13 | level; /proc/self/oom_score_adj -1000..1000;
+ *                             sched_setscheduler(2) 0 other, 3 batch, 5 idle. Set here, in the
+ *                             host's user namespace as root: a lower nice and a realtime I/O class
+ *                             take CAP_SYS_NICE, a lower oom_score_adj CAP_SYS_RESOURCE, which a
+ *                             workload in its own user namespace has not
  *     --seccomp               read a compiled seccomp program (struct sock_filter[], as
  *                             --seccomp-export writes it) on stdin, load it last before execve;
  *                             stdin is /dev/null for the command
@@ -62,7 +71,8 @@
  * the policy's env and nothing else.
  *
  * Order: (1) join every cgroup with our own pid, before anything else, so every process that
- * follows - the workload and whatever it forks at once - is born inside the group; (2) clone the
+ * follows - the workload and whatever it forks at once - is born inside the group, and set the
+ * process knobs; (2) clone the
  * workload process with the CLONE_NEW* flags in one call, so the other namespaces are owned by
  * the new user namespace, the clone is PID 1 of the new pid namespace and the root of its cgroup
  * namespace is the group joined in (1); (3) the parent (still in the host's namespaces, with
@@ -100,6 +110,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -123,6 +134,9 @@ static gid_t gid;
 static gid_t groups[MAX_ITEMS];
 static int ngroups;
 static char **command;
+/* The process knobs; KNOB_UNSET where the policy names none. */
+#define KNOB_UNSET (-100000)
+static long knob_nice = KNOB_UNSET, knob_ioprio = KNOB_UNSET, knob_oom = KNOB_UNSET, knob_policy = KNOB_UNSET;
 
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t child_exited;
@@ -157,6 +171,15 @@ static long number(const char *s, const char *what) {
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno || *s == '\0' || *end != '\0' || v < 0) die("%s: \"%s\" is not a number", what, s);
+    return v;
+}
+
+/* A decimal number in [MIN, MAX], negative ones too (nice, oom_score_adj). */
+static long signed_number(const char *s, const char *what, long min, long max) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *s == '\0' || *end != '\0' || v < min || v > max) die("%s: \"%s\" is not a number in %ld..%ld", what, s, min, max);
     return v;
 }
 
@@ -200,6 +223,10 @@ static void parse(int argc, char **argv) {
                 groups[ngroups++] = (gid_t) number(tok, "--groups");
             }
         } else if (strcmp(a, "--cwd") == 0) cwd = VALUE();
+        else if (strcmp(a, "--nice") == 0) knob_nice = signed_number(VALUE(), "--nice", -20, 19);
+        else if (strcmp(a, "--ioprio") == 0) knob_ioprio = signed_number(VALUE(), "--ioprio", 0, 0xffff);
+        else if (strcmp(a, "--oom-score-adj") == 0) knob_oom = signed_number(VALUE(), "--oom-score-adj", -1000, 1000);
+        else if (strcmp(a, "--sched-policy") == 0) knob_policy = signed_number(VALUE(), "--sched-policy", 0, 5);
         else if (!confine_option(argc, argv, &i)) usage(a);
 #undef VALUE
     }
@@ -233,6 +260,28 @@ static void join_cgroups(void) {
             snprintf(path, sizeof path, "%s/cgroup.procs", cgroups[i]);
             write_file(path, pid, "join cgroup");
         }
+    }
+}
+
+/*
+ * The policy's process knobs, on this stage (single-threaded: its one thread is the process),
+ * which the workload inherits at clone: nice, the I/O priority and the scheduling policy are
+ * copied from the cloning thread, oom_score_adj from the process, and execve keeps them all
+ * (SCHED_RESET_ON_FORK is not set). The relay keeps them too: it is in the group as well.
+ */
+static void set_knobs(void) {
+    char text[32];
+    if (knob_policy != KNOB_UNSET) {
+        struct sched_param param = {.sched_priority = 0};
+        if (sched_setscheduler(0, (int) knob_policy, &param) != 0) die("process knobs: sched_setscheduler %ld: %s", knob_policy, strerror(errno));
+    }
+    if (knob_nice != KNOB_UNSET && setpriority(PRIO_PROCESS, 0, (int) knob_nice) != 0)
+        die("process knobs: setpriority %ld: %s", knob_nice, strerror(errno));
+    if (knob_ioprio != KNOB_UNSET && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int) knob_ioprio) != 0)
+        die("process knobs: ioprio_set %ld: %s", knob_ioprio, strerror(errno));
+    if (knob_oom != KNOB_UNSET) {
+        snprintf(text, sizeof text, "%ld", knob_oom);
+        write_file("/proc/self/oom_score_adj", text, "process knobs");
     }
 }
 
@@ -369,6 +418,7 @@ int main(int argc, char **argv) {
     confine_filter_read();
     signal(SIGPIPE, SIG_IGN);
     join_cgroups();
+    set_knobs();
     /* Set here, from the host's namespaces, as runc sets them from its parent: raising a hard
      * limit takes CAP_SYS_RESOURCE in the initial user namespace, which a child in its own
      * user namespace no longer has. The relay gets them too, and needs a few descriptors only. */

@@ -7,15 +7,32 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** A workload the daemon starts inside the group. */
+/**
+ * A workload the daemon starts inside the group. {@code process}: the group's {@code process:}
+ * knobs, copied here by the parser, which the exec stage sets before the workload exists (so a
+ * change of them restarts the workload, as any change of what the stage is told does).
+ */
 public record RunSpec(List<String> command, Optional<String> user, Optional<String> group,
                       Optional<Path> workingDir, Map<String, String> env, Restart restart,
-                      Duration stopTimeout, Optional<Isolation> isolate, Confinement confinement) {
+                      Duration stopTimeout, Optional<Isolation> isolate, Confinement confinement,
+                      Optional<ProcessKnobs> process) {
     public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(10);
 
     public RunSpec {
         command = List.copyOf(command);
         env = Map.copyOf(env);
+    }
+
+    /** Without process knobs. */
+    public RunSpec(List<String> command, Optional<String> user, Optional<String> group,
+                   Optional<Path> workingDir, Map<String, String> env, Restart restart,
+                   Duration stopTimeout, Optional<Isolation> isolate, Confinement confinement) {
+        this(command, user, group, workingDir, env, restart, stopTimeout, isolate, confinement, Optional.empty());
+    }
+
+    /** The same spec with the group's {@code process:} knobs. */
+    public RunSpec withProcess(Optional<ProcessKnobs> knobs) {
+        return new RunSpec(command, user, group, workingDir, env, restart, stopTimeout, isolate, confinement, knobs);
     }
 
     public enum Restart {

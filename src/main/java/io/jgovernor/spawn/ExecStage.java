@@ -117,6 +117,26 @@ public final class ExecStage {
         }
     }
 
+    /** The group's process knobs, which the stage sets on itself before it clones the workload. */
+    private static void knobs(List<String> a, io.jgovernor.model.ProcessKnobs k) {
+        k.schedPolicy().ifPresent(p -> {
+            a.add("--sched-policy");
+            a.add(Integer.toString(p.number));
+        });
+        k.nice().ifPresent(n -> {
+            a.add("--nice");
+            a.add(Integer.toString(n));
+        });
+        k.ioprio().ifPresent(v -> {
+            a.add("--ioprio");
+            a.add(Integer.toString(v));
+        });
+        k.oomScoreAdj().ifPresent(v -> {
+            a.add("--oom-score-adj");
+            a.add(Integer.toString(v));
+        });
+    }
+
     /** The seccomp filter's text (the format of --seccomp-export, see jgovernor-exec.c). */
     static java.util.Optional<String> filter(RunSpec spec) {
         return spec.confinement().seccomp().profile().map(SeccompFilter::lines);
@@ -213,6 +233,7 @@ public final class ExecStage {
             a.add(w.toString());
         });
         confinement(a, spec.confinement(), c.uid() == 0);
+        spec.process().ifPresent(k -> knobs(a, k));
         a.add("--");
         a.addAll(spec.command());
         return a;

@@ -133,6 +133,9 @@ record WorkloadRecord(GroupName group, int pid, long startTime, String specHash,
                 .append("\nlimits=").append(conf.rlimits())
                 .append("\nseccomp=").append(conf.seccomp().source()).append('\n')
                 .append(conf.seccomp().profile().map(SeccompFilter::lines).orElse(""));
+        // only when present: a spec without knobs keeps the hash it had before they existed, so
+        // an upgraded daemon adopts the workloads it finds instead of restarting them
+        s.process().ifPresent(k -> b.append("\nprocess=").append(k));
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(b.toString().getBytes(StandardCharsets.UTF_8)));

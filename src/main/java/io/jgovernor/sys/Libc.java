@@ -79,6 +79,7 @@ public final class Libc {
 
     public static final int SCHED_OTHER = 0;
     public static final int SCHED_FIFO = 1;
+    public static final int SCHED_RR = 2;
     /** Or-ed into the policy: children and threads the caller makes start as SCHED_OTHER. */
     public static final int SCHED_RESET_ON_FORK = 0x40000000;
 
@@ -173,6 +174,10 @@ public final class Libc {
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
     // syscall(2) is variadic after the number; bpf(2) has no glibc wrapper
     private static final MethodHandle SYSCALL = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_POINTER, C_INT), true, 1);
+    // setpriority(2) and ioprio_set(2)/ioprio_get(2) (through syscall(2): glibc has no wrapper)
+    // take a thread id: nice and the I/O priority are per thread, whatever "PRIO_PROCESS" says
+    private static final MethodHandle SETPRIORITY = handle("setpriority", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
+    private static final MethodHandle SYSCALL_3INT = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_INT, C_INT), true, 1);
     private static final MethodHandle SCHED_SETSCHEDULER = handle("sched_setscheduler", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER), true, -1);
 
     private static final class PageSize {
@@ -446,12 +451,62 @@ public final class Libc {
      * {@code struct sched_param {int sched_priority}}; 0 or {@code -errno}.
      */
     public static int schedSetschedulerRaw(int policy, int priority) {
+        return schedSetschedulerRaw(0, policy, priority);
+    }
+
+    /**
+     * sched_setscheduler(2) for thread {@code tid} (0: the caller): {@code policy} (SCHED_OTHER,
+     * SCHED_BATCH, SCHED_IDLE with priority 0; SCHED_FIFO, SCHED_RR with 1-99); 0 or {@code -errno}
+     * (ESRCH: no such thread). The thread's nice value is kept.
+     */
+    public static int schedSetschedulerRaw(int tid, int policy, int priority) {
         MemorySegment state = STATE.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment param = arena.allocate(C_INT);
             param.set(C_INT, 0, priority);
-            int r = (int) SCHED_SETSCHEDULER.invokeExact(state, 0, policy, param);
+            int r = (int) SCHED_SETSCHEDULER.invokeExact(state, tid, policy, param);
             return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static final int PRIO_PROCESS = 0;
+
+    /** setpriority(PRIO_PROCESS, tid, nice): the nice value of one thread; 0 or {@code -errno}. */
+    public static int setNiceRaw(int tid, int nice) {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) SETPRIORITY.invokeExact(state, PRIO_PROCESS, tid, nice);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** IOPRIO_WHO_PROCESS: ioprio_set/ioprio_get act on one thread. */
+    public static final int IOPRIO_WHO_PROCESS = 1;
+    private static final boolean ARM64 = System.getProperty("os.arch", "").matches("aarch64|arm64");
+    private static final long SYS_IOPRIO_SET = ARM64 ? 30 : 251;
+    private static final long SYS_IOPRIO_GET = ARM64 ? 31 : 252;
+
+    /** ioprio_set(IOPRIO_WHO_PROCESS, tid, ioprio) (class << 13 | level); 0 or {@code -errno}. */
+    public static int ioprioSetRaw(int tid, int ioprio) {
+        MemorySegment state = STATE.get();
+        try {
+            long r = (long) SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_SET, IOPRIO_WHO_PROCESS, tid, ioprio);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** ioprio_get(IOPRIO_WHO_PROCESS, tid, -): the thread's I/O priority (class << 13 | level), or {@code -errno}. */
+    public static int ioprioGetRaw(int tid) {
+        MemorySegment state = STATE.get();
+        try {
+            long r = (long) SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_GET, IOPRIO_WHO_PROCESS, tid, 0);
+            return r >= 0 ? (int) r : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);
         }
