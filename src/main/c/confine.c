@@ -35,6 +35,8 @@ struct limit { int resource; rlim_t soft, hard; int fallback; };
 static struct limit limits[RLIM_NLIMITS];
 static int nlimits;
 static int have_caps, ambient, no_new_privs, want_seccomp;
+/* Where the compiled seccomp program is read from: stdin, or --seccomp-fd's descriptor (exec). */
+static int seccomp_fd;
 static uint64_t kept;
 static scmp_filter_ctx filter;
 
@@ -80,7 +82,15 @@ int confine_option(int argc, char **argv, int *i) {
     } else if (strcmp(a, "--ambient-caps") == 0) ambient = 1;
     else if (strcmp(a, "--no-new-privs") == 0) no_new_privs = 1;
     else if (strcmp(a, "--seccomp") == 0) want_seccomp = 1;
-    else return 0;
+    else if (strcmp(a, "--seccomp-fd") == 0) {
+        /* `jgovernor exec`: stdin is the caller's, so the program comes on another descriptor */
+        char *end;
+        if (*i + 1 >= argc) die("usage: --seccomp-fd N");
+        long fd = strtol(argv[++*i], &end, 10);
+        if (*end || fd < 3 || fd > 65535) die("--seccomp-fd: \"%s\" is not a descriptor above stdio", argv[*i]);
+        want_seccomp = 1;
+        seccomp_fd = (int) fd;
+    } else return 0;
     return 1;
 }
 
@@ -218,8 +228,8 @@ static void filter_line(char *text, int line) {
     if (rc != 0) die("seccomp rule for %s: %s", name, strerror(-rc));
 }
 
-/* All of stdin, which the daemon writes and closes; at most 4 MiB. */
-static char *read_stdin(size_t *length) {
+/* All of FD (stdin, which the daemon writes and closes); at most 4 MiB. */
+static char *read_all(int fd, size_t *length) {
     size_t cap = 1 << 16, len = 0;
     char *text = malloc(cap + 1);
     if (!text) die("seccomp filter: out of memory");
@@ -230,7 +240,7 @@ static char *read_stdin(size_t *length) {
             text = realloc(text, cap + 1);
             if (!text) die("seccomp filter: out of memory");
         }
-        ssize_t n = read(0, text + len, cap - len);
+        ssize_t n = read(fd, text + len, cap - len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) die("seccomp filter: read stdin: %s", strerror(errno));
         if (n == 0) break;
@@ -249,7 +259,7 @@ static char *read_stdin(size_t *length) {
  */
 int confine_export(void) {
     size_t len;
-    char *text = read_stdin(&len);
+    char *text = read_all(0, &len);
     int line = 0;
     for (char *p = text; *p;) {
         char *nl = strchr(p, '\n');
@@ -273,11 +283,15 @@ static struct sock_fprog program;
 void confine_filter_read(void) {
     if (!want_seccomp) return;
     size_t len;
-    char *bytes = read_stdin(&len);
+    char *bytes = read_all(seccomp_fd, &len);
     if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
         die("seccomp: %zu bytes on stdin are not a BPF program of at most %d instructions", len, BPF_MAXINSNS);
     program.len = (unsigned short) (len / sizeof(struct sock_filter));
     program.filter = (struct sock_filter *) bytes;
+    if (seccomp_fd != 0) {
+        close(seccomp_fd);
+        return;
+    }
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup3(null, 0, 0) < 0) die("stdin /dev/null: %s", strerror(errno));
     close(null);
@@ -326,6 +340,11 @@ void confine_after_user(void) {
     for (int c = 0; c < 64; c++)
         if ((kept & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
             fail("raise ambient capability %d: %s", c, strerror(errno));
+}
+
+void confine_cap_limit(unsigned long long allowed) {
+    kept = have_caps ? kept & allowed : allowed;
+    have_caps = 1;
 }
 
 void confine_seccomp(void) {

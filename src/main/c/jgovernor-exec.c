@@ -200,7 +200,8 @@ static void parse(int argc, char **argv) {
                 groups[ngroups++] = (gid_t) number(tok, "--groups");
             }
         } else if (strcmp(a, "--cwd") == 0) cwd = VALUE();
-        else if (!confine_option(argc, argv, &i)) usage(a);
+        else if (!confine_option(argc, argv, &i) && !engine_option(argc, argv, &i) && !join_option(argc, argv, &i))
+            usage(a);
 #undef VALUE
     }
     if (i >= argc) usage("no command after --");
@@ -278,6 +279,8 @@ static void setup_mounts(void) {
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         fail("make mounts private: %s", strerror(errno));
+    const char *merged = engine_mount_layers(); /* --layer: the overlay is the root (engine.c) */
+    if (merged) rootfs = merged;
     if (rootfs && mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
         fail("bind rootfs %s: %s", rootfs, strerror(errno));
     int root = open_root(rootfs ? rootfs : "/"); /* after the bind: the root of the new mount */
@@ -286,6 +289,7 @@ static void setup_mounts(void) {
     /* sysfs shows the net namespace of its mounter: only with one of the workload's own. */
     if (rootfs && (clone_flags & CLONE_NEWNET)) mount_sysfs(root);
     for (int i = 0; i < nbinds; i++) bind_in_root(root, binds[i].source, binds[i].target, binds[i].readonly);
+    engine_mount_volumes(root);
     mask_kernel_paths(root);
     close(root);
     if (rootfs) {
@@ -326,6 +330,16 @@ static void child(int go_fd, int out_fd) {
     if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
     if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
     confine_after_user();
+    default_signals();
+    /* Last: from here on only what the filter allows runs; it must allow execve (and write and
+     * exit_group, for fail()). */
+    confine_seccomp();
+    extern char **environ;
+    execve(command[0], command, environ);
+    fail("execve %s: %s", command[0], strerror(errno));
+}
+
+void default_signals(void) {
     /* The relay ignores SIGPIPE; ignored signals survive execve, the workload must not inherit that. */
     sigset_t none;
     sigemptyset(&none);
@@ -335,12 +349,6 @@ static void child(int go_fd, int out_fd) {
     unsigned long dfl[4] = {(unsigned long) SIG_DFL, 0, 0, 0};
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, sizeof(unsigned long));
-    /* Last: from here on only what the filter allows runs; it must allow execve (and write and
-     * exit_group, for fail()). */
-    confine_seccomp();
-    extern char **environ;
-    execve(command[0], command, environ);
-    fail("execve %s: %s", command[0], strerror(errno));
 }
 
 static void forward(int sig) {
@@ -373,6 +381,8 @@ int main(int argc, char **argv) {
      * limit takes CAP_SYS_RESOURCE in the initial user namespace, which a child in its own
      * user namespace no longer has. The relay gets them too, and needs a few descriptors only. */
     confine_rlimits();
+    if (join_requested()) return join_run(uid, gid, ngroups, groups, cwd, command);
+    engine_prepare(ro_rootfs);
 
     int go[2], report[2], out[2];
     if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
