@@ -17,9 +17,11 @@
  * the host's namespaces): each directory is made with mkdirat beneath a descriptor of its parent
  * and opened with O_NOFOLLOW, so a symbolic link left where a volume or an upper layer belongs
  * (the workload owns what is inside them, never the entries themselves) is refused, never
- * followed. The child mounts by those descriptors (/proc/self/fd/N): no path is looked up twice,
- * and no path of the policy reaches the overlay's option string, where a comma or colon would be
- * a new option or another layer (the policy parser refuses them too).
+ * followed. The child opens each again in its own mount namespace (overlayfs and bind mounts
+ * refuse a mount of another namespace, which a descriptor from before the clone names), checks
+ * it is the same directory (device and inode), and mounts by that descriptor (/proc/self/fd/N):
+ * no path of the policy reaches the overlay's option string, where a comma or colon would be a
+ * new option or another layer (the policy parser refuses them too).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -218,10 +220,16 @@ const char *engine_mount_layers(void) {
 
 /* In the child, beside the bind mounts: each volume's directory on its target inside the root. */
 void engine_mount_volumes(int root) {
+    if (nvolumes == 0) return;
     char source[32];
+    /* Opened again here, as the layers are: a bind mount's source must be a mount of this namespace. */
+    int dir = open(volumes_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) fail("volumes %s: %s", volumes_dir, strerror(errno));
     for (int k = 0; k < nvolumes; k++) {
-        snprintf(source, sizeof source, "/proc/self/fd/%d", volumes[k].fd);
+        int fd = reopen(dir, volumes[k].name, volumes[k].fd, "volume");
+        snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
         bind_in_root(root, source, volumes[k].target, volumes[k].readonly);
-        close(volumes[k].fd);
+        close(fd);
     }
+    close(dir);
 }

@@ -110,7 +110,7 @@ public class Daemon {
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
         oom.start(config, files, layout.mode(), health);
-        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
+        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount(), config.stateDir()));
         this.parser = parser;
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());

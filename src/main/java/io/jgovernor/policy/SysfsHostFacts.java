@@ -39,6 +39,7 @@ public final class SysfsHostFacts implements HostFacts {
 
     private final Path sysfs;
     private final Path cgroupMount;
+    private final Path stateDir;
     /** Answers by question, with when they were read; safe for the catalog's parallel parsing. */
     private final java.util.concurrent.ConcurrentHashMap<String, Answer> answers = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -75,8 +76,19 @@ public final class SysfsHostFacts implements HostFacts {
 
     /** @param cgroupMount the cgroup mount root (jgovernor.cgroup.mount) */
     public SysfsHostFacts(Path sysfsRoot, Path cgroupMount) {
+        this(sysfsRoot, cgroupMount, null);
+    }
+
+    /** @param stateDir the daemon's state directory (jgovernor.state-dir), where no layer may be */
+    public SysfsHostFacts(Path sysfsRoot, Path cgroupMount, Path stateDir) {
         this.sysfs = sysfsRoot;
         this.cgroupMount = cgroupMount;
+        this.stateDir = stateDir;
+    }
+
+    @Override
+    public Optional<Path> stateDir() {
+        return Optional.ofNullable(stateDir);
     }
 
     /**
