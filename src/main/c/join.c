@@ -181,7 +181,10 @@ int join_run(uid_t uid, gid_t gid, int ngroups, const gid_t *groups, const char 
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    /* none blocked, whatever the thread that exec'd us (a JVM's) had blocked */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     close(report[1]);
 
     char why[512];

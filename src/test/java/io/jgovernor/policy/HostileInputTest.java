@@ -70,6 +70,10 @@ class HostileInputTest {
                         + " (a controller, a dot and the file's own name, like \"io.latency\" or \"memory.swappiness\")"),
                 Arguments.of("raw-file-huge-value", "3:22: files.memory.swappiness: 5000 characters; a control file takes"
                         + " at most 4096; leave the file out to leave it as it is"),
+                Arguments.of("layer-option-injection", "6:14: run.isolate.layers[0]: \"/srv/base,upperdir=/etc,workdir=/tmp\""
+                        + " holds \",\", which separates options or layers in overlayfs's mount options; rename the directory"),
+                Arguments.of("volume-name-escape", "6:22: run.isolate.volumes[0].name: \"../../etc\" is not a volume name"
+                        + " (letters, digits, '_', '.', '-', starting with a letter or digit, at most 64)"),
                 Arguments.of("alias-bomb", "9:25: more than 50 aliases (*f); aliases can make a small file stand for a"
                         + " huge one, and a policy needs few"),
                 Arguments.of("user-unknown", "3:11: match[0].user: no user \"no-such-user-x\" on this host (/etc/passwd);"
