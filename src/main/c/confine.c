@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -345,6 +346,16 @@ void confine_after_user(void) {
 void confine_cap_limit(unsigned long long allowed) {
     kept = have_caps ? kept & allowed : allowed;
     have_caps = 1;
+}
+
+void confine_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups, const char *cwd) {
+    confine_before_user();
+    if (setgroups((size_t) ngroups, groups) != 0) fail("setgroups: %s", strerror(errno));
+    if (setresgid(gid, gid, gid) != 0) fail("setgid %d: %s", (int) gid, strerror(errno));
+    if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
+    if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
+    confine_after_user();
+    default_signals();
 }
 
 void confine_seccomp(void) {

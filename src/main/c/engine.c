@@ -48,14 +48,6 @@ static struct volume volumes[MAX_ITEMS];
 static int nvolumes;
 static long volume_uid = -1, volume_gid = -1;
 
-static long id_number(const char *s, const char *what) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *s == '\0' || *end != '\0' || v < 0) die("%s: \"%s\" is not an id", what, s);
-    return v;
-}
-
 int engine_option(int argc, char **argv, int *i) {
     const char *a = argv[*i];
     if (strcmp(a, "--layer") == 0) {
@@ -76,8 +68,8 @@ int engine_option(int argc, char **argv, int *i) {
         nvolumes++;
     } else if (strcmp(a, "--volume-owner") == 0) {
         if (*i + 2 >= argc) die("usage: --volume-owner UID GID");
-        volume_uid = id_number(argv[++*i], "--volume-owner");
-        volume_gid = id_number(argv[++*i], "--volume-owner");
+        volume_uid = number(argv[++*i], "--volume-owner");
+        volume_gid = number(argv[++*i], "--volume-owner");
     } else return 0;
     return 1;
 }

@@ -39,6 +39,12 @@
  *                             --seccomp-export writes it) on stdin, load it last before execve;
  *                             stdin is /dev/null for the command
  *
+ *     --layer DIR, --layer-state DIR, --volumes DIR, --volume NAME TARGET MODE, --volume-owner UID GID
+ *                             a root of overlay layers and named volumes (engine.c documents them)
+ *     --join PID START        run COMMAND inside running workload PID instead of a new one
+ *                             (`jgovernor exec`; join.c documents it); --seccomp-fd N then
+ *                             carries the seccomp program instead of stdin
+ *
  *   jgovernor-exec --seccomp-export
  *     compiles the filter on stdin (below) with libseccomp and writes the BPF program to stdout.
  *     The daemon compiles each profile once and passes the program to every start: compiling
@@ -152,7 +158,7 @@ static void append_map(char *map, const char *line) {
     strcat(map, "\n");
 }
 
-static long number(const char *s, const char *what) {
+long number(const char *s, const char *what) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -324,13 +330,7 @@ static void child(int go_fd, int out_fd) {
     if (clone_flags & CLONE_NEWNS) setup_mounts();
     if (hostname && sethostname(hostname, strlen(hostname)) != 0) fail("sethostname: %s", strerror(errno));
     if (clone_flags & CLONE_NEWNET) loopback_up();
-    confine_before_user();
-    if (setgroups(ngroups, groups) != 0) fail("setgroups: %s", strerror(errno));
-    if (setresgid(gid, gid, gid) != 0) fail("setgid %d: %s", (int) gid, strerror(errno));
-    if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
-    if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
-    confine_after_user();
-    default_signals();
+    confine_become(uid, gid, ngroups, groups, cwd);
     /* Last: from here on only what the filter allows runs; it must allow execve (and write and
      * exit_group, for fail()). */
     confine_seccomp();

@@ -28,7 +28,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
@@ -163,13 +162,7 @@ int join_run(uid_t uid, gid_t gid, int ngroups, const gid_t *groups, const char 
         sigprocmask(SIG_SETMASK, &old, NULL);
         close(report[0]);
         report_fd = report[1];
-        confine_before_user();
-        if (setgroups((size_t) ngroups, groups) != 0) fail("setgroups: %s", strerror(errno));
-        if (setresgid(gid, gid, gid) != 0) fail("setgid %d: %s", (int) gid, strerror(errno));
-        if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
-        if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
-        confine_after_user();
-        default_signals();
+        confine_become(uid, gid, ngroups, groups, cwd);
         confine_seccomp();
         execvp(command[0], command);
         fail("execve %s: %s", command[0], strerror(errno));

@@ -46,6 +46,12 @@ void confine_rlimits(void);
 void confine_before_user(void);
 void confine_after_user(void);
 void confine_seccomp(void);
+/* In the child, after the namespaces and mounts: confine_before_user, the groups, gid and uid,
+ * the working directory, confine_after_user and default signals (then only confine_seccomp and
+ * execve remain); a workload's process and exec's command alike. */
+void confine_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups, const char *cwd);
+/* A non-negative decimal number, else die() naming WHAT. */
+long number(const char *s, const char *what);
 /* `jgovernor exec`: the capabilities kept are at most ALLOWED (the joined workload's). */
 void confine_cap_limit(unsigned long long allowed);
 

@@ -80,13 +80,7 @@ final class ExecCommand {
         try {
             doc = new JsonObject(client.get(ControlApi.EXEC_PATH + "?group=" + URLEncoder.encode(group, StandardCharsets.UTF_8)));
         } catch (ControlClient.Refused e) {
-            String why = e.body;
-            try {
-                why = new JsonObject(e.body).getString("error", e.body);
-            } catch (DecodeException notJson) {
-                // the body as it came
-            }
-            err.println("jgovernor exec: " + why.strip());
+            err.println("jgovernor exec: " + ControlClient.refusal(e));
             return 1;
         } catch (IOException e) {
             err.println("jgovernor exec: " + client.reason(e));

@@ -59,13 +59,7 @@ final class VolumeCommand {
             out.println(table(doc.getJsonArray("volumes", new JsonArray())));
             return 0;
         } catch (ControlClient.Refused e) {
-            String why = e.body;
-            try {
-                why = new JsonObject(e.body).getString("error", e.body);
-            } catch (DecodeException notJson) {
-                // the body as it came
-            }
-            err.println("jgovernor volume: " + why.strip());
+            err.println("jgovernor volume: " + ControlClient.refusal(e));
             return 1;
         } catch (IOException e) {
             err.println("jgovernor volume: " + client.reason(e));

@@ -184,7 +184,7 @@ public final class ExecStage {
      */
     List<String> joinArgv(RunSpec spec, List<Path> groupDirs, Credentials c, int pid, long startTime) {
         List<String> a = new ArrayList<>();
-        a.add(binary.toString());
+        a.add(binary.toAbsolutePath().toString()); // run by the CLI, whose working directory is not the daemon's
         a.add("--join");
         a.add(Integer.toString(pid));
         a.add(Long.toString(startTime));

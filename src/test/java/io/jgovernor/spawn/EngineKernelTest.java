@@ -154,7 +154,7 @@ class EngineKernelTest {
             String policy = """
                     name: vol
                     run:
-                      command: ["/bin/sh", "-c", "cat /data/x > /out/before 2>/dev/null; echo kept > /data/x; echo done > /out/r; exec sleep 60"]
+                      command: ["/bin/sh", "-c", "cat /data/x > /out/before 2>/dev/null; echo kept > /data/x; (echo x > /seed/x) 2> /out/ro; echo done > /out/r; exec sleep 60"]
                       user: nobody
                       restart: never
                       stopTimeout: 1s
@@ -162,7 +162,7 @@ class EngineKernelTest {
                         namespaces: [mount, pid]
                         rootfs: %s
                         mounts: [{source: %s, target: /out}]
-                        volumes: [{name: data, target: /data}]
+                        volumes: [{name: data, target: /data}, {name: seed, target: /seed, readOnly: true}]
                     """.formatted(rootfs, out);
             h.apply(policy);
             h.awaitRunning("vol");
@@ -174,10 +174,13 @@ class EngineKernelTest {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(h.temp.resolve("volumes"))));
             assertEquals("kept\n", Files.readString(volume.resolve("x")));
             assertEquals("", read(out.resolve("before")), "empty at first");
+            assertTrue(read(out.resolve("ro")).contains("Read-only file system"), read(out.resolve("ro")));
+            assertFalse(Files.exists(h.temp.resolve("volumes/seed/x")));
 
             Workloads.Refused refused = assertThrows(Workloads.Refused.class, () -> h.workloads.removeVolume("data"));
             assertTrue(refused.getMessage().contains("in use by the workload of group vol"), refused.getMessage());
-            assertEquals(List.of(new WorkloadStorage.VolumeInfo("data", 5, List.of("vol"))), h.workloads.volumes());
+            assertEquals(List.of(new WorkloadStorage.VolumeInfo("data", 5, List.of("vol")),
+                    new WorkloadStorage.VolumeInfo("seed", 0, List.of("vol"))), h.workloads.volumes());
 
             // the policy goes and comes back: the volume stays, with its content
             h.apply("name: other\n");
@@ -189,7 +192,8 @@ class EngineKernelTest {
             assertEquals("kept\n", read(out.resolve("before")), "the second workload sees the first one's file");
 
             h.apply("name: other\n");
-            assertEquals(List.of(new WorkloadStorage.VolumeInfo("data", 5, List.of())), h.workloads.volumes());
+            assertEquals(List.of(new WorkloadStorage.VolumeInfo("data", 5, List.of()),
+                    new WorkloadStorage.VolumeInfo("seed", 0, List.of())), h.workloads.volumes());
             assertTrue(h.workloads.removeVolume("data"));
             assertFalse(Files.exists(volume, LinkOption.NOFOLLOW_LINKS));
             assertFalse(h.workloads.removeVolume("data"), "no such volume any more");
