@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -36,8 +37,9 @@ struct limit { int resource; rlim_t soft, hard; int fallback; };
 static struct limit limits[RLIM_NLIMITS];
 static int nlimits;
 static int have_caps, ambient, no_new_privs, want_seccomp;
-/* Where the compiled seccomp program is read from: stdin, or --seccomp-fd's descriptor (exec). */
-static int seccomp_fd;
+/* `jgovernor exec`: the compiled program in hex on the command line (--seccomp-hex), since stdin
+ * is the caller's and the stage keeps no inherited descriptor but stdio; NULL: read stdin. */
+static const char *seccomp_hex;
 static uint64_t kept;
 static scmp_filter_ctx filter;
 
@@ -83,14 +85,10 @@ int confine_option(int argc, char **argv, int *i) {
     } else if (strcmp(a, "--ambient-caps") == 0) ambient = 1;
     else if (strcmp(a, "--no-new-privs") == 0) no_new_privs = 1;
     else if (strcmp(a, "--seccomp") == 0) want_seccomp = 1;
-    else if (strcmp(a, "--seccomp-fd") == 0) {
-        /* `jgovernor exec`: stdin is the caller's, so the program comes on another descriptor */
-        char *end;
-        if (*i + 1 >= argc) die("usage: --seccomp-fd N");
-        long fd = strtol(argv[++*i], &end, 10);
-        if (*end || fd < 3 || fd > 65535) die("--seccomp-fd: \"%s\" is not a descriptor above stdio", argv[*i]);
+    else if (strcmp(a, "--seccomp-hex") == 0) {
+        if (*i + 1 >= argc) die("usage: --seccomp-hex HEX");
         want_seccomp = 1;
-        seccomp_fd = (int) fd;
+        seccomp_hex = argv[++*i];
     } else return 0;
     return 1;
 }
@@ -281,18 +279,32 @@ static struct sock_fprog program;
  * The compiled program is read whole from stdin before anything else: a bad one is an error
  * before any process is cloned. stdin is then /dev/null, what the command gets.
  */
+/* --seccomp-hex's text as bytes (two hex digits each). */
+static char *from_hex(const char *hex, size_t *length) {
+    size_t n = strlen(hex);
+    if (n % 2 != 0) die("--seccomp-hex: an odd number of hex digits");
+    char *bytes = malloc(n / 2 + 1);
+    if (!bytes) die("seccomp filter: out of memory");
+    for (size_t k = 0; k < n / 2; k++) {
+        unsigned int byte;
+        if (!isxdigit((unsigned char) hex[2 * k]) || !isxdigit((unsigned char) hex[2 * k + 1])
+            || sscanf(hex + 2 * k, "%2x", &byte) != 1)
+            die("--seccomp-hex: \"%.2s\" is not a hex byte", hex + 2 * k);
+        bytes[k] = (char) byte;
+    }
+    *length = n / 2;
+    return bytes;
+}
+
 void confine_filter_read(void) {
     if (!want_seccomp) return;
     size_t len;
-    char *bytes = read_all(seccomp_fd, &len);
+    char *bytes = seccomp_hex ? from_hex(seccomp_hex, &len) : read_all(0, &len);
     if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-        die("seccomp: %zu bytes on stdin are not a BPF program of at most %d instructions", len, BPF_MAXINSNS);
+        die("seccomp: %zu bytes are not a BPF program of at most %d instructions", len, BPF_MAXINSNS);
     program.len = (unsigned short) (len / sizeof(struct sock_filter));
     program.filter = (struct sock_filter *) bytes;
-    if (seccomp_fd != 0) {
-        close(seccomp_fd);
-        return;
-    }
+    if (seccomp_hex) return; /* stdin is the caller's (exec) */
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup3(null, 0, 0) < 0) die("stdin /dev/null: %s", strerror(errno));
     close(null);

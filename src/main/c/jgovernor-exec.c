@@ -42,8 +42,8 @@
  *     --layer DIR, --layer-state DIR, --volumes DIR, --volume NAME TARGET MODE, --volume-owner UID GID
  *                             a root of overlay layers and named volumes (engine.c documents them)
  *     --join PID START        run COMMAND inside running workload PID instead of a new one
- *                             (`jgovernor exec`; join.c documents it); --seccomp-fd N then
- *                             carries the seccomp program instead of stdin
+ *                             (`jgovernor exec`; join.c documents it); --seccomp-hex HEX
+ *                             then carries the seccomp program instead of stdin
  *
  *   jgovernor-exec --seccomp-export
  *     compiles the filter on stdin (below) with libseccomp and writes the BPF program to stdout.

@@ -3,7 +3,7 @@
  * and runc's nsenter do), instead of a new workload.
  *
  *   jgovernor-exec --join PID START [--cgroup DIR]... --uid N --gid N --groups LIST [--cwd DIR]
- *                  [confinement options] [--seccomp-fd N] -- COMMAND [ARG...]
+ *                  [confinement options] [--seccomp-hex HEX] -- COMMAND [ARG...]
  *
  * PID is the workload (its host pid) and START its start time (field 22 of /proc/PID/stat), so a
  * pid reused by another process after the workload ended is refused. The CLI execs this stage

@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -102,15 +101,16 @@ final class ExecCommand {
         if (term != null && !workloadEnv.containsKey("TERM")) {
             env.add("TERM=" + term);
         }
-        try {
-            String seccomp = doc.getString("seccomp");
-            if (seccomp != null) {
-                argv.add("--seccomp-fd");
-                argv.add(Integer.toString(program(java.util.Base64.getDecoder().decode(seccomp))));
+        String seccomp = doc.getString("seccomp");
+        if (seccomp != null) {
+            // on the command line: the stage keeps no inherited descriptor but stdio, and stdin is the caller's
+            try {
+                argv.add("--seccomp-hex");
+                argv.add(java.util.HexFormat.of().formatHex(java.util.Base64.getDecoder().decode(seccomp)));
+            } catch (IllegalArgumentException e) {
+                err.println("jgovernor exec: the daemon answered a seccomp program that is not base64: " + e.getMessage());
+                return 1;
             }
-        } catch (ErrnoException | IllegalArgumentException e) {
-            err.println("jgovernor exec: cannot hand the seccomp program to the exec stage: " + e.getMessage());
-            return 1;
         }
         argv.add("--");
         argv.addAll(command);
@@ -119,20 +119,5 @@ final class ExecCommand {
         ErrnoException failed = Libc.execve(argv.getFirst(), argv, env);
         err.println("jgovernor exec: cannot run the exec stage: " + failed.getMessage());
         return 126;
-    }
-
-    /**
-     * A pipe holding the program, its write end closed: the stage reads it to the end. A BPF
-     * program is at most 4096 instructions of 8 bytes, within a pipe's 64 KiB buffer.
-     */
-    private static int program(byte[] program) throws ErrnoException {
-        int[] fds = Libc.pipe();
-        try (Arena arena = Arena.ofConfined()) {
-            var buf = arena.allocate(program.length);
-            buf.copyFrom(java.lang.foreign.MemorySegment.ofArray(program));
-            Libc.write(fds[1], buf);
-        }
-        Libc.close(fds[1]);
-        return fds[0];
     }
 }

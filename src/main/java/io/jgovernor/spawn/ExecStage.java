@@ -180,7 +180,7 @@ public final class ExecStage {
     /**
      * The argv of {@code jgovernor exec} (join.c): the stage joins running workload {@code pid}
      * (started at {@code startTime}) with the workload's cgroups, ids and confinement; the caller
-     * adds {@code --seccomp-fd N} when {@link #program} has one, then {@code --} and the command.
+     * adds {@code --seccomp-hex HEX} when {@link #program} has one, then {@code --} and the command.
      */
     List<String> joinArgv(RunSpec spec, List<Path> groupDirs, Credentials c, int pid, long startTime) {
         List<String> a = new ArrayList<>();

@@ -163,8 +163,7 @@ public final class Libc {
     // directory for its children needs no stat(2) per control file.
     private static final MethodHandle GETDENTS64 = handle("getdents64", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
     private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
-    /** pipe(2) and execve(2): {@code jgovernor exec} hands its process to the exec stage. */
-    private static final MethodHandle PIPE = handle("pipe", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
+    /** execve(2): {@code jgovernor exec} hands its process to the exec stage. */
     private static final MethodHandle EXECVE = handle("execve", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER), true, -1);
     private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
@@ -319,23 +318,6 @@ public final class Libc {
         try {
             int r = (int) RMDIR.invokeExact(state, path);
             return r == 0 ? 0 : -errno(state);
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
-
-    /** pipe(2) without close-on-exec: {read end, write end}, both passed on by {@link #execve}. */
-    public static int[] pipe() throws ErrnoException {
-        MemorySegment state = STATE.get();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment fds = arena.allocate(C_INT, 2);
-            int r = (int) PIPE.invokeExact(state, fds);
-            if (r != 0) {
-                throw new ErrnoException("pipe", null, errno(state));
-            }
-            return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
-        } catch (ErrnoException e) {
-            throw e;
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -122,6 +122,16 @@ class EngineIT extends DaemonFixture {
         assertEquals("through stdin\n", new String(cat.getInputStream().readAllBytes()));
         assertEquals(0, cat.waitFor());
 
+        // a terminal passes through: script(1) gives the CLI a pseudo-terminal as stdin and stdout
+        String line = String.join(" ", cli("exec", "--socket", socket.toString(), "iso", "--", "/bin/sh", "-c",
+                "test -t 0 && test -t 1 && echo on-a-terminal; exit 5").command().stream()
+                .map(w -> "'" + w.replace("'", "'\\''") + "'").toList());
+        Process script = new ProcessBuilder("script", "-qec", line, "/dev/null").redirectErrorStream(true).start();
+        script.getOutputStream().close();
+        String onTerminal = new String(script.getInputStream().readAllBytes());
+        assertEquals(5, script.waitFor(), onTerminal);
+        assertTrue(onTerminal.contains("on-a-terminal"), onTerminal);
+
         // SIGTERM to the command's process (the CLI became the exec stage) reaches the command
         Process sleeping = cli("exec", "--socket", socket.toString(), "iso", "--", "/bin/sleep", "60").start();
         daemon.await(() -> sleeping.descendants().findAny().isPresent(), SOON, "the command started");

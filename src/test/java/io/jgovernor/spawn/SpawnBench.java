@@ -120,14 +120,11 @@ public final class SpawnBench {
                 rootfsNoUser.isolate(), confined);
         Workload running = Workload.launch(stage, new GroupName("bench-exec"), target, dirs, rootCreds);
         List<String> join = new ArrayList<>(stage.joinArgv(target, dirs, rootCreds, running.pid(), running.startTime()));
-        join.add("--seccomp"); // the program on stdin here; the CLI passes it on a pipe (--seccomp-fd)
+        // as the CLI passes it: the program in hex on the command line
+        join.addAll(List.of("--seccomp-hex", java.util.HexFormat.of().formatHex(stage.program(target).orElseThrow())));
         join.addAll(List.of("--", "/firstinsn", "/out/t"));
         paths.put("jgovernor exec stage (--join: cgroups, 6 namespaces, caps, seccomp; without the CLI's JVM start)", () -> {
-            Process p = new ProcessBuilder(join).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            try (var in = p.getOutputStream()) {
-                in.write(stage.program(target).orElseThrow());
-            }
-            return p.waitFor();
+            return new ProcessBuilder(join).redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor();
         });
         paths.put("nsenter -t PID -a (every namespace and root; no cgroup, no confinement)", () -> new ProcessBuilder(
                 "nsenter", "-t", Integer.toString(running.pid()), "-a", "/firstinsn", "/out/t").start().waitFor());
