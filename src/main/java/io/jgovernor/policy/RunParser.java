@@ -34,6 +34,8 @@ final class RunParser {
     private static final List<String> VOLUME_KEYS = List.of("name", "target", "readOnly");
     /** A volume's directory name in state-dir/volumes: one plain entry. */
     private static final Pattern VOLUME_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** run.user values that are root: with them a user namespace maps root inside to root outside. */
+    private static final Set<String> ROOT = Set.of("root", "0");
     /** As many layers as the exec stage takes (MAX_ITEMS in stage.h). */
     private static final int MAX_LAYERS = 64;
     private static final List<String> MOUNT_KEYS = List.of("source", "target", "readOnly");
@@ -293,10 +295,12 @@ final class RunParser {
                         + " workload's root by overlayfs; rootfs is a root of one directory)");
                 layers = null;
             } else if (layers != null && requires(l, "run.isolate.layers", namespaces, RunSpec.Namespace.MOUNT)
-                    && namespaces != null && namespaces.contains(RunSpec.Namespace.USER)) {
-                n.error(l, "run.isolate.layers: not with the user namespace yet (overlayfs checks the layers and the"
-                        + " upper layer in the state directory with the ids of the namespace's root, which cannot"
-                        + " reach them); remove user from run.isolate.namespaces or use rootfs");
+                    && namespaces != null && namespaces.contains(RunSpec.Namespace.USER)
+                    && (value(f, "uidMap") != null || (userNode instanceof ScalarNode u && !ROOT.contains(u.getValue())))) {
+                n.error(l, "run.isolate.layers: with the user namespace only when root inside is root outside (no"
+                        + " run.user but root, no uidMap): overlayfs checks the layers and the upper layer in the state"
+                        + " directory with the ids of the namespace's root, which another user cannot reach; remove"
+                        + " user from run.isolate.namespaces or use rootfs");
                 layers = null;
             }
         }

@@ -394,7 +394,8 @@ class PolicyParserTest {
                 // layers: OR rootfs, plain absolute directories overlayfs can take, not with a user namespace (yet)
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], rootfs: /r, layers: [/a]}\n", "4:54: run.isolate.layers: give either rootfs or layers, not both (layers are joined into the workload's root by overlayfs; rootfs is a root of one directory)"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {layers: [/a]}\n", "4:21: run.isolate.layers: needs the mount namespace; add mount to run.isolate.namespaces"),
-                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount, user], layers: [/a]}\n", "4:48: run.isolate.layers: not with the user namespace yet (overlayfs checks the layers and the upper layer in the state directory with the ids of the namespace's root, which cannot reach them); remove user from run.isolate.namespaces or use rootfs"),
+                                bad("name: web\nrun:\n  command: [/bin/x]\n  user: nobody\n  isolate: {namespaces: [mount, user], layers: [/a]}\n", "5:48: run.isolate.layers: with the user namespace only when root inside is root outside (no run.user but root, no uidMap): overlayfs checks the layers and the upper layer in the state directory with the ids of the namespace's root, which another user cannot reach; remove user from run.isolate.namespaces or use rootfs"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount, user], layers: [/a], uidMap: \"0 1000 1\"}\n", "4:48: run.isolate.layers: with the user namespace only when root inside is root outside (no run.user but root, no uidMap): overlayfs checks the layers and the upper layer in the state directory with the ids of the namespace's root, which another user cannot reach; remove user from run.isolate.namespaces or use rootfs"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: []}\n", "4:42: run.isolate.layers: is empty; list at least one directory"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: [a]}\n", "4:43: run.isolate.layers[0]: \"a\" is not an absolute path; a read-only layer of the workload's root"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: [/a, \"/b:/c\"]}\n", "4:47: run.isolate.layers[1]: \"/b:/c\" holds \":\", which separates options or layers in overlayfs's mount options; rename the directory"),
@@ -462,6 +463,9 @@ class PolicyParserTest {
         assertEquals(List.of(new RunSpec.Volume("data", Path.of("/data"), false),
                 new RunSpec.Volume("cache.1", Path.of("/c"), true)), iso.volumes());
         assertTrue(iso.hasRoot());
+        // a user namespace where root inside is root outside: overlayfs reaches the state directory
+        assertEquals(List.of(Path.of("/a")), only("name: web\nrun:\n  command: [/bin/x]\n  user: root\n"
+                + "  isolate: {namespaces: [mount, user], layers: [/a]}\n").run().orElseThrow().isolate().orElseThrow().layers());
     }
 
     @Test

@@ -116,6 +116,35 @@ class EngineKernelTest {
     }
 
     @Test
+    void layersInAUserNamespaceWhereRootIsRoot() throws Exception {
+        try (SpawnHarness h = new SpawnHarness()) {
+            Path base = h.busyboxRootfs();
+            Files.writeString(base.resolve("f"), "base");
+            Path app = Files.createDirectories(h.temp.resolve("app"));
+            Files.writeString(app.resolve("f"), "app");
+            Path out = Files.createDirectories(h.temp.resolve("out"));
+            String baseHash = treeHash(base);
+            h.apply("""
+                    name: userlayers
+                    run:
+                      command: ["/bin/sh", "-c", "echo f=$(cat /f) > /out/r; echo mine > /f; echo done >> /out/r; exec sleep 60"]
+                      restart: never
+                      stopTimeout: 1s
+                      isolate:
+                        namespaces: [user, mount, pid]
+                        layers: [%s, %s]
+                        mounts: [{source: %s, target: /out}]
+                    """.formatted(base, app, out));
+            h.awaitRunning("userlayers");
+            SpawnHarness.await(() -> read(out.resolve("r")).contains("done"), "the report");
+            assertEquals("f=app\ndone\n", read(out.resolve("r")));
+            assertEquals("mine\n", Files.readString(h.temp.resolve("layers/userlayers/upper/f")));
+            assertEquals(baseHash, treeHash(base));
+            assertEquals("app", Files.readString(app.resolve("f")));
+        }
+    }
+
+    @Test
     void readOnlyLayersHaveNoUpperLayer() throws Exception {
         try (SpawnHarness h = new SpawnHarness()) {
             Path base = h.busyboxRootfs();
