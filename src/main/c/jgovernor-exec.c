@@ -48,6 +48,12 @@
  *                             --seccomp-export writes it) on stdin, load it last before execve;
  *                             stdin is /dev/null for the command
  *
+ *     --layer DIR, --layer-state DIR, --volumes DIR, --volume NAME TARGET MODE, --volume-owner UID GID
+ *                             a root of overlay layers and named volumes (engine.c documents them)
+ *     --join PID START        run COMMAND inside running workload PID instead of a new one
+ *                             (`jgovernor exec`; join.c documents it); --seccomp-hex HEX
+ *                             then carries the seccomp program instead of stdin
+ *
  *   jgovernor-exec --seccomp-export
  *     compiles the filter on stdin (below) with libseccomp and writes the BPF program to stdout.
  *     The daemon compiles each profile once and passes the program to every start: compiling
@@ -166,7 +172,7 @@ static void append_map(char *map, const char *line) {
     strcat(map, "\n");
 }
 
-static long number(const char *s, const char *what) {
+long number(const char *s, const char *what) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -227,7 +233,8 @@ static void parse(int argc, char **argv) {
         else if (strcmp(a, "--ioprio") == 0) knob_ioprio = signed_number(VALUE(), "--ioprio", 0, 0xffff);
         else if (strcmp(a, "--oom-score-adj") == 0) knob_oom = signed_number(VALUE(), "--oom-score-adj", -1000, 1000);
         else if (strcmp(a, "--sched-policy") == 0) knob_policy = signed_number(VALUE(), "--sched-policy", 0, 5);
-        else if (!confine_option(argc, argv, &i)) usage(a);
+        else if (!confine_option(argc, argv, &i) && !engine_option(argc, argv, &i) && !join_option(argc, argv, &i))
+            usage(a);
 #undef VALUE
     }
     if (i >= argc) usage("no command after --");
@@ -327,6 +334,8 @@ static void setup_mounts(void) {
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         fail("make mounts private: %s", strerror(errno));
+    const char *merged = engine_mount_layers(); /* --layer: the overlay is the root (engine.c) */
+    if (merged) rootfs = merged;
     if (rootfs && mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
         fail("bind rootfs %s: %s", rootfs, strerror(errno));
     int root = open_root(rootfs ? rootfs : "/"); /* after the bind: the root of the new mount */
@@ -335,6 +344,7 @@ static void setup_mounts(void) {
     /* sysfs shows the net namespace of its mounter: only with one of the workload's own. */
     if (rootfs && (clone_flags & CLONE_NEWNET)) mount_sysfs(root);
     for (int i = 0; i < nbinds; i++) bind_in_root(root, binds[i].source, binds[i].target, binds[i].readonly);
+    engine_mount_volumes(root);
     mask_kernel_paths(root);
     close(root);
     if (rootfs) {
@@ -369,12 +379,16 @@ static void child(int go_fd, int out_fd) {
     if (clone_flags & CLONE_NEWNS) setup_mounts();
     if (hostname && sethostname(hostname, strlen(hostname)) != 0) fail("sethostname: %s", strerror(errno));
     if (clone_flags & CLONE_NEWNET) loopback_up();
-    confine_before_user();
-    if (setgroups(ngroups, groups) != 0) fail("setgroups: %s", strerror(errno));
-    if (setresgid(gid, gid, gid) != 0) fail("setgid %d: %s", (int) gid, strerror(errno));
-    if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
-    if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
-    confine_after_user();
+    confine_become(uid, gid, ngroups, groups, cwd);
+    /* Last: from here on only what the filter allows runs; it must allow execve (and write and
+     * exit_group, for fail()). */
+    confine_seccomp();
+    extern char **environ;
+    execve(command[0], command, environ);
+    fail("execve %s: %s", command[0], strerror(errno));
+}
+
+void default_signals(void) {
     /* The relay ignores SIGPIPE; ignored signals survive execve, the workload must not inherit that. */
     sigset_t none;
     sigemptyset(&none);
@@ -384,12 +398,6 @@ static void child(int go_fd, int out_fd) {
     unsigned long dfl[4] = {(unsigned long) SIG_DFL, 0, 0, 0};
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, sizeof(unsigned long));
-    /* Last: from here on only what the filter allows runs; it must allow execve (and write and
-     * exit_group, for fail()). */
-    confine_seccomp();
-    extern char **environ;
-    execve(command[0], command, environ);
-    fail("execve %s: %s", command[0], strerror(errno));
 }
 
 static void forward(int sig) {
@@ -423,6 +431,8 @@ int main(int argc, char **argv) {
      * limit takes CAP_SYS_RESOURCE in the initial user namespace, which a child in its own
      * user namespace no longer has. The relay gets them too, and needs a few descriptors only. */
     confine_rlimits();
+    if (join_requested()) return join_run(uid, gid, ngroups, groups, cwd, command);
+    engine_prepare(ro_rootfs);
 
     int go[2], report[2], out[2];
     if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC) || pipe2(out, O_CLOEXEC))

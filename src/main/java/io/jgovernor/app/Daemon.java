@@ -107,7 +107,8 @@ public class Daemon {
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
         oom.start(config, files, backend, health);
-        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount(), backend::cgroupV2));
+        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount(), backend::cgroupV2,
+                config.stateDir()));
         this.parser = parser;
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(backend, files);

@@ -57,13 +57,34 @@ public record RunSpec(List<String> command, Optional<String> user, Optional<Stri
         }
     }
 
+    /**
+     * {@code layers} (bottom first) is the other way to give a root: overlayfs joins them with a
+     * writable upper layer in the state directory (none with {@code readOnlyRootfs}).
+     */
     public record Isolation(Set<Namespace> namespaces, Optional<String> hostname, Optional<Path> rootfs,
-                            boolean readOnlyRootfs, List<BindMount> mounts, List<IdMapping> uidMap) {
+                            boolean readOnlyRootfs, List<BindMount> mounts, List<IdMapping> uidMap,
+                            List<Path> layers, List<Volume> volumes) {
         public Isolation {
             namespaces = Set.copyOf(namespaces);
             mounts = List.copyOf(mounts);
             uidMap = List.copyOf(uidMap);
+            layers = List.copyOf(layers);
+            volumes = List.copyOf(volumes);
         }
+
+        public Isolation(Set<Namespace> namespaces, Optional<String> hostname, Optional<Path> rootfs,
+                         boolean readOnlyRootfs, List<BindMount> mounts, List<IdMapping> uidMap) {
+            this(namespaces, hostname, rootfs, readOnlyRootfs, mounts, uidMap, List.of(), List.of());
+        }
+
+        /** Whether the workload pivots into a root of its own (a rootfs or layers). */
+        public boolean hasRoot() {
+            return rootfs.isPresent() || !layers.isEmpty();
+        }
+    }
+
+    /** A named volume: state-dir/volumes/NAME on {@code target}, kept when the policy goes. */
+    public record Volume(String name, Path target, boolean readOnly) {
     }
 
     public record BindMount(Path source, Path target, boolean readOnly) {

@@ -41,6 +41,7 @@ public final class SysfsHostFacts implements HostFacts {
     private final Path sysfs;
     private final Path cgroupMount;
     private final java.util.function.BooleanSupplier cgroupV2;
+    private final Path stateDir;
     /** Answers by question, with when they were read; safe for the catalog's parallel parsing. */
     private final java.util.concurrent.ConcurrentHashMap<String, Answer> answers = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -82,14 +83,25 @@ public final class SysfsHostFacts implements HostFacts {
      * @param cgroupMount the cgroup mount root (jgovernor.cgroup.mount)
      */
     public SysfsHostFacts(Path sysfsRoot, Path cgroupMount) {
-        this(sysfsRoot, cgroupMount, () -> Backend.cgroupV2At(cgroupMount));
+        this(sysfsRoot, cgroupMount, null);
+    }
+
+    /** @param stateDir the daemon's state directory (jgovernor.state-dir), where no layer may be; null: unknown */
+    public SysfsHostFacts(Path sysfsRoot, Path cgroupMount, Path stateDir) {
+        this(sysfsRoot, cgroupMount, () -> Backend.cgroupV2At(cgroupMount), stateDir);
     }
 
     /** @param cgroupV2 the backend's answer ({@link Backend#cgroupV2()}): the parser asks it, it does not detect */
-    public SysfsHostFacts(Path sysfsRoot, Path cgroupMount, java.util.function.BooleanSupplier cgroupV2) {
+    public SysfsHostFacts(Path sysfsRoot, Path cgroupMount, java.util.function.BooleanSupplier cgroupV2, Path stateDir) {
         this.sysfs = sysfsRoot;
         this.cgroupMount = cgroupMount;
         this.cgroupV2 = cgroupV2;
+        this.stateDir = stateDir;
+    }
+
+    @Override
+    public Optional<Path> stateDir() {
+        return Optional.ofNullable(stateDir);
     }
 
     /** The backend's answer (the daemon's), or what the mount root shows (see the constructors). */

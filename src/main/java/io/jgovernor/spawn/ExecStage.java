@@ -181,10 +181,45 @@ public final class ExecStage {
      * run spec's hash) comes first, where {@link #tagOf} reads it back.
      */
     List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c, String tag) {
+        return argv(spec, groupDirs, c, tag, null, WorkloadStorage.NONE);
+    }
+
+    /** With the group's layers and volumes in {@code storage} (see {@link WorkloadStorage}). */
+    List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c, String tag, io.jgovernor.model.GroupName group,
+                      WorkloadStorage storage) {
         List<String> a = new ArrayList<>();
         a.add(binary.toString());
         a.add(TAG);
         a.add(tag);
+        workload(a, spec, groupDirs, c, group, storage);
+        a.add("--");
+        a.addAll(spec.command());
+        return a;
+    }
+
+    /**
+     * The argv of {@code jgovernor exec} (join.c): the stage joins running workload {@code pid}
+     * (started at {@code startTime}) with the workload's cgroups, ids and confinement; the caller
+     * adds {@code --seccomp-hex HEX} when {@link #program} has one, then {@code --} and the command.
+     */
+    List<String> joinArgv(RunSpec spec, List<Path> groupDirs, Credentials c, int pid, long startTime) {
+        List<String> a = new ArrayList<>();
+        a.add(binary.toAbsolutePath().toString()); // run by the CLI, whose working directory is not the daemon's
+        a.add("--join");
+        a.add(Integer.toString(pid));
+        a.add(Long.toString(startTime));
+        for (Path d : groupDirs) {
+            a.add("--cgroup");
+            a.add(d.toString());
+        }
+        credentials(a, spec, c);
+        // --seccomp (stdin) is the workload's; exec passes the program on another descriptor
+        a.remove("--seccomp");
+        return a;
+    }
+
+    private void workload(List<String> a, RunSpec spec, List<Path> groupDirs, Credentials c,
+                          io.jgovernor.model.GroupName group, WorkloadStorage storage) {
         for (Path d : groupDirs) {
             a.add("--cgroup");
             a.add(d.toString());
@@ -204,6 +239,27 @@ public final class ExecStage {
                 a.add("--rootfs");
                 a.add(r.toString());
             });
+            for (Path layer : iso.layers()) {
+                a.add("--layer");
+                a.add(layer.toString());
+            }
+            if (!iso.layers().isEmpty()) {
+                a.add("--layer-state");
+                a.add(storage.layerState(group).toString());
+            }
+            if (!iso.volumes().isEmpty()) {
+                a.add("--volumes");
+                a.add(storage.volumes().toString());
+                a.add("--volume-owner");
+                a.add(Long.toString(c.hostUid()));
+                a.add(Long.toString(c.hostGid()));
+            }
+            for (RunSpec.Volume v : iso.volumes()) {
+                a.add("--volume");
+                a.add(v.name());
+                a.add(v.target().toString());
+                a.add(v.readOnly() ? "ro" : "rw");
+            }
             if (iso.readOnlyRootfs()) {
                 a.add("--ro-rootfs");
             }
@@ -222,6 +278,11 @@ public final class ExecStage {
             a.add("--gid-map");
             a.add(line);
         }
+        credentials(a, spec, c);
+    }
+
+    /** The ids, working directory and confinement the command runs with: a workload's and exec's alike. */
+    private static void credentials(List<String> a, RunSpec spec, Credentials c) {
         a.add("--uid");
         a.add(Long.toString(c.uid()));
         a.add("--gid");
@@ -233,10 +294,8 @@ public final class ExecStage {
             a.add(w.toString());
         });
         confinement(a, spec.confinement(), c.uid() == 0);
+        // exec'd commands get the workload's knobs too (the stage sets them before it joins or clones)
         spec.process().ifPresent(k -> knobs(a, k));
-        a.add("--");
-        a.addAll(spec.command());
-        return a;
     }
 
     /**

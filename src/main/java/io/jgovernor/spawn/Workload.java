@@ -62,10 +62,16 @@ final class Workload {
     /** Runs the exec stage and returns once the command runs (its execve succeeded). */
     static Workload launch(ExecStage exec, GroupName group, RunSpec spec, List<Path> groupDirs, Credentials c)
             throws StartFailure {
+        return launch(exec, group, spec, groupDirs, c, WorkloadStorage.NONE);
+    }
+
+    /** With the group's layers and volumes in {@code storage}. */
+    static Workload launch(ExecStage exec, GroupName group, RunSpec spec, List<Path> groupDirs, Credentials c,
+                           WorkloadStorage storage) throws StartFailure {
         if (groupDirs.isEmpty()) {
             throw new StartFailure("the group has no cgroup directory yet");
         }
-        ProcessBuilder pb = new ProcessBuilder(exec.argv(spec, groupDirs, c, WorkloadRecord.hash(spec)));
+        ProcessBuilder pb = new ProcessBuilder(exec.argv(spec, groupDirs, c, WorkloadRecord.hash(spec), group, storage));
         // The environment is exactly the policy's env: nothing of the daemon's leaks in.
         pb.environment().clear();
         pb.environment().putAll(spec.env());

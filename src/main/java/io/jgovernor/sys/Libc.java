@@ -164,6 +164,8 @@ public final class Libc {
     // directory for its children needs no stat(2) per control file.
     private static final MethodHandle GETDENTS64 = handle("getdents64", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
     private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
+    /** execve(2): {@code jgovernor exec} hands its process to the exec stage. */
+    private static final MethodHandle EXECVE = handle("execve", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER), true, -1);
     private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER), true, -1);
@@ -324,6 +326,30 @@ public final class Libc {
         } catch (Throwable t) {
             throw unexpected(t);
         }
+    }
+
+    /**
+     * execve(2): this process becomes {@code path} with {@code argv} and {@code env} ("NAME=value"),
+     * keeping its pid and its descriptors without close-on-exec (stdio). Returns only on failure.
+     */
+    public static ErrnoException execve(String path, List<String> argv, List<String> env) {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            int r = (int) EXECVE.invokeExact(state, arena.allocateFrom(path), strings(arena, argv), strings(arena, env));
+            return new ErrnoException("execve", path, r == 0 ? 0 : errno(state));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** A NULL-terminated array of C strings. */
+    private static MemorySegment strings(Arena arena, List<String> list) {
+        MemorySegment array = arena.allocate(C_POINTER, list.size() + 1L);
+        for (int i = 0; i < list.size(); i++) {
+            array.setAtIndex(ValueLayout.ADDRESS, i, arena.allocateFrom(list.get(i)));
+        }
+        array.setAtIndex(ValueLayout.ADDRESS, list.size(), MemorySegment.NULL);
+        return array;
     }
 
     // ---- typed wrappers ----

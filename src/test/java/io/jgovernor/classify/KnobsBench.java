@@ -1,6 +1,6 @@
 package io.jgovernor.classify;
 
-import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.model.ProcessKnobs;
@@ -100,7 +100,7 @@ public final class KnobsBench {
                     ms(revert, 99), ms(bare, 50), (double) pct(apply, 50) / pct(bare, 50), tk.refusedTotal());
 
             // fork-event latency through the classifier
-            Reconciler reconciler = new Reconciler(cg.layout(), cg.files(), name -> V1Controllers.forName(name).orElse(null));
+            Reconciler reconciler = new Reconciler(Backend.of(cg.layout(), cg.files()), cg.files());
             String comm = binary.getFileName().toString();
             Path file = Path.of("/etc/jgovernor/policies.d/b.yaml");
             SortedMap<GroupName, Policy> desired = new TreeMap<>(TestPolicies.parse(file, "name: b\nmatch:\n  - comm: "

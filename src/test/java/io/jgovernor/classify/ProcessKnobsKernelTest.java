@@ -1,6 +1,6 @@
 package io.jgovernor.classify;
 
-import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.model.ProcessKnobs;
@@ -60,7 +60,7 @@ public class ProcessKnobsKernelTest {
     @BeforeEach
     void setUp() throws IOException, InterruptedException {
         cg = TestCgroups.create();
-        reconciler = new Reconciler(cg.layout(), cg.files(), name -> V1Controllers.forName(name).orElse(null));
+        reconciler = new Reconciler(Backend.of(cg.layout(), cg.files()), cg.files());
         bin = Files.createTempDirectory("jgovernor-test-");
         binary = build(bin);
         comm = binary.getFileName().toString();

@@ -91,6 +91,51 @@ public final class SpawnBench {
             }
             return p.waitFor();
         });
+        // Layers (issue 16): the same rootfs as the bottom layer, a second layer over it, an upper
+        // layer in a state directory; no user namespace (layers refuse one), so its peer is the
+        // same isolated start on the rootfs alone without one.
+        Path layer = Files.createDirectories(work.resolve("layer2"));
+        Files.writeString(layer.resolve("from-layer2"), "2");
+        WorkloadStorage storage = new WorkloadStorage(Files.createDirectories(work.resolve("state")));
+        java.util.Set<RunSpec.Namespace> noUser = EnumSet.complementOf(EnumSet.of(RunSpec.Namespace.USER));
+        RunSpec rootfsNoUser = new RunSpec(isolated.command(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                Optional.of(new RunSpec.Isolation(noUser, Optional.of("bench"), Optional.of(work.resolve("rootfs")), false,
+                        List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of())), confined);
+        RunSpec layered = new RunSpec(isolated.command(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                Optional.of(new RunSpec.Isolation(noUser, Optional.of("bench"), Optional.empty(), false,
+                        List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of(),
+                        List.of(work.resolve("rootfs"), layer), List.of())), confined);
+        storage.prepare(layered);
+        paths.put("jgovernor, isolated on a rootfs, no user namespace (6 namespaces; peer of the layered start)",
+                () -> Workload.launch(stage, group, rootfsNoUser, dirs, rootCreds).awaitExit());
+        paths.put("jgovernor, isolated on 2 layers (overlayfs, upper layer in the state directory; 6 namespaces)",
+                () -> Workload.launch(stage, group, layered, dirs, rootCreds, storage).awaitExit());
+
+        // exec (issue 16): a command started inside a running isolated workload, against nsenter
+        // and crun exec into a running container of the same rootfs.
+        RunSpec target = new RunSpec(List.of("/bin/sh", "-c", "exec /bin/busybox sleep 100000"), Optional.empty(),
+                Optional.empty(), Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                rootfsNoUser.isolate(), confined);
+        Workload running = Workload.launch(stage, new GroupName("bench-exec"), target, dirs, rootCreds);
+        List<String> join = new ArrayList<>(stage.joinArgv(target, dirs, rootCreds, running.pid(), running.startTime()));
+        // as the CLI passes it: the program in hex on the command line
+        join.addAll(List.of("--seccomp-hex", java.util.HexFormat.of().formatHex(stage.program(target).orElseThrow())));
+        join.addAll(List.of("--", "/firstinsn", "/out/t"));
+        paths.put("jgovernor exec stage (--join: cgroups, 6 namespaces, caps, seccomp; without the CLI's JVM start)", () -> {
+            return new ProcessBuilder(join).redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        });
+        paths.put("nsenter -t PID -a (every namespace and root; no cgroup, no confinement)", () -> new ProcessBuilder(
+                "nsenter", "-t", Integer.toString(running.pid()), "-a", "/firstinsn", "/out/t").start().waitFor());
+        String execContainer = "bench-exec-" + ProcessHandle.current().pid();
+        boolean crunExec = new ProcessBuilder("crun", "--cgroup-manager=disabled", "run", "-d", "-b",
+                work.resolve("bundle-exec").toString(), execContainer).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start().waitFor() == 0;
+        if (crunExec) {
+            paths.put("crun exec (into a running container of the same rootfs)", () -> new ProcessBuilder("crun", "exec",
+                    execContainer, "/firstinsn", "/out/t").inheritIO().start().waitFor());
+        }
         paths.put("unshare --fork (pid, mount, uts, ipc, net; private), no cgroup", () -> new ProcessBuilder(
                 "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
                 "--propagation", "private", probe.toString(), out.resolve("t").toString()).start().waitFor());
@@ -128,6 +173,11 @@ public final class SpawnBench {
                 }
             }
         } finally {
+            running.signal(true);
+            running.awaitExit();
+            if (crunExec) {
+                new ProcessBuilder("crun", "delete", "-f", execContainer).inheritIO().start().waitFor();
+            }
             for (Path d : dirs.reversed()) {
                 files.rmdir(d);
             }

@@ -83,8 +83,12 @@ final class SpawnHarness implements AutoCloseable {
 
     /** Waits until the group's workload runs and returns its host pid. */
     int awaitRunning(String group) {
-        await(() -> status(group) != null && status(group).pid() > 0 && status(group).state().equals("running"),
-                "workload " + group + " running");
+        try {
+            await(() -> status(group) != null && status(group).pid() > 0 && status(group).state().equals("running"),
+                    "workload " + group + " running");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + " (its status: " + status(group) + ")", e);
+        }
         return status(group).pid();
     }
 
