@@ -87,6 +87,7 @@
  *  - it exits with the workload's status (128+N when a signal N ended it).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -363,7 +364,26 @@ static int copy_out(int from, int *to_open) {
     return 1;
 }
 
+/*
+ * Every descriptor but 0, 1 and 2 is closed first: the daemon starts this stage with posix_spawn
+ * (not through the JDK's jspawnhelper, which closes them), and a JVM holds descriptors that are
+ * not close-on-exec. None may reach the workload, nor keep another workload's pipe open.
+ */
+static void close_inherited(void) {
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+    /* Before Linux 5.9: each open descriptor, as /proc/self/fd lists them. */
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) die("list open descriptors: %s", strerror(errno));
+    int self = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != self) close(fd);
+    }
+    closedir(d);
+}
+
 int main(int argc, char **argv) {
+    close_inherited();
     if (argc == 2 && strcmp(argv[1], "--seccomp-export") == 0) return confine_export();
     parse(argc, argv);
     confine_filter_read();
