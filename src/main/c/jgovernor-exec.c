@@ -4,7 +4,9 @@
  * Why a C stage: a JVM must not fork itself (its threads and locks do not survive fork), and a
  * stage built from util-linux tools pays one exec per step (28 ms measured, see
  * docs/benchmarks.md). This one does every step in one process and execs nothing but the
- * workload. The daemon starts it with ProcessBuilder (posix_spawn).
+ * workload. The daemon starts it with posix_spawn directly (spawn/PosixSpawnProcess.java), not
+ * ProcessBuilder, whose jspawnhelper is one more exec per start; the stage therefore closes the
+ * descriptors it inherits (close_inherited) before anything else.
  *
  * Invocation (every value is its own argv word; nothing is parsed from shell text):
  *

@@ -183,6 +183,29 @@ class SpawnKernelTest {
     }
 
     @Test
+    void aDescriptorTheDaemonHoldsWithoutCloseOnExecDoesNotReachTheWorkload() throws Exception {
+        // The stage is started by posix_spawn (PosixSpawnProcess), not through jspawnhelper, which
+        // closed such descriptors: the stage now closes them itself before anything else.
+        int leaky = io.jgovernor.sys.Libc.open("/dev/null", io.jgovernor.sys.Libc.O_RDONLY);
+        try (SpawnHarness h = new SpawnHarness()) {
+            h.apply("""
+                    name: fds
+                    run:
+                      command: ["/bin/sleep", "60"]
+                      restart: never
+                    """);
+            int pid = h.awaitRunning("fds");
+            assertTrue(Files.exists(Path.of("/proc/self/fd", Integer.toString(leaky))), "the test holds fd " + leaky);
+            try (var fds = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
+                assertEquals(List.of("0", "1", "2"), fds.map(f -> f.getFileName().toString()).sorted().toList(),
+                        "the workload has only stdin, stdout and stderr");
+            }
+        } finally {
+            io.jgovernor.sys.Libc.close(leaky);
+        }
+    }
+
+    @Test
     void fiftyChildrenForkedAtOnceAreAllInTheGroup() throws Exception {
         try (SpawnHarness h = new SpawnHarness()) {
             h.apply("""
