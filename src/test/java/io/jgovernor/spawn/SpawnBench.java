@@ -91,6 +91,18 @@ public final class SpawnBench {
                 return p.waitFor();
             }
         });
+        // Diagnostic: the confined isolated start as it was launched before (ProcessBuilder, whose
+        // jspawnhelper execs first), to show what posix_spawn saves in the same run.
+        List<String> withCgroups = stage.argv(isolated, dirs, userNsCreds, WorkloadRecord.hash(isolated));
+        paths.put("jgovernor stage, isolated, confined, started by ProcessBuilder (diagnostic: the launch before)", () -> {
+            ProcessBuilder pb = new ProcessBuilder(withCgroups);
+            pb.environment().clear();
+            Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (var in = p.getOutputStream()) {
+                in.write(stage.program(isolated).orElseThrow());
+            }
+            return p.waitFor();
+        });
         List<String> unshare = List.of("/usr/bin/unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
                 "--propagation", "private", probe.toString(), out.resolve("t").toString());
         paths.put("unshare --fork (pid, mount, uts, ipc, net; private), no cgroup", () -> new ProcessBuilder(unshare)
