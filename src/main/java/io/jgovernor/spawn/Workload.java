@@ -98,11 +98,16 @@ final class Workload {
                     break;
                 }
             }
+        } catch (StartFailure e) {
+            closeOutput(p);
+            throw e;
         } catch (IOException | NumberFormatException e) {
             p.destroyForcibly();
+            closeOutput(p);
             throw new StartFailure("the exec stage's report cannot be read: " + e.getMessage());
         } catch (InterruptedException e) {
             p.destroyForcibly();
+            closeOutput(p);
             Thread.currentThread().interrupt();
             throw new StartFailure("interrupted while starting");
         }
@@ -112,6 +117,21 @@ final class Workload {
         pump(group, p.getInputStream(), System.Logger.Level.INFO, "");
         pump(group, p.getErrorStream(), System.Logger.Level.WARNING, "exec stage: ");
         return new Workload(pid, startTime, Optional.of(p), Optional.empty());
+    }
+
+    /**
+     * The stage's output pipes after a failed start: no pump reads them, and a posix_spawn'ed
+     * process's pipes stay open until closed (a start that fails on every restart would leak two
+     * descriptors each time).
+     */
+    private static void closeOutput(Process p) {
+        for (InputStream in : List.of(p.getInputStream(), p.getErrorStream())) {
+            try {
+                in.close();
+            } catch (IOException e) {
+                // nothing more to release
+            }
+        }
     }
 
     /** The process a record names, when it still runs (same pid, same start time). */

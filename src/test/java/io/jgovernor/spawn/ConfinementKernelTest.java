@@ -301,6 +301,22 @@ class ConfinementKernelTest {
         }
     }
 
+    /** A root shell {@code script} in {@code rootfs} with five namespaces and {@code out} on /out; its pid. */
+    private static int startIsolatedRoot(SpawnHarness h, String name, String script, Path rootfs, Path out) {
+        h.apply("""
+                name: %s
+                run:
+                  command: ["/bin/sh", "-c", "%s"]
+                  restart: never
+                  isolate:
+                    namespaces: [pid, mount, uts, ipc, net]
+                    rootfs: %s
+                    mounts:
+                      - {source: %s, target: /out}
+                """.formatted(name, script, rootfs, out));
+        return h.awaitRunning(name);
+    }
+
     /**
      * Issue 13: an isolated root workload "cannot read a host disk through mknod". It holds
      * CAP_MKNOD (one of runc's 14) and its /dev is a tmpfs without nodev, so the node is made;
@@ -342,18 +358,7 @@ class ConfinementKernelTest {
                     "echo error=$(head -c 1 /dev/disk 2>&1 >/dev/null)",
                     "echo done=1",
                     "exec sleep 60");
-            h.apply("""
-                    name: disk
-                    run:
-                      command: ["/bin/sh", "-c", "%s"]
-                      restart: never
-                      isolate:
-                        namespaces: [pid, mount, uts, ipc, net]
-                        rootfs: %s
-                        mounts:
-                          - {source: %s, target: /out}
-                    """.formatted(script, rootfs, out));
-            h.awaitRunning("disk");
+            startIsolatedRoot(h, "disk", script, rootfs, out);
             Map<String, String> r = report(out);
             assertEquals("made", r.get("mknod"), "CAP_MKNOD is kept (runc's 14): the node is made: " + r);
             assertEquals("0", r.get("read"), "not one byte of block device " + majorMinor + ": " + r);
@@ -373,18 +378,7 @@ class ConfinementKernelTest {
                     "echo mount=$(mount -t tmpfs none /out 2>&1 || echo refused)",
                     "echo done=1",
                     "exec sleep 60");
-            h.apply("""
-                    name: iso
-                    run:
-                      command: ["/bin/sh", "-c", "%s"]
-                      restart: never
-                      isolate:
-                        namespaces: [pid, mount, uts, ipc, net]
-                        rootfs: %s
-                        mounts:
-                          - {source: %s, target: /out}
-                    """.formatted(script, rootfs, out));
-            int pid = h.awaitRunning("iso");
+            int pid = startIsolatedRoot(h, "iso", script, rootfs, out);
             Map<String, String> r = report(out);
             Map<String, String> s = status(pid);
             assertEquals(RUNC_DEFAULT, s.get("CapBnd"));

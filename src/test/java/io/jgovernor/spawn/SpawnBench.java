@@ -159,21 +159,18 @@ public final class SpawnBench {
         }
     }
 
-    /** Started as Workload.launch starts the exec stage (posix_spawn, not ProcessBuilder's jspawnhelper). */
+    /**
+     * Started as Workload.launch starts the exec stage (posix_spawn, not ProcessBuilder's
+     * jspawnhelper). Its output is read after it ended (the peers write little or nothing), so no
+     * reader thread competes with the start being measured.
+     */
     private static int direct(List<String> argv) throws Exception {
         Process p = PosixSpawnProcess.start(argv, System.getenv(), false);
-        Thread drain = Thread.ofPlatform().start(() -> {
-            try (var err = p.getErrorStream()) {
-                err.transferTo(System.err);
-            } catch (java.io.IOException e) {
-                // gone with the process
-            }
-        });
-        try (var o = p.getInputStream()) {
-            o.transferTo(java.io.OutputStream.nullOutputStream());
+        int status = p.waitFor();
+        try (var o = p.getInputStream(); var err = p.getErrorStream()) {
+            err.transferTo(System.err);
         }
-        drain.join();
-        return p.waitFor();
+        return status;
     }
 
     private interface Start {
