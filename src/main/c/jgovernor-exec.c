@@ -4,7 +4,9 @@
  * Why a C stage: a JVM must not fork itself (its threads and locks do not survive fork), and a
  * stage built from util-linux tools pays one exec per step (28 ms measured, see
  * docs/benchmarks.md). This one does every step in one process and execs nothing but the
- * workload. The daemon starts it with ProcessBuilder (posix_spawn).
+ * workload. The daemon starts it with posix_spawn directly (spawn/PosixSpawnProcess.java), not
+ * ProcessBuilder, whose jspawnhelper is one more exec per start; the stage therefore closes the
+ * descriptors it inherits (close_inherited) before anything else.
  *
  * Invocation (every value is its own argv word; nothing is parsed from shell text):
  *
@@ -103,6 +105,7 @@
  *  - it exits with the workload's status (128+N when a signal N ended it).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -420,7 +423,26 @@ static int copy_out(int from, int *to_open) {
     return 1;
 }
 
+/*
+ * Every descriptor but 0, 1 and 2 is closed first: the daemon starts this stage with posix_spawn
+ * (not through the JDK's jspawnhelper, which closes them), and a JVM holds descriptors that are
+ * not close-on-exec. None may reach the workload, nor keep another workload's pipe open.
+ */
+static void close_inherited(void) {
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+    /* Before Linux 5.9: each open descriptor, as /proc/self/fd lists them. */
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) die("list open descriptors: %s", strerror(errno));
+    int self = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != self) close(fd);
+    }
+    closedir(d);
+}
+
 int main(int argc, char **argv) {
+    close_inherited();
     if (argc == 2 && strcmp(argv[1], "--seccomp-export") == 0) return confine_export();
     parse(argc, argv);
     confine_filter_read();

@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * The exec stage binary, {@code jgovernor-exec} (src/main/c/jgovernor-exec.c), and the argv that
- * tells it what to do. The daemon never forks itself: it starts the stage with ProcessBuilder
- * (posix_spawn), and the stage joins the cgroups, creates the namespaces and execs the command.
+ * tells it what to do. The daemon never forks itself: it starts the stage with posix_spawn
+ * ({@link PosixSpawnProcess}), and the stage joins the cgroups, creates the namespaces and execs the command.
  */
 public final class ExecStage {
     public static final String NAME = "jgovernor-exec";

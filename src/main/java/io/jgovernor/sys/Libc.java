@@ -181,6 +181,24 @@ public final class Libc {
     private static final MethodHandle SETPRIORITY = handle("setpriority", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
     private static final MethodHandle SYSCALL_3INT = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_INT, C_INT), true, 1);
     private static final MethodHandle SCHED_SETSCHEDULER = handle("sched_setscheduler", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER), true, -1);
+    // posix_spawn(3) and what it takes, for starting the exec stage without the JDK's jspawnhelper
+    // (see spawnProcess). The spawn functions return an error number instead of setting errno.
+    private static final MethodHandle PIPE2 = handle("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle POSIX_SPAWN = handle("posix_spawn", FunctionDescriptor.of(C_INT, C_POINTER,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER), false, -1);
+    private static final MethodHandle SPAWN_FILE_ACTIONS_INIT = handle("posix_spawn_file_actions_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SPAWN_FILE_ACTIONS_ADDDUP2 = handle("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT), false, -1);
+    private static final MethodHandle SPAWN_FILE_ACTIONS_DESTROY = handle("posix_spawn_file_actions_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_INIT = handle("posix_spawnattr_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_SETFLAGS = handle("posix_spawnattr_setflags", FunctionDescriptor.of(C_INT, C_POINTER, C_SHORT), false, -1);
+    private static final MethodHandle SPAWNATTR_SETSIGMASK = handle("posix_spawnattr_setsigmask", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_SETSIGDEFAULT = handle("posix_spawnattr_setsigdefault", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_DESTROY = handle("posix_spawnattr_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SIGEMPTYSET = handle("sigemptyset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SIGFILLSET = handle("sigfillset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle WAITID = handle("waitid", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle WAITPID = handle("waitpid", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle KILL = handle("kill", FunctionDescriptor.of(C_INT, C_INT, C_INT), true, -1);
 
     private static final class PageSize {
         static final long VALUE = sysconfOrFail(_SC_PAGESIZE);
@@ -533,6 +551,157 @@ public final class Libc {
         try {
             long r = (long) SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_GET, IOPRIO_WHO_PROCESS, tid, 0);
             return r >= 0 ? (int) r : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- starting and reaping a child without the JDK (the exec stage, spawn/PosixSpawnProcess) ----
+
+    /** posix_spawnattr flags (glibc's values, the same on every Linux architecture). */
+    private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    /** Room for posix_spawn_file_actions_t (80 bytes on x86-64 glibc) and posix_spawnattr_t (336), sigset_t (128), siginfo_t (128). */
+    private static final long SPAWN_STRUCT_SIZE = 1024;
+    private static final int P_PID = 1;
+    private static final int WEXITED = 4;
+    private static final int WNOWAIT = 0x01000000;
+
+    /** pipe2(2): {read end, write end}. */
+    public static int[] pipe2(int flags) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(C_INT, 2);
+            int r = (int) PIPE2.invokeExact(state, fds, flags);
+            if (r != 0) {
+                throw new ErrnoException("pipe2", "", errno(state));
+            }
+            return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * posix_spawn(3) of {@code argv} (its first word the program's path) with exactly the
+     * environment {@code env} ("NAME=value" words) and {@code stdio}'s three descriptors as its
+     * 0, 1 and 2; the child's pid. The child starts with no signal blocked and every signal at
+     * its default disposition (a JVM thread blocks some and ignores others). Every other
+     * descriptor the caller holds must be close-on-exec or closed by the program itself: the
+     * exec stage closes all but 0, 1 and 2 first. glibc's posix_spawn is clone(CLONE_VM |
+     * CLONE_VFORK) and execve on a stack of its own: nothing of the JVM runs in the child.
+     */
+    public static int spawnProcess(List<String> argv, List<String> env, int[] stdio) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment attr = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment none = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment all = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment pid = arena.allocate(C_INT);
+            spawnCheck("posix_spawn_file_actions_init", (int) SPAWN_FILE_ACTIONS_INIT.invokeExact(actions));
+            try {
+                spawnCheck("posix_spawnattr_init", (int) SPAWNATTR_INIT.invokeExact(attr));
+                try {
+                    for (int fd = 0; fd < 3; fd++) {
+                        spawnCheck("posix_spawn_file_actions_adddup2",
+                                (int) SPAWN_FILE_ACTIONS_ADDDUP2.invokeExact(actions, stdio[fd], fd));
+                    }
+                    spawnCheck("sigemptyset", (int) SIGEMPTYSET.invokeExact(none) == 0 ? 0 : Errno.EINVAL);
+                    spawnCheck("sigfillset", (int) SIGFILLSET.invokeExact(all) == 0 ? 0 : Errno.EINVAL);
+                    spawnCheck("posix_spawnattr_setsigmask", (int) SPAWNATTR_SETSIGMASK.invokeExact(attr, none));
+                    spawnCheck("posix_spawnattr_setsigdefault", (int) SPAWNATTR_SETSIGDEFAULT.invokeExact(attr, all));
+                    spawnCheck("posix_spawnattr_setflags", (int) SPAWNATTR_SETFLAGS.invokeExact(attr,
+                            (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
+                    MemorySegment path = arena.allocateFrom(argv.getFirst());
+                    int r = (int) POSIX_SPAWN.invokeExact(pid, path, actions, attr, words(arena, argv), words(arena, env));
+                    if (r != 0) {
+                        throw new ErrnoException("posix_spawn", argv.getFirst(), r);
+                    }
+                    return pid.get(C_INT, 0);
+                } finally {
+                    int ignored = (int) SPAWNATTR_DESTROY.invokeExact(attr);
+                }
+            } finally {
+                int ignored = (int) SPAWN_FILE_ACTIONS_DESTROY.invokeExact(actions);
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static void spawnCheck(String call, int error) throws ErrnoException {
+        if (error != 0) {
+            throw new ErrnoException(call, "", error);
+        }
+    }
+
+    /** A NULL-terminated array of NUL-terminated strings (argv, envp). */
+    private static MemorySegment words(Arena arena, List<String> words) {
+        MemorySegment array = arena.allocate(C_POINTER, words.size() + 1L);
+        for (int i = 0; i < words.size(); i++) {
+            array.setAtIndex(ValueLayout.ADDRESS, i, arena.allocateFrom(words.get(i)));
+        }
+        array.setAtIndex(ValueLayout.ADDRESS, words.size(), MemorySegment.NULL);
+        return array;
+    }
+
+    /**
+     * Blocks until child {@code pid} has ended, leaving it a zombie (waitid WNOWAIT): its pid
+     * stays taken, so a signal sent to it now cannot reach another process. {@link #waitpid} then reaps it.
+     */
+    public static void waitExited(int pid) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            while (true) {
+                int r = (int) WAITID.invokeExact(state, P_PID, pid, info, WEXITED | WNOWAIT);
+                if (r == 0) {
+                    return;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("waitid", Integer.toString(pid), errno);
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** waitpid(2): reaps child {@code pid}, blocking until it ends; its wait status. */
+    public static int waitpid(int pid) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(C_INT);
+            while (true) {
+                int r = (int) WAITPID.invokeExact(state, pid, status, 0);
+                if (r == pid) {
+                    return status.get(C_INT, 0);
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("waitpid", Integer.toString(pid), errno);
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** kill(2); 0 or {@code -errno}. */
+    public static int killRaw(int pid, int sig) {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) KILL.invokeExact(state, pid, sig);
+            return r == 0 ? 0 : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -83,7 +83,19 @@ public final class SpawnBench {
         // Diagnostic: the same stage joining no cgroup, to show what the cgroup.procs writes cost.
         List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds, WorkloadRecord.hash(isolated));
         paths.put("jgovernor stage, isolated, joining no cgroup (diagnostic)", () -> {
-            ProcessBuilder pb = new ProcessBuilder(noCgroups);
+            Process p = PosixSpawnProcess.start(noCgroups, Map.of(), true);
+            try (var in = p.getOutputStream()) {
+                in.write(stage.program(isolated).orElseThrow());
+            }
+            try (var o = p.getInputStream(); var e = p.getErrorStream()) {
+                return p.waitFor();
+            }
+        });
+        // Diagnostic: the confined isolated start as it was launched before (ProcessBuilder, whose
+        // jspawnhelper execs first), to show what posix_spawn saves in the same run.
+        List<String> withCgroups = stage.argv(isolated, dirs, userNsCreds, WorkloadRecord.hash(isolated));
+        paths.put("jgovernor stage, isolated, confined, started by ProcessBuilder (diagnostic: the launch before)", () -> {
+            ProcessBuilder pb = new ProcessBuilder(withCgroups);
             pb.environment().clear();
             Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try (var in = p.getOutputStream()) {
@@ -136,18 +148,24 @@ public final class SpawnBench {
             paths.put("crun exec (into a running container of the same rootfs)", () -> new ProcessBuilder("crun", "exec",
                     execContainer, "/firstinsn", "/out/t").inheritIO().start().waitFor());
         }
-        paths.put("unshare --fork (pid, mount, uts, ipc, net; private), no cgroup", () -> new ProcessBuilder(
-                "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
-                "--propagation", "private", probe.toString(), out.resolve("t").toString()).start().waitFor());
+        List<String> unshare = List.of("/usr/bin/unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
+                "--propagation", "private", probe.toString(), out.resolve("t").toString());
+        paths.put("unshare --fork (pid, mount, uts, ipc, net; private), no cgroup", () -> new ProcessBuilder(unshare)
+                .start().waitFor());
+        // The peers started as the daemon starts its stage (posix_spawn, no jspawnhelper): like for like.
+        paths.put("unshare --fork (same), started by posix_spawn as the stage is", () -> direct(unshare));
         String cg = "cpu:" + cgexecCpu;
         String mem = "memory:" + cgexecMemory;
         paths.put("cgexec (cpu, memory) + unshare --fork (pid, mount, uts, ipc, net; private)", () -> new ProcessBuilder(
                 "cgexec", "-g", cg, "-g", mem, "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
                 "--propagation", "private", probe.toString(), out.resolve("t").toString()).start().waitFor());
         int[] id = {0};
+        String crunPath = Path.of("/usr/bin/crun").toString();
+        java.util.function.Supplier<List<String>> crun = () -> List.of(crunPath, "--cgroup-manager=disabled", "run", "-b",
+                work.resolve("bundle").toString(), "bench-" + ProcessHandle.current().pid() + "-" + id[0]++);
         paths.put("crun run (--cgroup-manager=disabled; pid, net, ipc, uts, mount; ro rootfs, bind mount)",
-                () -> new ProcessBuilder("crun", "--cgroup-manager=disabled", "run", "-b", work.resolve("bundle").toString(),
-                        "bench-" + ProcessHandle.current().pid() + "-" + id[0]++).inheritIO().start().waitFor());
+                () -> new ProcessBuilder(crun.get()).inheritIO().start().waitFor());
+        paths.put("crun run (same), started by posix_spawn as the stage is", () -> direct(crun.get()));
         Map<String, List<Double>> ms = new LinkedHashMap<>();
         paths.keySet().forEach(k -> ms.put(k, new ArrayList<>()));
         try {
@@ -189,6 +207,20 @@ public final class SpawnBench {
             System.out.printf("| %s | %.2f | %.2f | %.2f |%n", e.getKey(), v.get(v.size() / 2),
                     v.get((int) Math.min(v.size() - 1, Math.ceil(v.size() * 0.9) - 1)), v.getFirst());
         }
+    }
+
+    /**
+     * Started as Workload.launch starts the exec stage (posix_spawn, not ProcessBuilder's
+     * jspawnhelper). Its output is read after it ended (the peers write little or nothing), so no
+     * reader thread competes with the start being measured.
+     */
+    private static int direct(List<String> argv) throws Exception {
+        Process p = PosixSpawnProcess.start(argv, System.getenv(), false);
+        int status = p.waitFor();
+        try (var o = p.getInputStream(); var err = p.getErrorStream()) {
+            err.transferTo(System.err);
+        }
+        return status;
     }
 
     private interface Start {
