@@ -116,6 +116,7 @@ public final class OomEvents implements AutoCloseable {
         this.sender = sender;
         this.stats = stats;
         this.history = history;
+        sender.expect(this.daemonWebhooks);
         warmUp();
         this.source = sourceFactory.open(this::notified);
     }
@@ -157,6 +158,7 @@ public final class OomEvents implements AutoCloseable {
         Map<GroupName, Watch> next = new HashMap<>();
         for (Watch w : wanted) {
             next.put(w.group(), w);
+            sender.expect(w.webhooks());
         }
         Map<GroupName, Path> registered = source.registered();
         for (GroupName g : registered.keySet()) {
