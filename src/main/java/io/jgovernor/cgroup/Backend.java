@@ -41,6 +41,16 @@ public record Backend(CgroupMode mode, List<Controller> controllers, String desc
                         : "cgroup v1") + " " + roots);
     }
 
+    /**
+     * How this backend freezes a group and waits for the kernel's answer (v1 freezer.state, v2
+     * cgroup.freeze), for whatever freezes at run time; the policy's {@code freezer:} goes through
+     * the same controller.
+     */
+    public Freezing freezing() {
+        return mode == CgroupMode.UNIFIED ? new io.jgovernor.cgroup.v2.FreezerController()
+                : new io.jgovernor.cgroup.v1.FreezerController();
+    }
+
     /** The controller of this backend with kernel name {@code name}; null when it has none. */
     public Function<String, Controller> controllerFor() {
         return name -> controllers.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);

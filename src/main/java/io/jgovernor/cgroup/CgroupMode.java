@@ -19,18 +19,26 @@ public enum CgroupMode {
 
     /** The controllers jgovernor manages; which of them a hierarchy carries decides the mode. */
     public static final Set<String> MANAGED = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids",
-            "devices");
+            "devices", "freezer", "hugetlb", "net_cls", "net_prio", "perf_event");
+    /**
+     * The controllers whose place decides the mode: the resource controllers every host has. A
+     * hybrid host's cgroup2 tree may carry hugetlb (or misc) that no v1 hierarchy claimed; that
+     * does not make it the tree jgovernor governs.
+     */
+    static final Set<String> DECIDING = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "devices");
     /**
      * The same, by their cgroup v2 names (cpuacct is part of v2's cpu, blkio is v2's io). v2's
-     * "devices" is no entry of cgroup.controllers but a BPF program any cgroup2 directory takes.
+     * "devices" is no entry of cgroup.controllers but a BPF program any cgroup2 directory takes;
+     * "freezer" is cgroup.freeze, a core file of every cgroup2 directory.
      */
-    public static final Set<String> MANAGED_V2 = Set.of("cpu", "cpuset", "io", "memory", "pids", "devices");
+    public static final Set<String> MANAGED_V2 = Set.of("cpu", "cpuset", "io", "memory", "pids", "devices", "freezer",
+            "hugetlb");
 
     /**
      * Decides the mode.
      *
      * <p>A cgroup2 mount counts as "without controllers" for HYBRID when its cgroup.controllers
-     * lists none of the {@link #MANAGED} ones: on this kind of host it may still list controllers
+     * lists none of the {@link #DECIDING} ones: on this kind of host it may still list controllers
      * no v1 hierarchy claimed (hugetlb, misc), which jgovernor does not use.
      *
      * @param mountRoot   the configured mount root (jgovernor.cgroup.mount), e.g. /sys/fs/cgroup
@@ -50,12 +58,12 @@ public enum CgroupMode {
                 continue;
             }
             if (m.isCgroup1()) {
-                v1 |= m.controllers().stream().anyMatch(MANAGED::contains);
+                v1 |= m.controllers().stream().anyMatch(DECIDING::contains);
             } else if (m.isCgroup2()) {
                 String listed = readControllers.apply(at).orElse("");
                 boolean managesNothing = true;
                 for (String c : listed.strip().split("\\s+")) {
-                    if (MANAGED.contains(c)) {
+                    if (DECIDING.contains(c)) {
                         managesNothing = false;
                     }
                 }

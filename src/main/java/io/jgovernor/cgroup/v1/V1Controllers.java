@@ -21,7 +21,8 @@ public final class V1Controllers {
     /** With a memory and blkio controller fitted to the host (page size, weight file). */
     public static List<Controller> all(MemoryController memory, BlkioController blkio) {
         return List.of(new CpusetController(), new CpuController(), new CpuacctController(), memory, blkio,
-                new PidsController(), new DevicesController());
+                new PidsController(), new DevicesController(), new FreezerController(), new HugetlbController(),
+                new NetClsController(), new NetPrioController(), new PerfEventController());
     }
 
     public static Optional<Controller> forName(String name) {

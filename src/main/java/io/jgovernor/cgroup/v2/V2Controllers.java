@@ -17,7 +17,7 @@ public final class V2Controllers {
     public static List<Controller> all() {
         return List.of(new CpusetController(), new CpuController(), new IoController(), new MemoryController(),
                 new io.jgovernor.cgroup.v1.PidsController(), // the same file and words as v1
-                new DevicesController());
+                new DevicesController(), new FreezerController(), new HugetlbController());
     }
 
     public static Optional<Controller> forName(String name) {

@@ -1,0 +1,72 @@
+package io.jgovernor.cgroup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Huge page sizes as the kernel names them: /sys/kernel/mm/hugepages/hugepages-2048kB for the
+ * pool, "2MB" in the hugetlb controller's file names (mm/hugetlb_cgroup.c mem_fmt: whole GB, else
+ * whole MB, else KB). Shared by v1's and v2's HugetlbController and the policy's host facts.
+ */
+public final class HugePages {
+    private static final Pattern POOL = Pattern.compile("hugepages-(\\d+)kB");
+
+    private HugePages() {
+    }
+
+    /** The page sizes this kernel has pools for, in bytes; empty when {@code sysfs} has none. */
+    public static SortedSet<Long> sizes(Path sysfs) {
+        SortedSet<Long> out = new TreeSet<>();
+        try (Stream<Path> dirs = Files.list(sysfs.resolve("kernel/mm/hugepages"))) {
+            for (Path d : dirs.toList()) {
+                Matcher m = POOL.matcher(d.getFileName().toString());
+                if (m.matches()) {
+                    out.add(Long.parseLong(m.group(1)) * 1024);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return out; // no hugetlb pools (CONFIG_HUGETLBFS off): no sizes
+        }
+        return out;
+    }
+
+    /** The host's sizes, from /sys. */
+    public static SortedSet<Long> hostSizes() {
+        return sizes(Path.of("/sys"));
+    }
+
+    /** "2MB", "1GB", "64KB": the size's part of the controller's file names. */
+    public static String fileName(long bytes) {
+        if (bytes >= 1L << 30) {
+            return (bytes >> 30) + "GB";
+        }
+        if (bytes >= 1L << 20) {
+            return (bytes >> 20) + "MB";
+        }
+        return (bytes >> 10) + "KB";
+    }
+
+    /**
+     * What the kernel counts for one page size: bytes of huge pages charged to the group now, and
+     * how many times an allocation failed at the limit (v1 failcnt, v2 events "max").
+     */
+    public record Usage(long pageSizeBytes, OptionalLong usageBytes, OptionalLong failures) {
+    }
+
+    /** A hugetlb controller's counters: the files to read, and the usage per page size from their text. */
+    public interface Stats {
+        List<String> usageFiles();
+
+        /** From the texts of {@link #usageFiles} as read (a missing one absent): one entry per page size with a file. */
+        List<Usage> usage(Map<String, String> texts);
+    }
+}

@@ -1,0 +1,131 @@
+package io.jgovernor.cgroup.v1;
+
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.HugePages;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.Write;
+import io.jgovernor.model.Limit;
+import io.jgovernor.model.Resources;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * "hugetlb": hugetlb.&lt;size&gt;.limit_in_bytes per huge page size of the host, and the
+ * hugetlb.&lt;size&gt;.rsvd.limit_in_bytes beside it where the kernel has them (5.7+).
+ *
+ * <p>The plain limit is charged when a page is faulted in: a process over it gets SIGBUS on the
+ * touch, long after its mmap succeeded. The rsvd limit is charged at mmap time, so the mmap fails
+ * instead; both get the policy's value, as runc and crun write both. No limit reads back as
+ * PAGE_COUNTER_MAX base pages rounded down to whole huge pages, in bytes (9223372036852678656
+ * for 2 MB pages with 4 KiB base pages; the rounding takes up to one huge page off), and is
+ * written as -1.
+ * The kernel rounds a limit down to whole huge pages; the parser accepts only whole pages, so a
+ * value reads back as written.
+ */
+public final class HugetlbController implements Controller, HugePages.Stats {
+    private static final String UNLIMITED = "-1";
+
+    private final SortedSet<Long> sizes;
+
+    /** With this host's page sizes. */
+    public HugetlbController() {
+        this(HugePages.hostSizes());
+    }
+
+    public HugetlbController(SortedSet<Long> pageSizes) {
+        this.sizes = new TreeSet<>(pageSizes);
+    }
+
+    public static String limitFile(long pageSize) {
+        return "hugetlb." + HugePages.fileName(pageSize) + ".limit_in_bytes";
+    }
+
+    public static String rsvdLimitFile(long pageSize) {
+        return "hugetlb." + HugePages.fileName(pageSize) + ".rsvd.limit_in_bytes";
+    }
+
+    @Override
+    public String name() {
+        return "hugetlb";
+    }
+
+    @Override
+    public boolean usedBy(Resources resources) {
+        return resources.hugetlb().isPresent();
+    }
+
+    @Override
+    public List<String> observedFiles() {
+        List<String> out = new ArrayList<>();
+        for (long s : sizes) {
+            out.add(limitFile(s));
+            out.add(rsvdLimitFile(s));
+        }
+        return out;
+    }
+
+    @Override
+    public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
+        List<Write> out = new ArrayList<>();
+        for (long size : sizes) {
+            Limit wanted = resources.hugetlb().flatMap(h -> h.limitFor(size)).orElse(Limit.MAX);
+            for (String file : List.of(limitFile(size), rsvdLimitFile(size))) {
+                String seen = Normalize.text(observed, file);
+                if (seen == null && (file.equals(rsvdLimitFile(size)) || resources.hugetlb().isEmpty())) {
+                    continue; // a kernel without reservation limits, or no directory and nothing asked
+                }
+                OptionalLong bytes = Normalize.parseLong(seen);
+                Limit now = bytes.isEmpty() ? null : unlimited(bytes.getAsLong(), size) ? Limit.MAX : Limit.of(bytes.getAsLong());
+                if (!wanted.equals(now)) {
+                    out.add(new Write(file, wanted instanceof Limit.Of(long v) ? Long.toString(v) : UNLIMITED,
+                            Normalize.was(seen), wanted.toString()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The kernel's "no limit" for pages of {@code size}: PAGE_COUNTER_MAX, less the rounding to whole pages. */
+    static boolean unlimited(long bytes, long size) {
+        return bytes > Long.MAX_VALUE - 2 * size;
+    }
+
+    @Override
+    public Map<String, String> fresh(GroupContext context) {
+        Map<String, String> out = new HashMap<>();
+        for (String f : observedFiles()) {
+            out.put(f, "9223372036854771712\n");
+        }
+        return out;
+    }
+
+    @Override
+    public List<String> usageFiles() {
+        List<String> out = new ArrayList<>();
+        for (long s : sizes) {
+            out.add("hugetlb." + HugePages.fileName(s) + ".usage_in_bytes");
+            out.add("hugetlb." + HugePages.fileName(s) + ".failcnt");
+        }
+        return out;
+    }
+
+    @Override
+    public List<HugePages.Usage> usage(Map<String, String> texts) {
+        List<HugePages.Usage> out = new ArrayList<>();
+        for (long s : sizes) {
+            OptionalLong usage = Normalize.parseLong(texts.get("hugetlb." + HugePages.fileName(s) + ".usage_in_bytes"));
+            OptionalLong failcnt = Normalize.parseLong(texts.get("hugetlb." + HugePages.fileName(s) + ".failcnt"));
+            if (usage.isPresent() || failcnt.isPresent()) {
+                out.add(new HugePages.Usage(s, usage, failcnt));
+            }
+        }
+        return out;
+    }
+}
