@@ -131,20 +131,9 @@ public final class SysfsHostFacts implements HostFacts {
                 + (dirs.size() > 1 ? " and " + (dirs.size() - 1) + " more" : "") + ")";
     }
 
-    private static final Pattern HUGEPAGES_DIR = Pattern.compile("hugepages-(\\d+)kB");
-
     @Override
     public java.util.SortedSet<Long> hugePageSizes() {
-        return fresh("hugePageSizes", () -> {
-            java.util.SortedSet<Long> out = new java.util.TreeSet<>();
-            for (Path d : childDirList(sysfs.resolve("kernel/mm/hugepages"))) {
-                Matcher m = HUGEPAGES_DIR.matcher(d.getFileName().toString());
-                if (m.matches()) {
-                    out.add(Long.parseLong(m.group(1)) * 1024);
-                }
-            }
-            return out;
-        });
+        return fresh("hugePageSizes", () -> io.jgovernor.cgroup.HugePages.sizes(sysfs));
     }
 
     /**
