@@ -35,6 +35,10 @@ final class SubsystemParser {
     /** The kernel's interface name rules (dev_valid_name): 1-15 bytes, not "." or "..", no '/', ':' or blank. */
     private static final Pattern INTERFACE = Pattern.compile("[^/:\\s]{1,15}");
     private static final long U32_MAX = 0xffffffffL;
+    /** More entries than any host has page sizes (x86: 2, arm64: 4), and few enough to judge quickly. */
+    static final int MAX_PAGE_SIZES = 8;
+    /** More interfaces than a group's priorities need; each is one write per pass. */
+    static final int MAX_INTERFACES = 64;
 
     private final Nodes n;
     private final HostFacts host;
@@ -67,6 +71,11 @@ final class SubsystemParser {
         if (entries == null || !available(node, "hugetlb", "hugetlb")) {
             return null;
         }
+        if (entries.size() > MAX_PAGE_SIZES) {
+            n.error(node, "hugetlb: " + entries.size() + " entries; one per huge page size, and no host has more than "
+                    + MAX_PAGE_SIZES);
+            return null;
+        }
         SortedSet<Long> sizes = host.hugePageSizes();
         List<Resources.HugePageLimit> out = new ArrayList<>();
         Map<Long, Integer> seen = new HashMap<>();
@@ -96,6 +105,12 @@ final class SubsystemParser {
                         + " power of two like 2Mi or 1Gi");
                 pageSize = null;
             }
+            Integer earlier = pageSize == null ? null : seen.putIfAbsent(pageSize, i);
+            if (earlier != null) {
+                n.error(pageNode, path + ".pageSize: " + sizeText(pageSize) + " pages are already limited in hugetlb["
+                        + earlier + "]");
+                pageSize = null;
+            }
             Node limitNode = f.get("limit").getValueNode();
             Limit limit = size(limitNode, path + ".limit", true);
             if (pageSize == null || limit == null) {
@@ -107,13 +122,6 @@ final class SubsystemParser {
                 n.error(limitNode, path + ".limit: " + sizeText(bytes) + " is not a whole number of " + sizeText(pageSize)
                         + " pages; the kernel would round it down to " + sizeText(down) + ": write that, or "
                         + sizeText(down + pageSize));
-                bad = true;
-                continue;
-            }
-            Integer earlier = seen.putIfAbsent(pageSize, i);
-            if (earlier != null) {
-                n.error(pageNode, path + ".pageSize: " + sizeText(pageSize) + " pages are already limited in hugetlb["
-                        + earlier + "]");
                 bad = true;
                 continue;
             }
@@ -150,6 +158,10 @@ final class SubsystemParser {
             Node p = f.get("priorities").getValueNode();
             Map<String, NodeTuple> m = n.mapping(p, "network.priorities", null);
             bad |= m == null || !available(p, "network.priorities", "net_prio");
+            if (m != null && m.size() > MAX_INTERFACES) {
+                n.error(p, "network.priorities: " + m.size() + " interfaces; at most " + MAX_INTERFACES);
+                return null;
+            }
             for (Map.Entry<String, NodeTuple> e : m == null ? Map.<String, NodeTuple>of().entrySet() : m.entrySet()) {
                 String name = e.getKey();
                 if (!INTERFACE.matcher(name).matches() || name.equals(".") || name.equals("..")) {
