@@ -44,6 +44,37 @@ public final class HugePages {
         return sizes(Path.of("/sys"));
     }
 
+    /**
+     * Whether this kernel has the reservation limits (hugetlb.*.rsvd.*, added in 5.7): known from
+     * the release, since a plan for a new group must know before any directory shows the files.
+     */
+    public static boolean hostHasReservations() {
+        try {
+            return hasReservations(Files.readString(Path.of("/proc/sys/kernel/osrelease")));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Whether kernel release {@code release} ("6.1.0-13-amd64") is 5.7 or later. */
+    static boolean hasReservations(String release) {
+        Matcher m = Pattern.compile("(\\d+)\\.(\\d+).*").matcher(release.strip());
+        if (!m.matches()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        return major > 5 || (major == 5 && Integer.parseInt(m.group(2)) >= 7);
+    }
+
+    /**
+     * Whether a limit read back as {@code bytes} is the kernel's "no limit" for pages of {@code
+     * pageSize}: PAGE_COUNTER_MAX base pages, rounded down to whole huge pages or not (a fresh
+     * group reads 9223372036854771712 even on v2, where a written "max" reads "max").
+     */
+    public static boolean unlimited(long bytes, long pageSize) {
+        return bytes > Long.MAX_VALUE - 2 * pageSize;
+    }
+
     /** "2MB", "1GB", "64KB": the size's part of the controller's file names. */
     public static String fileName(long bytes) {
         if (bytes >= 1L << 30) {

@@ -86,7 +86,7 @@ class SubsystemControllerTest {
 
     @Test
     void v1HugetlbWritesLimitAndRsvdAndReadsTheKernelsNoLimit() {
-        var c = new io.jgovernor.cgroup.v1.HugetlbController(new TreeSet<>(SIZES));
+        var c = new io.jgovernor.cgroup.v1.HugetlbController(new TreeSet<>(SIZES), true);
         assertEquals(List.of("hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.rsvd.limit_in_bytes",
                 "hugetlb.1GB.limit_in_bytes", "hugetlb.1GB.rsvd.limit_in_bytes"), c.observedFiles());
         // what a fresh 6.x group reads: PAGE_COUNTER_MAX rounded down to whole huge pages
@@ -102,25 +102,40 @@ class SubsystemControllerTest {
         // a kernel before 5.7 has no rsvd files: only the limit
         Map<String, String> old = Map.of("hugetlb.2MB.limit_in_bytes", "67108864\n",
                 "hugetlb.1GB.limit_in_bytes", "9223372035781033984\n");
-        assertEquals(List.of(), c.reconcile(hugetlb(MB2, 64L << 20), CTX, old));
-        assertEquals(List.of("hugetlb.2MB.limit_in_bytes=-1"), values(c.reconcile(hugetlb(), CTX, old)));
+        var before57 = new io.jgovernor.cgroup.v1.HugetlbController(new TreeSet<>(SIZES), false);
+        assertEquals(List.of(), before57.reconcile(hugetlb(MB2, 64L << 20), CTX, old));
+        assertEquals(List.of("hugetlb.2MB.limit_in_bytes=-1"), values(before57.reconcile(hugetlb(), CTX, old)));
+        // a fresh group whose files the plan could not see yet: both written
+        assertEquals(List.of("hugetlb.2MB.limit_in_bytes=2097152", "hugetlb.2MB.rsvd.limit_in_bytes=2097152"),
+                values(c.reconcile(hugetlb(MB2, MB2), CTX, Map.of())));
         var u = c.usage(Map.of("hugetlb.2MB.usage_in_bytes", "4194304\n", "hugetlb.2MB.failcnt", "3\n"));
         assertEquals(List.of(new HugePages.Usage(MB2, OptionalLong.of(4194304), OptionalLong.of(3))), u);
     }
 
     @Test
     void v2HugetlbWritesMaxAndRsvdMax() {
-        var c = new io.jgovernor.cgroup.v2.HugetlbController(new TreeSet<>(Set.of(MB2)));
+        var c = new io.jgovernor.cgroup.v2.HugetlbController(new TreeSet<>(Set.of(MB2)), true);
         assertEquals(List.of(), c.reconcile(hugetlb(), CTX, c.fresh(CTX)));
         assertEquals(List.of("hugetlb.2MB.max=67108864", "hugetlb.2MB.rsvd.max=67108864"),
                 values(c.reconcile(hugetlb(MB2, 64L << 20), CTX, c.fresh(CTX))));
         assertEquals(List.of("hugetlb.2MB.max=max", "hugetlb.2MB.rsvd.max=max"), values(c.reconcile(Resources.NONE, CTX,
                 Map.of("hugetlb.2MB.max", "67108864\n", "hugetlb.2MB.rsvd.max", "67108864\n"))));
+        // a group never written reads PAGE_COUNTER_MAX in bytes, not "max" (6.18): the same
+        assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of("hugetlb.2MB.max", "9223372036854771712\n",
+                "hugetlb.2MB.rsvd.max", "9223372036854771712\n")));
         // hugetlb not enabled for this directory and nothing asks: no files, no writes
         assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of()));
         var u = c.usage(Map.of("hugetlb.2MB.current", "2097152\n", "hugetlb.2MB.events", "max 7\n"));
         assertEquals(List.of(new HugePages.Usage(MB2, OptionalLong.of(2097152), OptionalLong.of(7))), u);
         assertEquals(List.of(), c.usage(Map.of()));
+    }
+
+    @Test
+    void reservationLimitsCameWithFiveSeven() {
+        assertTrue(HugePages.hasReservations("6.18.44-fc-v1272"));
+        assertTrue(HugePages.hasReservations("5.7.0"));
+        assertFalse(HugePages.hasReservations("5.4.0-150-generic"));
+        assertFalse(HugePages.hasReservations("4.19.0"));
     }
 
     @Test

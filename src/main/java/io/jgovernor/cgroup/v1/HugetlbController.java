@@ -33,14 +33,16 @@ public final class HugetlbController implements Controller, HugePages.Stats {
     private static final String UNLIMITED = "-1";
 
     private final SortedSet<Long> sizes;
+    private final boolean reservations;
 
-    /** With this host's page sizes. */
+    /** With this host's page sizes, and its rsvd files if the kernel has them. */
     public HugetlbController() {
-        this(HugePages.hostSizes());
+        this(HugePages.hostSizes(), HugePages.hostHasReservations());
     }
 
-    public HugetlbController(SortedSet<Long> pageSizes) {
+    public HugetlbController(SortedSet<Long> pageSizes, boolean reservations) {
         this.sizes = new TreeSet<>(pageSizes);
+        this.reservations = reservations;
     }
 
     public static String limitFile(long pageSize) {
@@ -66,7 +68,9 @@ public final class HugetlbController implements Controller, HugePages.Stats {
         List<String> out = new ArrayList<>();
         for (long s : sizes) {
             out.add(limitFile(s));
-            out.add(rsvdLimitFile(s));
+            if (reservations) {
+                out.add(rsvdLimitFile(s));
+            }
         }
         return out;
     }
@@ -76,13 +80,13 @@ public final class HugetlbController implements Controller, HugePages.Stats {
         List<Write> out = new ArrayList<>();
         for (long size : sizes) {
             Limit wanted = resources.hugetlb().flatMap(h -> h.limitFor(size)).orElse(Limit.MAX);
-            for (String file : List.of(limitFile(size), rsvdLimitFile(size))) {
+            for (String file : reservations ? List.of(limitFile(size), rsvdLimitFile(size)) : List.of(limitFile(size))) {
                 String seen = Normalize.text(observed, file);
-                if (seen == null && (file.equals(rsvdLimitFile(size)) || resources.hugetlb().isEmpty())) {
-                    continue; // a kernel without reservation limits, or no directory and nothing asked
+                if (seen == null && wanted instanceof Limit.Max) {
+                    continue; // not read (no directory yet, or the plan could not see it): it has no limit
                 }
                 OptionalLong bytes = Normalize.parseLong(seen);
-                Limit now = bytes.isEmpty() ? null : unlimited(bytes.getAsLong(), size) ? Limit.MAX : Limit.of(bytes.getAsLong());
+                Limit now = bytes.isEmpty() ? null : HugePages.unlimited(bytes.getAsLong(), size) ? Limit.MAX : Limit.of(bytes.getAsLong());
                 if (!wanted.equals(now)) {
                     out.add(new Write(file, wanted instanceof Limit.Of(long v) ? Long.toString(v) : UNLIMITED,
                             Normalize.was(seen), wanted.toString()));
@@ -90,11 +94,6 @@ public final class HugetlbController implements Controller, HugePages.Stats {
             }
         }
         return out;
-    }
-
-    /** The kernel's "no limit" for pages of {@code size}: PAGE_COUNTER_MAX, less the rounding to whole pages. */
-    static boolean unlimited(long bytes, long size) {
-        return bytes > Long.MAX_VALUE - 2 * size;
     }
 
     @Override

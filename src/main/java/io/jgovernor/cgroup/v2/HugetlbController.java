@@ -20,19 +20,22 @@ import java.util.TreeSet;
  * cgroup v2 "hugetlb": hugetlb.&lt;size&gt;.max per huge page size, and hugetlb.&lt;size&gt;.rsvd.max
  * where the kernel has it (5.7+), both set to the policy's limit: the rsvd limit is charged at
  * mmap time, so a process over it sees mmap fail instead of a SIGBUS on first touch. "max" means
- * no limit, read and written. Counters: hugetlb.&lt;size&gt;.current and the "max" line of
+ * no limit, read and written; a group never written reads PAGE_COUNTER_MAX in bytes instead
+ * (seen on 6.18), which is "max" all the same. Counters: hugetlb.&lt;size&gt;.current and the "max" line of
  * hugetlb.&lt;size&gt;.events (allocations refused at the limit).
  */
 public final class HugetlbController implements Controller, HugePages.Stats {
     private final SortedSet<Long> sizes;
+    private final boolean reservations;
 
-    /** With this host's page sizes. */
+    /** With this host's page sizes, and its rsvd files if the kernel has them. */
     public HugetlbController() {
-        this(HugePages.hostSizes());
+        this(HugePages.hostSizes(), HugePages.hostHasReservations());
     }
 
-    public HugetlbController(SortedSet<Long> pageSizes) {
+    public HugetlbController(SortedSet<Long> pageSizes, boolean reservations) {
         this.sizes = new TreeSet<>(pageSizes);
+        this.reservations = reservations;
     }
 
     public static String maxFile(long pageSize) {
@@ -58,7 +61,9 @@ public final class HugetlbController implements Controller, HugePages.Stats {
         List<String> out = new ArrayList<>();
         for (long s : sizes) {
             out.add(maxFile(s));
-            out.add(rsvdMaxFile(s));
+            if (reservations) {
+                out.add(rsvdMaxFile(s));
+            }
         }
         return out;
     }
@@ -68,17 +73,26 @@ public final class HugetlbController implements Controller, HugePages.Stats {
         List<Write> out = new ArrayList<>();
         for (long size : sizes) {
             String wanted = resources.hugetlb().flatMap(h -> h.limitFor(size)).orElse(Limit.MAX).toString();
-            for (String file : List.of(maxFile(size), rsvdMaxFile(size))) {
+            for (String file : reservations ? List.of(maxFile(size), rsvdMaxFile(size)) : List.of(maxFile(size))) {
                 String seen = Normalize.text(observed, file);
-                if (seen == null && (file.equals(rsvdMaxFile(size)) || resources.hugetlb().isEmpty())) {
-                    continue; // a kernel without reservation limits, or hugetlb not enabled here and not asked for
+                if (seen == null && wanted.equals(Normalize.MAX)) {
+                    continue; // not enabled here, or a new group the plan could not see yet: no limit
                 }
-                if (!wanted.equals(seen)) {
+                if (!wanted.equals(normal(seen, size))) {
                     out.add(new Write(file, wanted, Normalize.was(seen), wanted));
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * What a file's text means: "max" as written, also for the number a fresh group reads (the
+     * kernel shows a group that was never written PAGE_COUNTER_MAX in bytes, not "max").
+     */
+    private static String normal(String seen, long size) {
+        OptionalLong bytes = Normalize.parseLong(seen);
+        return bytes.isPresent() && HugePages.unlimited(bytes.getAsLong(), size) ? Normalize.MAX : seen;
     }
 
     @Override
