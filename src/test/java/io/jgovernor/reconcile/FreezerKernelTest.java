@@ -119,6 +119,14 @@ class FreezerKernelTest {
             assertStill(counter);
             assertEquals(0, apply(k, "name: fz\nfreezer: {frozen: true}\n").writes(), "converged");
             assertStill(counter);
+            // drift: someone thaws the group behind the daemon's back; the next pass freezes it again
+            Path dir = k.dir("freezer", GROUP);
+            k.cgroups.files().write(dir, stateFile.equals("cgroup.events") ? "cgroup.freeze" : "freezer.state",
+                    stateFile.equals("cgroup.events") ? "0" : "THAWED");
+            awaitCounting(counter, count(counter) + 2);
+            Report repaired = apply(k, "name: fz\nfreezer: {frozen: true}\n");
+            assertEquals(1, repaired.driftCorrections(), repaired.toString());
+            assertStill(counter);
             long at = count(counter);
             assertEquals(1, apply(k, "name: fz\nfreezer: {frozen: false}\n").writes());
             awaitCounting(counter, at + 3);
