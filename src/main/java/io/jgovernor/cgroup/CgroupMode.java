@@ -17,22 +17,16 @@ public enum CgroupMode {
     /** cgroup2 mounted at the mount root itself. */
     UNIFIED;
 
-    /** The controllers jgovernor manages; which of them a hierarchy carries decides the mode. */
-    public static final Set<String> MANAGED = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids",
-            "devices", "freezer", "hugetlb", "net_cls", "net_prio", "perf_event");
+    /** The controllers jgovernor manages ({@link Controllers}); which of them a hierarchy carries decides the mode. */
+    public static final Set<String> MANAGED = Controllers.V1_NAMES;
+    /** The same, by their cgroup v2 names ({@link Controllers#V2_NAMES}). */
+    public static final Set<String> MANAGED_V2 = Controllers.V2_NAMES;
     /**
      * The controllers whose place decides the mode: the resource controllers every host has. A
      * hybrid host's cgroup2 tree may carry hugetlb (or misc) that no v1 hierarchy claimed; that
      * does not make it the tree jgovernor governs.
      */
     static final Set<String> DECIDING = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "devices");
-    /**
-     * The same, by their cgroup v2 names (cpuacct is part of v2's cpu, blkio is v2's io). v2's
-     * "devices" is no entry of cgroup.controllers but a BPF program any cgroup2 directory takes;
-     * "freezer" is cgroup.freeze, a core file of every cgroup2 directory.
-     */
-    public static final Set<String> MANAGED_V2 = Set.of("cpu", "cpuset", "io", "memory", "pids", "devices", "freezer",
-            "hugetlb");
 
     /**
      * Decides the mode.

@@ -3,9 +3,7 @@ package io.jgovernor.cgroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -87,17 +85,16 @@ public final class HugePages {
     }
 
     /**
-     * What the kernel counts for one page size: bytes of huge pages charged to the group now, and
-     * how many times an allocation failed at the limit (v1 failcnt, v2 events "max").
+     * Adds the two series the hugetlb controllers report for pages of {@code pageSize}: bytes of
+     * huge pages charged to the group now, and allocations refused at the limit since the group
+     * was made (v1 failcnt, v2 events "max").
      */
-    public record Usage(long pageSizeBytes, OptionalLong usageBytes, OptionalLong failures) {
-    }
-
-    /** A hugetlb controller's counters: the files to read, and the usage per page size from their text. */
-    public interface Stats {
-        List<String> usageFiles();
-
-        /** From the texts of {@link #usageFiles} as read (a missing one absent): one entry per page size with a file. */
-        List<Usage> usage(Map<String, String> texts);
+    public static void addSeries(GroupSample.Builder sample, long pageSize, java.util.OptionalLong usage,
+                          java.util.OptionalLong failures, String usageSource, String failureSource) {
+        Map<String, String> labels = Map.of("pagesize", fileName(pageSize));
+        usage.ifPresent(v -> sample.series(new GroupSample.Series("jgovernor_group_hugetlb_usage_bytes",
+                "Huge pages of this size charged to the group (" + usageSource + ")", "bytes", false, labels, v)));
+        failures.ifPresent(v -> sample.series(new GroupSample.Series("jgovernor_group_hugetlb_failcnt",
+                "Huge page allocations refused at the group's limit (" + failureSource + ")", null, true, labels, v)));
     }
 }

@@ -404,12 +404,7 @@ final class Adopter {
     }
 
     private Hierarchy hierarchyOf(Path dir) {
-        for (Hierarchy h : layout.hierarchies()) {
-            if (dir.startsWith(h.mountPoint())) {
-                return h;
-            }
-        }
-        return layout.unified().filter(h -> dir.startsWith(h.mountPoint())).orElse(null);
+        return layout.hierarchyAt(dir).orElse(null);
     }
 
     /** Null for null or a text that is not /proc/PID/cgroup. */

@@ -1,5 +1,6 @@
 package io.jgovernor.events;
 
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.model.GroupName;
@@ -226,7 +227,7 @@ public final class OomEvents implements AutoCloseable {
         }
         Path dir = w.memoryDir();
         OomEvent event = new OomEvent(id, Instant.now(), host, w.group().value(), w.cgroupPath(), kills - before,
-                oomFiles.limit(dir), oomFiles.usage(dir), processes(dir), true);
+                oomFiles.limit(files, dir), oomFiles.usage(files, dir), processes(dir), true);
         stats.record(event.group(), event.oomKills());
         history.add(event);
         List<URI> receivers = receivers(w);
@@ -274,12 +275,12 @@ public final class OomEvents implements AutoCloseable {
         if (w == null) {
             return;
         }
-        long limit = oomFiles.limit(dir);
-        long usage = oomFiles.usage(dir);
+        long limit = oomFiles.limit(files, dir);
+        long usage = oomFiles.usage(files, dir);
         List<OomEvent.Process> processes = processes(dir);
         long before = lastKills.getOrDefault(group, 0L);
         long kills = readKills(dir).orElse(before);
-        if (kills == before && !oomFiles.killDisabled(dir)) {
+        if (kills == before && !oomFiles.killDisabled(files, dir)) {
             long end = System.nanoTime() + KILL_SETTLE_NANOS;
             while (kills == before && System.nanoTime() < end) {
                 Thread.onSpinWait();
@@ -330,7 +331,7 @@ public final class OomEvents implements AutoCloseable {
     }
 
     private Optional<Long> readKills(Path dir) {
-        return oomFiles.kills(dir);
+        return oomFiles.kills(files, dir);
     }
 
     /** How many times the group is listed and killed again: a process may fork while it is killed. */

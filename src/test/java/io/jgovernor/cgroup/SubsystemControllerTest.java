@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -38,6 +38,24 @@ class SubsystemControllerTest {
         return writes.stream().map(w -> w.file() + "=" + w.value()).toList();
     }
 
+    /** The series a controller reads from these file texts, as "metric{labels} value". */
+    private static List<String> stats(Controller c, Map<String, String> texts) {
+        GroupSample.Builder b = new GroupSample.Builder(new io.jgovernor.model.GroupName("web"));
+        c.readStats(new StatReader() {
+            @Override
+            public String text(java.nio.file.Path dir, String file) {
+                return texts.get(file);
+            }
+
+            @Override
+            public void failed(java.nio.file.Path dir, String file, String message) {
+                throw new AssertionError(file + ": " + message);
+            }
+        }, java.nio.file.Path.of("/x"), b);
+        return b.build().series().stream().map(x -> x.metric() + new TreeMap<>(x.labels()).toString().replace("{", "{")
+                .replace("}", "}") + " " + x.value()).toList();
+    }
+
     // ---- freezer ----
 
     @Test
@@ -59,6 +77,8 @@ class SubsystemControllerTest {
         // no directory yet: nothing to compare
         assertEquals(List.of(), c.reconcile(frozen(true), CTX, Map.of()));
         assertEquals(java.util.Optional.of(true), c.frozen(Map.of("freezer.state", "FROZEN\n")));
+        assertEquals(List.of("jgovernor_group_frozen{} 1.0"), stats(c, Map.of("freezer.state", "FROZEN\n")));
+        assertEquals(List.of(), stats(c, Map.of()));
         assertEquals(java.util.Optional.of(false), c.frozen(Map.of("freezer.state", "FREEZING\n")));
         assertTrue(c.frozen(Map.of()).isEmpty());
     }
@@ -71,6 +91,7 @@ class SubsystemControllerTest {
         assertEquals(List.of("cgroup.freeze=0"), values(c.reconcile(Resources.NONE, CTX, Map.of("cgroup.freeze", "1\n"))));
         assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of()));
         assertEquals(java.util.Optional.of(true), c.frozen(Map.of("cgroup.events", "populated 1\nfrozen 1\n")));
+        assertEquals(List.of("jgovernor_group_frozen{} 0.0"), stats(c, Map.of("cgroup.events", "populated 1\nfrozen 0\n")));
         assertEquals(java.util.Optional.of(false), c.frozen(Map.of("cgroup.events", "populated 0\nfrozen 0\n")));
         assertTrue(c.frozen(Map.of("cgroup.events", "populated 1\n")).isEmpty());
     }
@@ -108,8 +129,9 @@ class SubsystemControllerTest {
         // a fresh group whose files the plan could not see yet: both written
         assertEquals(List.of("hugetlb.2MB.limit_in_bytes=2097152", "hugetlb.2MB.rsvd.limit_in_bytes=2097152"),
                 values(c.reconcile(hugetlb(MB2, MB2), CTX, Map.of())));
-        var u = c.usage(Map.of("hugetlb.2MB.usage_in_bytes", "4194304\n", "hugetlb.2MB.failcnt", "3\n"));
-        assertEquals(List.of(new HugePages.Usage(MB2, OptionalLong.of(4194304), OptionalLong.of(3))), u);
+        assertEquals(List.of("jgovernor_group_hugetlb_usage_bytes{pagesize=2MB} 4194304.0",
+                        "jgovernor_group_hugetlb_failcnt{pagesize=2MB} 3.0"),
+                stats(c, Map.of("hugetlb.2MB.usage_in_bytes", "4194304\n", "hugetlb.2MB.failcnt", "3\n")));
     }
 
     @Test
@@ -125,9 +147,10 @@ class SubsystemControllerTest {
                 "hugetlb.2MB.rsvd.max", "9223372036854771712\n")));
         // hugetlb not enabled for this directory and nothing asks: no files, no writes
         assertEquals(List.of(), c.reconcile(Resources.NONE, CTX, Map.of()));
-        var u = c.usage(Map.of("hugetlb.2MB.current", "2097152\n", "hugetlb.2MB.events", "max 7\n"));
-        assertEquals(List.of(new HugePages.Usage(MB2, OptionalLong.of(2097152), OptionalLong.of(7))), u);
-        assertEquals(List.of(), c.usage(Map.of()));
+        assertEquals(List.of("jgovernor_group_hugetlb_usage_bytes{pagesize=2MB} 2097152.0",
+                        "jgovernor_group_hugetlb_failcnt{pagesize=2MB} 7.0"),
+                stats(c, Map.of("hugetlb.2MB.current", "2097152\n", "hugetlb.2MB.events", "max 7\n")));
+        assertEquals(List.of(), stats(c, Map.of()));
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.jgovernor.metrics;
 
+import java.util.List;
+import io.jgovernor.cgroup.v1.V1Controllers;
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.sys.Errno;
 
@@ -23,6 +26,12 @@ final class FakeStatFiles implements StatFiles {
             roots.put(c, ROOT.resolve(c).resolve("jgovernor"));
         }
         return roots;
+    }
+
+    /** The v1 controllers that have stats, each at its root of {@link #roots()}. */
+    static List<Backend.StatSource> sources() {
+        return roots().entrySet().stream()
+                .map(e -> new Backend.StatSource(V1Controllers.forName(e.getKey()).orElseThrow(), e.getValue())).toList();
     }
 
     FakeStatFiles put(String controller, String group, String file, String text) {

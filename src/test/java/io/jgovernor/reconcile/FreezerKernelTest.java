@@ -44,13 +44,13 @@ class FreezerKernelTest {
 
     private static KernelGroups v1() {
         TestCgroups cg = TestCgroups.create();
-        return new KernelGroups(cg, backend(cg).controllerFor());
+        return new KernelGroups(cg, backend(cg));
     }
 
     private static KernelGroups v2() {
         TestCgroups cg = TestCgroups.create(V2DevicesKernelTest.cgroup2Mount());
         assertEquals(CgroupMode.UNIFIED, cg.layout().mode());
-        return new KernelGroups(cg, backend(cg).controllerFor());
+        return new KernelGroups(cg, backend(cg));
     }
 
     /** The policies parsed against the facts of the tree {@code k} governs (v1 here, or the cgroup2 tree). */
@@ -73,6 +73,14 @@ class FreezerKernelTest {
         k.join(p.pid(), GROUP);
         KernelGroups.go(p);
         return p;
+    }
+
+    /** The group's jgovernor_group_frozen as a scrape reads it. */
+    private static double frozenMetric(KernelGroups k) {
+        io.jgovernor.metrics.GroupStats stats = io.jgovernor.metrics.GroupStats.of(
+                io.jgovernor.metrics.StatFiles.of(k.cgroups.files()), backend(k.cgroups));
+        return stats.read(new GroupName(GROUP)).series().stream().filter(x -> x.metric().equals("jgovernor_group_frozen"))
+                .findFirst().orElseThrow().value();
     }
 
     /** The last whole line of the counter file. */
@@ -117,6 +125,7 @@ class FreezerKernelTest {
             assertEquals(1, apply(k, "name: fz\nfreezer: {frozen: true}\n").writes());
             assertTrue(k.read("freezer", GROUP, stateFile).contains(frozenText), k.read("freezer", GROUP, stateFile));
             assertStill(counter);
+            assertEquals(1.0, frozenMetric(k), "jgovernor_group_frozen");
             assertEquals(0, apply(k, "name: fz\nfreezer: {frozen: true}\n").writes(), "converged");
             assertStill(counter);
             // drift: someone thaws the group behind the daemon's back; the next pass freezes it again
@@ -130,6 +139,7 @@ class FreezerKernelTest {
             long at = count(counter);
             assertEquals(1, apply(k, "name: fz\nfreezer: {frozen: false}\n").writes());
             awaitCounting(counter, at + 3);
+            assertEquals(0.0, frozenMetric(k), "jgovernor_group_frozen");
             assertEquals(0, apply(k, "name: fz\nfreezer: {frozen: false}\n").writes(), "converged");
         } finally {
             Files.deleteIfExists(counter);

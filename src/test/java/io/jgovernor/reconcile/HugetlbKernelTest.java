@@ -56,7 +56,7 @@ class HugetlbKernelTest {
         Path own = h.ownDir();
         String enabledBefore = Files.readString(own.resolve("cgroup.subtree_control"));
         String poolBefore = Files.readString(NR_HUGEPAGES).strip();
-        try (KernelGroups k = new KernelGroups(cg, Backend.of(cg.layout(), cg.files()).controllerFor())) {
+        try (KernelGroups k = new KernelGroups(cg, Backend.of(cg.layout(), cg.files()))) {
             assertEquals(CgroupMode.UNIFIED, cg.layout().mode());
             assertTrue(h.has("hugetlb"), "this host's cgroup2 tree offers no hugetlb: " + h.controllers());
             String limited = "name: huge\nhugetlb:\n  - {pageSize: 2Mi, limit: 2Mi}\n";

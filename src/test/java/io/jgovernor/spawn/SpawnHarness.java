@@ -1,6 +1,5 @@
 package io.jgovernor.spawn;
 
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.reconcile.Reconciler;
@@ -41,7 +40,11 @@ final class SpawnHarness implements AutoCloseable {
     }
 
     private void wire() {
-        reconciler = new Reconciler(cgroups.layout(), cgroups.files(), name -> V1Controllers.forName(name).orElse(null));
+        try {
+            reconciler = new Reconciler(io.jgovernor.cgroup.Backend.of(cgroups.layout(), cgroups.files()), cgroups.files());
+        } catch (io.jgovernor.cgroup.CgroupException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         workloads = new Workloads(ExecStage.locate(), reconciler, cgroups.files(), Accounts.host(), records());
         reconciler.keepOccupied(workloads::holds);
     }

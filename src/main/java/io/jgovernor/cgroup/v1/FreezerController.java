@@ -5,6 +5,8 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Freezing;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Resources;
@@ -135,5 +137,18 @@ public final class FreezerController implements Controller, Freezing {
     @Override
     public Optional<Boolean> frozen(Map<String, String> texts) {
         return Optional.ofNullable(Normalize.text(texts, STATE)).map(s -> s.equals(FROZEN));
+    }
+
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        Map<String, String> texts = new java.util.HashMap<>();
+        for (String f : frozenFiles()) {
+            String text = in.text(dir, f);
+            if (text != null) {
+                texts.put(f, text);
+            }
+        }
+        frozen(texts).ifPresent(f -> sample.series(new GroupSample.Series("jgovernor_group_frozen",
+                "1 when every process of the group is frozen (freezer.state FROZEN), 0 otherwise", null, false, Map.of(), f ? 1 : 0)));
     }
 }

@@ -2,12 +2,15 @@ package io.jgovernor.cgroup.v1;
 
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.HugePages;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,7 +32,7 @@ import java.util.TreeSet;
  * The kernel rounds a limit down to whole huge pages; the parser accepts only whole pages, so a
  * value reads back as written.
  */
-public final class HugetlbController implements Controller, HugePages.Stats {
+public final class HugetlbController implements Controller {
     private static final String UNLIMITED = "-1";
 
     private final SortedSet<Long> sizes;
@@ -106,25 +109,11 @@ public final class HugetlbController implements Controller, HugePages.Stats {
     }
 
     @Override
-    public List<String> usageFiles() {
-        List<String> out = new ArrayList<>();
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
         for (long s : sizes) {
-            out.add("hugetlb." + HugePages.fileName(s) + ".usage_in_bytes");
-            out.add("hugetlb." + HugePages.fileName(s) + ".failcnt");
+            String prefix = "hugetlb." + HugePages.fileName(s);
+            HugePages.addSeries(sample, s, in.number(dir, prefix + ".usage_in_bytes"), in.number(dir, prefix + ".failcnt"),
+                    prefix + ".usage_in_bytes", prefix + ".failcnt");
         }
-        return out;
-    }
-
-    @Override
-    public List<HugePages.Usage> usage(Map<String, String> texts) {
-        List<HugePages.Usage> out = new ArrayList<>();
-        for (long s : sizes) {
-            OptionalLong usage = Normalize.parseLong(texts.get("hugetlb." + HugePages.fileName(s) + ".usage_in_bytes"));
-            OptionalLong failcnt = Normalize.parseLong(texts.get("hugetlb." + HugePages.fileName(s) + ".failcnt"));
-            if (usage.isPresent() || failcnt.isPresent()) {
-                out.add(new HugePages.Usage(s, usage, failcnt));
-            }
-        }
-        return out;
     }
 }

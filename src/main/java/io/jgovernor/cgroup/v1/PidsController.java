@@ -1,5 +1,8 @@
 package io.jgovernor.cgroup.v1;
 
+import java.nio.file.Path;
+import io.jgovernor.cgroup.StatReader;
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
@@ -46,5 +49,10 @@ public final class PidsController implements Controller {
     @Override
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(MAX, "max\n");
+    }
+
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        sample.pidsCurrent = in.number(dir, "pids.current");
     }
 }

@@ -2,12 +2,15 @@ package io.jgovernor.cgroup.v2;
 
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.HugePages;
 import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,7 +27,7 @@ import java.util.TreeSet;
  * (seen on 6.18), which is "max" all the same. Counters: hugetlb.&lt;size&gt;.current and the "max" line of
  * hugetlb.&lt;size&gt;.events (allocations refused at the limit).
  */
-public final class HugetlbController implements Controller, HugePages.Stats {
+public final class HugetlbController implements Controller {
     private final SortedSet<Long> sizes;
     private final boolean reservations;
 
@@ -105,31 +108,13 @@ public final class HugetlbController implements Controller, HugePages.Stats {
     }
 
     @Override
-    public List<String> usageFiles() {
-        List<String> out = new ArrayList<>();
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
         for (long s : sizes) {
-            out.add("hugetlb." + HugePages.fileName(s) + ".current");
-            out.add("hugetlb." + HugePages.fileName(s) + ".events");
+            String prefix = "hugetlb." + HugePages.fileName(s);
+            String events = in.text(dir, prefix + ".events");
+            HugePages.addSeries(sample, s, in.number(dir, prefix + ".current"),
+                    events == null ? OptionalLong.empty() : in.keyed(dir, prefix + ".events", events, "max"),
+                    prefix + ".current", prefix + ".events max");
         }
-        return out;
-    }
-
-    @Override
-    public List<HugePages.Usage> usage(Map<String, String> texts) {
-        List<HugePages.Usage> out = new ArrayList<>();
-        for (long s : sizes) {
-            OptionalLong current = Normalize.parseLong(texts.get("hugetlb." + HugePages.fileName(s) + ".current"));
-            OptionalLong max = OptionalLong.empty();
-            String events = texts.get("hugetlb." + HugePages.fileName(s) + ".events");
-            for (String line : events == null ? new String[0] : events.split("\n")) {
-                if (line.startsWith("max ")) {
-                    max = Normalize.parseLong(line.substring(4));
-                }
-            }
-            if (current.isPresent() || max.isPresent()) {
-                out.add(new HugePages.Usage(s, current, max));
-            }
-        }
-        return out;
     }
 }
