@@ -39,4 +39,22 @@ public interface Freezing {
     default Optional<Boolean> frozen(CgroupFiles files, Path dir) throws CgroupException {
         return frozen(files.readAll(dir, frozenFiles()));
     }
+
+    /**
+     * Adds {@code jgovernor_group_frozen} (1 or 0) to a scrape's sample, from {@link #frozenFiles}
+     * as {@code in} reads them; nothing when they are not there. {@code source} says what the
+     * kernel shows for frozen, for the metric's help.
+     */
+    default void readFrozen(StatReader in, Path dir, GroupSample.Builder sample, String source) {
+        Map<String, String> texts = new java.util.HashMap<>();
+        for (String f : frozenFiles()) {
+            String text = in.text(dir, f);
+            if (text != null) {
+                texts.put(f, text);
+            }
+        }
+        frozen(texts).ifPresent(f -> sample.series(new GroupSample.Series("jgovernor_group_frozen",
+                "1 when every process of the group is frozen (" + source + "), 0 otherwise", null, false, Map.of(),
+                f ? 1 : 0)));
+    }
 }

@@ -141,14 +141,6 @@ public final class FreezerController implements Controller, Freezing {
 
     @Override
     public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
-        Map<String, String> texts = new java.util.HashMap<>();
-        for (String f : frozenFiles()) {
-            String text = in.text(dir, f);
-            if (text != null) {
-                texts.put(f, text);
-            }
-        }
-        frozen(texts).ifPresent(f -> sample.series(new GroupSample.Series("jgovernor_group_frozen",
-                "1 when every process of the group is frozen (freezer.state FROZEN), 0 otherwise", null, false, Map.of(), f ? 1 : 0)));
+        readFrozen(in, dir, sample, "freezer.state FROZEN");
     }
 }
