@@ -211,6 +211,71 @@ check "after edit: cpu.cfs_quota_us (25% of 50ms)" 12500 "$(val "$CG/cpu.cfs_quo
 check "after edit: memory.limit_in_bytes (32Mi)" 33554432 "$(val "$MG/memory.limit_in_bytes")"
 check "after edit: pids.max" 16 "$(val "$PG/pids.max")"
 
+# --- the subsystems a container uses: net_cls, net_prio, hugetlb, perf_event, freezer (issue 14) -----
+# each in its own v1 hierarchy of this boot (net_cls,net_prio co-mounted); the group's directory in
+# each holds the policy's values. A member joins the freezer directory and stops running.
+mnt_of() { echo "$V1" | while read -r mp opts; do has_opt "$1" "$opts" && { echo "$mp"; break; }; done; }
+own_of() { awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' \
+           /proc/$DPID/cgroup | sed 's#/$##'; }
+sub_dir() { echo "$(mnt_of "$1")$(own_of "$1")/$ROOTNAME/subsys"; }
+SUB_OK=1
+for c in net_cls net_prio hugetlb perf_event freezer; do
+    [ -n "$(mnt_of $c)" ] || { bad "no v1 $c hierarchy mounted in this boot"; SUB_OK=0; }
+done
+HP=$(ls -d /sys/kernel/mm/hugepages/hugepages-2048kB 2>/dev/null)
+[ -n "$HP" ] || { bad "no 2 MB huge pages in this kernel"; SUB_OK=0; }
+if [ $SUB_OK = 1 ]; then
+    write_policy "$POLICIES/subsys.yaml" <<'YAML'
+# written by it/vm/v1-comounted.sh
+name: subsys
+network:
+  classId: "10:1"
+  priorities: {lo: 5}
+hugetlb:
+  - {pageSize: 2Mi, limit: 4Mi}
+perfEvent: true
+freezer: {frozen: true}
+YAML
+    NC=$(sub_dir net_cls); NP=$(sub_dir net_prio); HT=$(sub_dir hugetlb); PE=$(sub_dir perf_event); FZ=$(sub_dir freezer)
+    applied() { is_val "$NC/net_cls.classid" 1048577 && grep -qx "lo 5" "$NP/net_prio.ifpriomap" 2>/dev/null \
+                && is_val "$HT/hugetlb.2MB.limit_in_bytes" 4194304 && [ -d "$PE" ] && is_val "$FZ/freezer.state" FROZEN; }
+    until_ "$WAIT" applied || note "subsys not applied within $WAIT s: $(grep -E 'subsys|ERROR|WARN' "$LOG" | tail -3)"
+    check "subsys net_cls.classid (\"10:1\" = 0x100001) in $NC" 1048577 "$(val "$NC/net_cls.classid")"
+    check "subsys net_prio.ifpriomap lo" "lo 5" "$(grep '^lo ' "$NP/net_prio.ifpriomap" 2>/dev/null)"
+    check "subsys hugetlb.2MB.limit_in_bytes (4Mi) in $HT" 4194304 "$(val "$HT/hugetlb.2MB.limit_in_bytes")"
+    if [ -e "$HT/hugetlb.2MB.rsvd.limit_in_bytes" ]; then
+        check "subsys hugetlb.2MB.rsvd.limit_in_bytes (4Mi)" 4194304 "$(val "$HT/hugetlb.2MB.rsvd.limit_in_bytes")"
+    fi
+    [ -d "$PE" ] && ok "subsys has a perf_event directory: $PE" || bad "no perf_event directory $PE"
+    check "subsys freezer.state" FROZEN "$(val "$FZ/freezer.state")"
+    # a member of the frozen group does not run: its counter file stays still
+    COUNT=$BASE/subsys.count
+    sh -c "i=0; while :; do i=\$((i+1)); echo \$i >> $COUNT; sleep 0.05; done" &
+    SPIN=$!
+    until_ 10 test -s "$COUNT"
+    echo "$SPIN" > "$FZ/cgroup.procs" || bad "echo $SPIN > $FZ/cgroup.procs"
+    sleep 0.5; C0=$(tail -n1 "$COUNT"); sleep 2
+    check "a member's count over 2 s in the frozen subsys (does not run)" "$C0" "$(tail -n1 "$COUNT")"
+    write_policy "$POLICIES/subsys.yaml" <<'YAML'
+name: subsys
+network:
+  classId: "10:1"
+  priorities: {lo: 5}
+hugetlb:
+  - {pageSize: 2Mi, limit: 4Mi}
+perfEvent: true
+freezer: {frozen: false}
+YAML
+    until_ "$WAIT" is_val "$FZ/freezer.state" THAWED && ok "subsys thawed by the edited policy" || bad "subsys still $(val "$FZ/freezer.state")"
+    runs() { local a; a=$(tail -n1 "$COUNT"); sleep 0.5; [ "$(tail -n1 "$COUNT")" != "$a" ]; }
+    until_ "$WAIT" runs && ok "the member counts again after thaw ($C0 -> $(tail -n1 "$COUNT"))" || bad "the member does not run after thaw"
+    kill -9 "$SPIN"; wait "$SPIN" 2>/dev/null; SPIN=""
+    rm "$POLICIES/subsys.yaml"
+    sub_gone() { [ ! -e "$NC" ] && [ ! -e "$NP" ] && [ ! -e "$HT" ] && [ ! -e "$PE" ] && [ ! -e "$FZ" ]; }
+    until_ "$WAIT" sub_gone && ok "subsys directories removed with its policy" \
+        || bad "subsys directories left: $(for d in "$NC" "$NP" "$HT" "$PE" "$FZ"; do [ -e "$d" ] && echo -n "$d "; done)"
+fi
+
 # --- delete: directories removed, processes moved to the parent ------------------------------------
 sleep 600 &
 SLEEPER=$!

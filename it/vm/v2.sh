@@ -96,6 +96,10 @@ name: dev
 devices:
   allow: ["c 1:3 rwm"]
 YAML
+write_policy "$POLICIES/frz.yaml" <<'YAML'
+name: frz
+freezer: {frozen: false}
+YAML
 write_policy "$POLICIES/batch.yaml" <<'YAML'
 name: batch
 memory:
@@ -153,7 +157,7 @@ log_has "jgovernor ready" || die "no 'jgovernor ready' within 360 s"
 ok "daemon pid $DPID ready after $(awk -v a="$S0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s: $(grep -o 'jgovernor ready.*' "$LOG")"
 log_has "backend: cgroup v2 (unified hierarchy at /sys/fs/cgroup" && ok "log: $(grep -o 'backend: .*' "$LOG")" \
     || bad "no 'backend: cgroup v2' line in the log"
-log_has "jgovernor ready: 9 groups" && ok "daemon reports 9 groups" || bad "daemon does not report 9 groups"
+log_has "jgovernor ready: 10 groups" && ok "daemon reports 10 groups" || bad "daemon does not report 10 groups"
 
 ROOT=$SCOPE_DIR/$ROOTNAME
 check "daemon's cgroup (its supervisor leaf)" "0::/system.slice/$UNIT.scope/supervisor" "$(cat /proc/$DPID/cgroup)"
@@ -255,6 +259,29 @@ if command -v bpftool >/dev/null 2>&1; then
     bpftool cgroup show "$ROOT/dev" | grep -q cgroup_device && ok "a cgroup_device program is attached to dev" || bad "no cgroup_device program on dev: $(bpftool cgroup show "$ROOT/dev")"
 fi
 
+# --- freezer: cgroup.freeze stops a member; it runs again when the policy thaws the group ---------
+# the member appends 1, 2, 3... to a file every 50 ms: a frozen one's file stops growing
+COUNT=$BASE/frz.count
+start_bg sh -c "i=0; while :; do i=\$((i+1)); echo \$i >> $COUNT; sleep 0.05; done"; COUNTER=$!
+echo "$COUNTER" > "$ROOT/frz/cgroup.procs"
+last() { tail -n1 "$COUNT" 2>/dev/null; }
+grows() { local a; a=$(last); sleep 0.5; [ "$(last)" != "$a" ]; }
+until_ "$WAIT" grows && ok "frz member counts while thawed (at $(last))" || bad "frz member does not run: $(last)"
+write_policy "$POLICIES/frz.yaml" <<'YAML'
+name: frz
+freezer: {frozen: true}
+YAML
+frozen() { grep -qx "frozen 1" "$ROOT/frz/cgroup.events"; }
+until_ "$WAIT" frozen && ok "frz frozen: cgroup.freeze $(val "$ROOT/frz/cgroup.freeze"), cgroup.events says frozen 1" \
+    || bad "frz not frozen: cgroup.freeze '$(val "$ROOT/frz/cgroup.freeze")', events $(tr '\n' ' ' < "$ROOT/frz/cgroup.events")"
+F0=$(last); sleep 2; check "frz member's count over 2 s while frozen (does not run)" "$F0" "$(last)"
+write_policy "$POLICIES/frz.yaml" <<'YAML'
+name: frz
+freezer: {frozen: false}
+YAML
+until_ "$WAIT" eval '! frozen' && ok "frz thawed: cgroup.events says frozen 0" || bad "frz still frozen after the policy thawed it"
+until_ "$WAIT" grows && ok "frz member counts again after thaw ($F0 -> $(last))" || bad "frz member does not run after thaw: $(last)"
+
 # --- cpuset: a member runs only on CPU 1 -----------------------------------------------------------
 start_bg sleep 600; PINNED=$!
 echo "$PINNED" > "$ROOT/pin/cgroup.procs"
@@ -270,6 +297,8 @@ mhas '^jgovernor_group_cpu_usage_seconds_total\{group="cpuq"\} [0-9.]*[1-9]' && 
     || bad "no cpu usage for cpuq on /metrics"
 mhas '^jgovernor_group_oom_kills_total\{group="mem"\} [1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_oom_kills_total{group="mem"}')" \
     || bad "no oom kills for mem on /metrics"
+mhas '^jgovernor_group_frozen\{group="frz"\} 0' && ok "metric: $(echo "$M" | grep '^jgovernor_group_frozen{group="frz"}')" \
+    || bad "no jgovernor_group_frozen 0 for frz on /metrics: $(echo "$M" | grep 'jgovernor_group_frozen')"
 mhas '^jgovernor_group_oom_events_total\{group="mem"\} [1-9]' && ok "metric: $(echo "$M" | grep '^jgovernor_group_oom_events_total{group="mem"}')" \
     || bad "no oom events for mem on /metrics"
 mhas '^jgovernor_group_memory_limit_bytes\{group="mem"\} 3.3554432E7|^jgovernor_group_memory_limit_bytes\{group="mem"\} 33554432' \

@@ -48,6 +48,13 @@ public abstract class Backend {
         return description;
     }
 
+    /**
+     * How this backend freezes a group and waits for the kernel's answer (v1 freezer.state, v2
+     * cgroup.freeze), for whatever freezes at run time; the policy's {@code freezer:} goes through
+     * the same controller.
+     */
+    public abstract Freezing freezing();
+
     /** The controller of this backend with kernel name {@code name}; null when it has none. */
     public Function<String, Controller> controllerFor() {
         return name -> controllers.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);

@@ -99,6 +99,8 @@ public final class CgroupLayout {
                         controllers.retainAll(CgroupMode.MANAGED_V2);
                         // not listed: device programs attach to every cgroup2 directory (4.15+)
                         controllers.add("devices");
+                        // not listed either: cgroup.freeze is in every non-root cgroup2 directory (5.2+)
+                        controllers.add("freezer");
                     }
                     unified = new Hierarchy(controllers, at, m.root(), ownPath, true);
                 }

@@ -21,12 +21,18 @@ public enum CgroupMode {
     public static final Set<String> MANAGED = Controllers.V1_NAMES;
     /** The same, by their cgroup v2 names ({@link Controllers#V2_NAMES}). */
     public static final Set<String> MANAGED_V2 = Controllers.V2_NAMES;
+    /**
+     * The controllers whose place decides the mode: the resource controllers every host has. A
+     * hybrid host's cgroup2 tree may carry hugetlb (or misc) that no v1 hierarchy claimed; that
+     * does not make it the tree jgovernor governs.
+     */
+    static final Set<String> DECIDING = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "devices");
 
     /**
      * Decides the mode.
      *
      * <p>A cgroup2 mount counts as "without controllers" for HYBRID when its cgroup.controllers
-     * lists none of the {@link #MANAGED} ones: on this kind of host it may still list controllers
+     * lists none of the {@link #DECIDING} ones: on this kind of host it may still list controllers
      * no v1 hierarchy claimed (hugetlb, misc), which jgovernor does not use.
      *
      * @param mountRoot   the configured mount root (jgovernor.cgroup.mount), e.g. /sys/fs/cgroup
@@ -46,12 +52,12 @@ public enum CgroupMode {
                 continue;
             }
             if (m.isCgroup1()) {
-                v1 |= m.controllers().stream().anyMatch(MANAGED::contains);
+                v1 |= m.controllers().stream().anyMatch(DECIDING::contains);
             } else if (m.isCgroup2()) {
                 String listed = readControllers.apply(at).orElse("");
                 boolean managesNothing = true;
                 for (String c : listed.strip().split("\\s+")) {
-                    if (MANAGED.contains(c)) {
+                    if (DECIDING.contains(c)) {
                         managesNothing = false;
                     }
                 }

@@ -30,7 +30,9 @@ public final class Controllers {
      */
     public static List<Controller> v1(MemoryController memory, BlkioController blkio) {
         return List.of(new CpusetController(), new CpuController(), new CpuacctController(), memory, blkio,
-                new PidsController(), new DevicesController());
+                new PidsController(), new DevicesController(), new io.jgovernor.cgroup.v1.FreezerController(),
+                new io.jgovernor.cgroup.v1.HugetlbController(), new io.jgovernor.cgroup.v1.NetClsController(),
+                new io.jgovernor.cgroup.v1.NetPrioController(), new io.jgovernor.cgroup.v1.PerfEventController());
     }
 
     /** The v2 controllers; all live in the one unified hierarchy. */
@@ -38,15 +40,19 @@ public final class Controllers {
         return List.of(new io.jgovernor.cgroup.v2.CpusetController(), new io.jgovernor.cgroup.v2.CpuController(),
                 new IoController(), new io.jgovernor.cgroup.v2.MemoryController(),
                 new PidsController(), // the same file and words as v1
-                new io.jgovernor.cgroup.v2.DevicesController());
+                new io.jgovernor.cgroup.v2.DevicesController(), new io.jgovernor.cgroup.v2.FreezerController(),
+                new io.jgovernor.cgroup.v2.HugetlbController());
     }
 
     /** The v1 controllers by their kernel names, as /proc/self/mountinfo lists a hierarchy's. */
     public static final Set<String> V1_NAMES = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids",
-            "devices");
+            "devices", "freezer", "hugetlb", "net_cls", "net_prio", "perf_event");
     /**
      * The v2 controllers by their kernel names (cpuacct is part of v2's cpu, blkio is v2's io).
-     * v2's "devices" is no entry of cgroup.controllers but a BPF program any cgroup2 directory takes.
+     * v2's "devices" is no entry of cgroup.controllers but a BPF program any cgroup2 directory takes;
+     * "freezer" is cgroup.freeze, a core file of every cgroup2 directory (perf_event is implicit
+     * on v2 and needs no class).
      */
-    public static final Set<String> V2_NAMES = Set.of("cpu", "cpuset", "io", "memory", "pids", "devices");
+    public static final Set<String> V2_NAMES = Set.of("cpu", "cpuset", "io", "memory", "pids", "devices", "freezer",
+            "hugetlb");
 }

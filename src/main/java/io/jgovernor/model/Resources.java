@@ -13,12 +13,21 @@ import java.util.OptionalLong;
  */
 public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Memory> memory,
                         Optional<Io> io, Optional<Pids> pids, Optional<Devices> devices,
-                        java.util.SortedMap<String, String> files) {
+                        java.util.SortedMap<String, String> files,
+                        Optional<Freezer> freezer, Optional<Hugetlb> hugetlb, Optional<Network> network,
+                        Optional<Boolean> perfEvent) {
     public static final Resources NONE = new Resources(Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty());
 
     public Resources {
         files = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(files));
+    }
+
+    /** Without the freezer, hugetlb, network and perf_event subsystems. */
+    public Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Memory> memory, Optional<Io> io,
+                     Optional<Pids> pids, Optional<Devices> devices, java.util.SortedMap<String, String> files) {
+        this(cpu, cpuset, memory, io, pids, devices, files, Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
     }
 
     /** Without raw files. */
@@ -29,7 +38,7 @@ public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Mem
 
     /** The same resources with {@code devices} in place of these. */
     public Resources withDevices(Optional<Devices> d) {
-        return new Resources(cpu, cpuset, memory, io, pids, d, files);
+        return new Resources(cpu, cpuset, memory, io, pids, d, files, freezer, hugetlb, network, perfEvent);
     }
 
     /**
@@ -113,6 +122,46 @@ public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Mem
 
         public Devices {
             allow = List.copyOf(allow);
+        }
+    }
+
+    // ---- the subsystems a container uses beyond the first wave (freezer, hugetlb, network, perf_event) ----
+
+    /** {@code perfEvent: true}: the group has a perf_event directory (v1), so {@code perf stat -G} counts it. */
+    public boolean perfEventDirectory() {
+        return perfEvent.orElse(false);
+    }
+
+    /** Whether the group's processes are to be stopped (v1 freezer.state FROZEN, v2 cgroup.freeze 1). */
+    public record Freezer(boolean frozen) {
+    }
+
+    /**
+     * Huge page limits by page size; a page size the list leaves out is not limited.
+     * {@code limits} is in the order written, one entry per page size.
+     */
+    public record Hugetlb(List<HugePageLimit> limits) {
+        public Hugetlb {
+            limits = List.copyOf(limits);
+        }
+
+        /** The limit for pages of {@code pageSizeBytes}, if the policy sets one. */
+        public Optional<Limit> limitFor(long pageSizeBytes) {
+            return limits.stream().filter(l -> l.pageSizeBytes() == pageSizeBytes).map(HugePageLimit::limit).findFirst();
+        }
+    }
+
+    /** At most {@code limit} bytes of huge pages of one size; a multiple of the page size, or max. */
+    public record HugePageLimit(long pageSizeBytes, Limit limit) {
+    }
+
+    /**
+     * v1 net_cls and net_prio: the class id the group's sockets carry (tc and iptables match it),
+     * and a priority per network interface (SO_PRIORITY of the group's sockets there).
+     */
+    public record Network(java.util.OptionalLong classId, java.util.SortedMap<String, Long> priorities) {
+        public Network {
+            priorities = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(priorities));
         }
     }
 }

@@ -95,4 +95,21 @@ public interface HostFacts {
     default String readFile(Path path, int maxBytes) throws java.io.IOException {
         return SmallFiles.read(path, maxBytes);
     }
+
+    /**
+     * The huge page sizes this kernel offers, in bytes (/sys/kernel/mm/hugepages/hugepages-*kB).
+     * The default cannot tell: empty, and any power of two is taken.
+     */
+    default java.util.SortedSet<Long> hugePageSizes() {
+        return new java.util.TreeSet<>();
+    }
+
+    /**
+     * Why groups on this host cannot use cgroup controller {@code controller} (by its v1 name:
+     * "freezer", "hugetlb", "net_cls", "net_prio", "perf_event"): no v1 hierarchy of it is
+     * mounted, or the v2 tree does not offer it. Empty when they can; the default cannot tell.
+     */
+    default Optional<String> controllerProblem(String controller) {
+        return Optional.empty();
+    }
 }

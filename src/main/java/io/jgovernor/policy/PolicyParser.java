@@ -46,7 +46,7 @@ import java.util.regex.Pattern;
 public final class PolicyParser {
     static final List<String> TOP_KEYS =
             List.of("name", "description", "match", "run", "cpu", "cpuset", "memory", "io", "pids", "devices",
-                    "files", "events", "process");
+                    "files", "events", "process", "freezer", "hugetlb", "network", "perfEvent");
     private static final List<String> CPU_KEYS = List.of("shares", "weight", "quota", "period", "idle");
     private static final List<String> CPUSET_KEYS = List.of("cpus", "mems", "numaNode");
     private static final List<String> MEMORY_KEYS = List.of("limit", "swapLimit", "oomKillDisable", "high", "low", "min",
@@ -167,9 +167,11 @@ public final class PolicyParser {
     /** One YAML document: one policy. */
     private final class Document {
         private final Nodes n;
+        private final SubsystemParser subsystems;
 
         Document(Nodes nodes) {
             this.n = nodes;
+            this.subsystems = new SubsystemParser(nodes, host);
         }
 
         ParsedPolicy policy(Node document) {
@@ -208,7 +210,9 @@ public final class PolicyParser {
                     section(f, "cpu", this::cpu), section(f, "cpuset", this::cpuset),
                     section(f, "memory", this::memory), section(f, "io", this::io), section(f, "pids", this::pids),
                     section(f, "devices", this::devices),
-                    section(f, "files", this::files).orElse(new java.util.TreeMap<>()));
+                    section(f, "files", this::files).orElse(new java.util.TreeMap<>()),
+                    section(f, "freezer", subsystems::freezer), section(f, "hugetlb", subsystems::hugetlb),
+                    section(f, "network", subsystems::network), section(f, "perfEvent", subsystems::perfEvent));
             if (!f.containsKey("devices") && run.flatMap(RunSpec::isolate).isPresent()) {
                 // Part of what isolation is, and put here rather than applied on the side, so that
                 // plans, logs and the reconciler see one device list whichever way it came.

@@ -153,6 +153,49 @@ public final class SysfsHostFacts implements HostFacts {
                 + (dirs.size() > 1 ? " and " + (dirs.size() - 1) + " more" : "") + ")";
     }
 
+    @Override
+    public java.util.SortedSet<Long> hugePageSizes() {
+        return fresh("hugePageSizes", () -> io.jgovernor.cgroup.HugePages.sizes(sysfs));
+    }
+
+    /**
+     * v2: freezer (cgroup.freeze) and perf_event are in every cgroup2 directory; hugetlb must be in
+     * cgroup.controllers. v1: a hierarchy of the controller must be mounted. A hybrid host whose
+     * hugetlb sits on the cgroup2 tree (no v1 hierarchy claimed it) cannot give it to groups:
+     * jgovernor keeps a hybrid host's groups in the v1 hierarchies only (see README).
+     */
+    @Override
+    public Optional<String> controllerProblem(String controller) {
+        return fresh("controller " + controller, () -> Optional.ofNullable(readControllerProblem(controller)));
+    }
+
+    private String readControllerProblem(String controller) {
+        if (cgroupV2()) {
+            if (!controller.equals("hugetlb")) {
+                return null;
+            }
+            String enabled = readOr(cgroupMount.resolve("cgroup.controllers"), "");
+            return List.of(enabled.strip().split("\\s+")).contains(controller) ? null
+                    : "this host's cgroup v2 tree has no " + controller + " controller (cgroup.controllers: "
+                    + (enabled.isBlank() ? "none" : enabled.strip()) + ")";
+        }
+        for (Path d : childDirList(cgroupMount)) {
+            if (List.of(d.getFileName().toString().split(",")).contains(controller)) {
+                return null;
+            }
+        }
+        String why = "no cgroup v1 hierarchy of controller \"" + controller + "\" is mounted on this host";
+        for (Path d : childDirList(cgroupMount)) {
+            String onTree = readOr(d.resolve("cgroup.controllers"), "");
+            if (List.of(onTree.strip().split("\\s+")).contains(controller)) {
+                return why + "; it is on this hybrid host's cgroup2 tree (" + d + "), where jgovernor keeps no"
+                        + " groups: mount a v1 " + controller + " hierarchy, or boot with cgroup v2 only"
+                        + " (systemd.unified_cgroup_hierarchy=1)";
+            }
+        }
+        return why;
+    }
+
     /** A few directories below {@code dir}: any one holds what a group there has. */
     private static void childDirs(Path dir, List<Path> out) {
         List<Path> children = childDirList(dir);

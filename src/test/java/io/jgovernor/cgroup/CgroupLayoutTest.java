@@ -30,8 +30,9 @@ class CgroupLayoutTest {
     @Test
     void thisHostIsHybridWithSeparateCpuAndCpuacct() {
         CgroupLayout l = layout("hybrid-host", "jgovernor", Map.of("/sys/fs/cgroup/unified", "hugetlb\n"));
+        // hugetlb on the cgroup2 tree keeps this host HYBRID: it is not a tree the daemon governs
         assertEquals(CgroupMode.HYBRID, l.mode());
-        assertEquals(List.of("blkio", "cpu", "cpuacct", "cpuset", "devices", "memory", "pids"),
+        assertEquals(List.of("blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids"),
                 l.hierarchies().stream().map(Hierarchy::name).toList());
         Hierarchy memory = l.hierarchy("memory").orElseThrow();
         assertEquals(Path.of("/sys/fs/cgroup/memory/process_api/1c66468984b134c29cc742760f0b8796"), memory.ownDir());
@@ -52,7 +53,8 @@ class CgroupLayoutTest {
     void rhelCoMountedCpuCpuacctAppearsOnce() {
         CgroupLayout l = layout("rhel7", "jgovernor", Map.of());
         assertEquals(CgroupMode.V1, l.mode());
-        assertEquals(List.of("blkio", "cpu,cpuacct", "cpuset", "devices", "memory", "pids"),
+        assertEquals(List.of("blkio", "cpu,cpuacct", "cpuset", "devices", "freezer", "hugetlb", "memory",
+                        "net_cls,net_prio", "perf_event", "pids"),
                 l.hierarchies().stream().map(Hierarchy::name).toList());
         Hierarchy cpu = l.hierarchy("cpu").orElseThrow();
         assertEquals(cpu, l.hierarchy("cpuacct").orElseThrow());
@@ -80,8 +82,10 @@ class CgroupLayoutTest {
         // the one cgroup2 hierarchy takes the role of the v1 hierarchies, with the v2 controllers jgovernor manages
         assertEquals(List.of(h), l.hierarchies());
         assertTrue(h.isUnified());
-        // devices is in no cgroup.controllers: its BPF programs attach to every cgroup2 directory
-        assertEquals(java.util.Set.of("cpu", "cpuset", "io", "memory", "pids", "devices"), h.controllers());
+        // devices and freezer are in no cgroup.controllers: BPF programs attach to, and cgroup.freeze is
+        // in, every cgroup2 directory
+        assertEquals(java.util.Set.of("cpu", "cpuset", "io", "memory", "pids", "devices", "freezer", "hugetlb"),
+                h.controllers());
         assertEquals(h, l.hierarchy("memory").orElseThrow());
         assertTrue(l.hierarchy("blkio").isEmpty());
         assertEquals(Path.of("/sys/fs/cgroup/system.slice/jgovernor.service/jgovernor/web"),

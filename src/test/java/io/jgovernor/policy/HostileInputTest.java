@@ -88,6 +88,16 @@ class HostileInputTest {
                 Arguments.of("invalid-utf8", "2:17: file is not UTF-8 text: byte 0xc3 at offset 24 cannot start or continue a UTF-8 character"),
                 // a byte order mark is read past: the error is where an editor shows it
                 Arguments.of("bom", "2:13: pids.max: -1 is out of range 1..9223372036854775807"),
+                Arguments.of("classid-overflow", "3:12: network.classId: \"0x1ffffffffffffffffffff\" is not a class id;"
+                        + " write tc's MAJOR:MINOR in hexadecimal (\"10:1\"), the 32-bit number in hexadecimal"
+                        + " (\"0x100001\") or in decimal (1048577)"),
+                Arguments.of("ifname-escape", "4:5: network.priorities: \"../../etc/passwd\" is not a network interface"
+                        + " name (1 to 15 characters, no '/', ':' or blanks, as `ip link` shows them)"),
+                Arguments.of("hugetlb-limit-huge", "3:28: hugetlb[0].limit: \"99999999999999999999999Ti\" is larger than"
+                        + " any size the kernel accepts"),
+                Arguments.of("hugetlb-long-list", "3:3: hugetlb: 5000 entries; one per huge page size, and no host has"
+                        + " more than 8"),
+                Arguments.of("frozen-string", "3:11: freezer.frozen: expected true or false, got \"yes\""),
                 Arguments.of("empty", "1:1: file holds no policy; delete the file to remove its groups"),
                 Arguments.of("many-documents", "1:1: file holds no policy; delete the file to remove its groups"));
     }

@@ -65,6 +65,33 @@ class SysfsHostFactsTest {
     }
 
     @Test
+    void hugePageSizesAndWhichControllersAHybridHostCanGive() throws IOException {
+        Files.createDirectories(sys.resolve("kernel/mm/hugepages/hugepages-2048kB"));
+        Files.createDirectories(sys.resolve("kernel/mm/hugepages/hugepages-1048576kB"));
+        Files.createDirectories(sys.resolve("fs/cgroup/freezer"));
+        Files.createDirectories(sys.resolve("fs/cgroup/net_cls,net_prio"));
+        write("fs/cgroup/unified/cgroup.controllers", "hugetlb\n"); // this host: hugetlb on the cgroup2 tree
+        SysfsHostFacts host = new SysfsHostFacts(sys);
+        assertEquals(java.util.List.of(2L << 20, 1L << 30), java.util.List.copyOf(host.hugePageSizes()));
+        assertEquals(java.util.Optional.empty(), host.controllerProblem("freezer"));
+        assertEquals(java.util.Optional.empty(), host.controllerProblem("net_prio"));
+        assertEquals("no cgroup v1 hierarchy of controller \"perf_event\" is mounted on this host",
+                host.controllerProblem("perf_event").orElseThrow());
+        assertEquals("no cgroup v1 hierarchy of controller \"hugetlb\" is mounted on this host; it is on this hybrid"
+                + " host's cgroup2 tree (" + sys.resolve("fs/cgroup/unified") + "), where jgovernor keeps no groups:"
+                + " mount a v1 hugetlb hierarchy, or boot with cgroup v2 only (systemd.unified_cgroup_hierarchy=1)",
+                host.controllerProblem("hugetlb").orElseThrow());
+        // v2: hugetlb where cgroup.controllers lists it; the freezer is in every directory
+        Path v2 = sys.resolve("v2");
+        Files.createDirectories(v2);
+        Files.writeString(v2.resolve("cgroup.controllers"), "cpu memory pids\n");
+        SysfsHostFacts unified = new SysfsHostFacts(sys, v2);
+        assertEquals(java.util.Optional.empty(), unified.controllerProblem("freezer"));
+        assertEquals("this host's cgroup v2 tree has no hugetlb controller (cgroup.controllers: cpu memory pids)",
+                unified.controllerProblem("hugetlb").orElseThrow());
+    }
+
+    @Test
     void nodeListFallsBackToTheNodeDirectories() throws IOException {
         write("devices/system/cpu/online", "0-3\n");
         write("devices/system/node/node0/cpulist", "0-1\n");

@@ -80,4 +80,36 @@ public final class TestResources {
         }
         return out;
     }
+
+    // ---- freezer, hugetlb, network, perf_event ----
+
+    private static Resources subsystems(Resources.Freezer freezer, Resources.Hugetlb hugetlb, Resources.Network network,
+                                        Boolean perfEvent) {
+        return new Resources(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), new java.util.TreeMap<>(), Optional.ofNullable(freezer), Optional.ofNullable(hugetlb),
+                Optional.ofNullable(network), Optional.ofNullable(perfEvent));
+    }
+
+    public static Resources frozen(boolean frozen) {
+        return subsystems(new Resources.Freezer(frozen), null, null, null);
+    }
+
+    /** Pairs of page size and limit in bytes. */
+    public static Resources hugetlb(long... sizeLimitPairs) {
+        List<Resources.HugePageLimit> limits = new java.util.ArrayList<>();
+        for (int i = 0; i < sizeLimitPairs.length; i += 2) {
+            limits.add(new Resources.HugePageLimit(sizeLimitPairs[i], Limit.of(sizeLimitPairs[i + 1])));
+        }
+        return subsystems(null, new Resources.Hugetlb(limits), null, null);
+    }
+
+    /** A class id (null: none) and interface priorities. */
+    public static Resources network(Long classId, java.util.Map<String, Long> priorities) {
+        return subsystems(null, null, new Resources.Network(classId == null ? OptionalLong.empty()
+                : OptionalLong.of(classId), new java.util.TreeMap<>(priorities)), null);
+    }
+
+    public static Resources perfEvent(boolean on) {
+        return subsystems(null, null, null, on);
+    }
 }

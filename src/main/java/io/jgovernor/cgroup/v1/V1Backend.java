@@ -50,6 +50,11 @@ public final class V1Backend extends Backend {
     }
 
     @Override
+    public io.jgovernor.cgroup.Freezing freezing() {
+        return new FreezerController();
+    }
+
+    @Override
     public boolean copiesParentCpuset(Hierarchy h) {
         return h.has("cpuset");
     }

@@ -19,10 +19,11 @@ import java.util.TreeSet;
 public final class SubtreeControl {
     public static final String FILE = "cgroup.subtree_control";
     /**
-     * The one v2 controller that is never enabled: "devices" is a BPF program on the directory
-     * (the kernel refuses "+devices" with EINVAL), and works beneath without anything enabled.
+     * The v2 "controllers" that are never enabled: "devices" is a BPF program on the directory
+     * (the kernel refuses "+devices" with EINVAL), and works beneath without anything enabled;
+     * "freezer" is cgroup.freeze, a core file every directory has.
      */
-    private static final String NOT_ENABLED = "devices";
+    private static final Set<String> NOT_ENABLED = Set.of("devices", "freezer");
 
     private SubtreeControl() {
     }
@@ -36,9 +37,9 @@ public final class SubtreeControl {
      */
     public static Write reconcile(Set<String> wanted, String observed, boolean exact) {
         Set<String> now = parse(observed);
-        if (wanted.contains(NOT_ENABLED)) {
+        if (wanted.stream().anyMatch(NOT_ENABLED::contains)) {
             wanted = new TreeSet<>(wanted);
-            wanted.remove(NOT_ENABLED);
+            wanted.removeAll(NOT_ENABLED);
         }
         StringBuilder value = new StringBuilder();
         for (String c : new TreeSet<>(wanted)) {

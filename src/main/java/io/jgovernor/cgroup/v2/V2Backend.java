@@ -55,6 +55,11 @@ public final class V2Backend extends Backend {
     }
 
     @Override
+    public io.jgovernor.cgroup.Freezing freezing() {
+        return new FreezerController();
+    }
+
+    @Override
     public boolean copiesParentCpuset(Hierarchy h) {
         return false;
     }

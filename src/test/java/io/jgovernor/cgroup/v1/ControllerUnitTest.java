@@ -309,10 +309,10 @@ class ControllerUnitTest {
 
     @Test
     void registry() {
-        assertEquals(List.of("cpuset", "cpu", "cpuacct", "memory", "blkio", "pids", "devices"),
-                V1Controllers.all().stream().map(Controller::name).toList());
+        assertEquals(List.of("cpuset", "cpu", "cpuacct", "memory", "blkio", "pids", "devices", "freezer", "hugetlb",
+                        "net_cls", "net_prio", "perf_event"), V1Controllers.all().stream().map(Controller::name).toList());
         assertTrue(V1Controllers.forName("cpuacct").orElseThrow().usedBy(Resources.NONE));
-        assertTrue(V1Controllers.forName("hugetlb").isEmpty());
+        assertTrue(V1Controllers.forName("rdma").isEmpty());
         for (Controller c : V1Controllers.all()) {
             assertTrue(c.observedFiles().containsAll(c.fresh(CTX).keySet()), c.name());
         }
