@@ -499,6 +499,26 @@ public final class PolicyParser {
 
         // ---- io ----
 
+        /**
+         * Why this host cannot weight I/O, if it cannot: proportional weights need an I/O
+         * scheduler that reads them (BFQ: blkio.bfq.weight / io.bfq.weight; CFQ before 5.0:
+         * blkio.weight; v2's io.weight with io.cost). A host without any has none of the files,
+         * and a write would fail at every pass: refused here, where the operator reads it.
+         */
+        private Optional<String> weightProblem() {
+            List<String> files = host.cgroupV2() ? List.of("io.weight", "io.bfq.weight")
+                    : List.of("blkio.weight", "blkio.bfq.weight");
+            Optional<String> first = host.cgroupFileProblem(files.get(0));
+            Optional<String> second = host.cgroupFileProblem(files.get(1));
+            if (first.isEmpty() || second.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of("this host cannot weight I/O: " + second.get() + ", nor " + files.get(0)
+                    + " (no block device uses a scheduler that reads weights, such as BFQ: `echo bfq >"
+                    + " /sys/block/DEV/queue/scheduler` where the kernel has it); leave io.weight out, io.devices"
+                    + " throttles work without it");
+        }
+
         Resources.Io io(Node node) {
             Map<String, NodeTuple> f = n.mapping(node, "io", IO_KEYS);
             if (f == null) {
@@ -508,6 +528,9 @@ public final class PolicyParser {
             if (value(f, "weight") != null) {
                 Long v = n.integerIn(value(f, "weight"), "io.weight", 10, 1000);
                 weight = v == null ? weight : OptionalInt.of(v.intValue());
+                if (v != null) {
+                    weightProblem().ifPresent(why -> n.error(value(f, "weight"), "io.weight: " + why));
+                }
             }
             List<Resources.DeviceLimits> devices = new ArrayList<>();
             if (value(f, "devices") != null) {

@@ -24,13 +24,20 @@ final class DeviceOpener implements AutoCloseable {
 
     DeviceOpener(TestCgroups cgroups) throws IOException {
         // the byte read goes to a /dev/null opened before the shell joins a group: the checks are
-        // made at open, so a group that denies /dev/null itself can be tested too
-        process = new ProcessBuilder("sh", "-c", "exec 3>/dev/null; while read what; do"
+        // made at open, so a group that denies /dev/null itself can be tested too. "ready" says it
+        // is open: on a loaded machine a test could otherwise move the shell into a group that
+        // denies /dev/null before the shell got to open it.
+        process = new ProcessBuilder("sh", "-c", "exec 3>/dev/null; echo ready; while read what; do"
                 + " if err=$(head -c1 \"$what\" 2>&1 >&3); then echo \"ok $what\";"
                 + " else echo \"denied $what: $err\"; fi; done").redirectErrorStream(true).start();
         cgroups.register(process.toHandle());
         in = process.getOutputStream();
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        String first = out.readLine();
+        if (!"ready".equals(first)) {
+            process.destroyForcibly();
+            throw new IOException("the opener did not start: " + first);
+        }
     }
 
     /** "ok PATH" or "denied PATH: the error" (read on this platform thread). */
