@@ -57,6 +57,10 @@ public final class ReconcileLoop implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private boolean changed;
     private boolean full;
+    /** Whether a change since the last pass asks to wait for the quiet time (see {@link #policiesChanged(Set, boolean)}). */
+    private boolean settle;
+    /** When the first policy event since the last pass came (System.nanoTime; 0: none), for the debug log. */
+    private long firstEvent;
     /** Waiting for the next full pass ({@link #reloadAll}); taken by the pass that starts next. */
     private List<CompletableFuture<Report>> reloads = new ArrayList<>();
     /** The report of the pass that ran last on this thread; null when it read no policies. */
@@ -105,12 +109,26 @@ public final class ReconcileLoop implements AutoCloseable {
 
     /** Called by the watcher: these policy files changed (null: any may have). */
     public void policiesChanged(Set<String> names) {
+        policiesChanged(names, false);
+    }
+
+    /**
+     * Called by the watcher: these policy files changed (null: any may have). {@code inPlace}:
+     * each is whole and in place now (closed after writing, renamed over, chmod'ed), so the pass
+     * starts at once; otherwise (a file deleted or moved away: the first half of a replacement,
+     * whose second half is on its way) it waits for the quiet time first.
+     */
+    public void policiesChanged(Set<String> names, boolean inPlace) {
         lock.lock();
         try {
             if (names == null || changedFiles == null) {
                 changedFiles = null;
             } else {
                 changedFiles.addAll(names);
+            }
+            settle |= !inPlace;
+            if (firstEvent == 0) {
+                firstEvent = System.nanoTime();
             }
         } finally {
             lock.unlock();
@@ -176,9 +194,12 @@ public final class ReconcileLoop implements AutoCloseable {
                 if (stopped) {
                     return;
                 }
-                if (changed) {
+                if (changed && settle) {
                     // Let a burst settle: wait until no event came for the quiet time, but never
                     // longer than ten quiet times in all, so a constant stream still gets applied.
+                    // Only after a file went away: a file written and closed, or renamed into
+                    // place, is whole now, and waiting would only delay it (events that come
+                    // during the pass are taken together by the next one).
                     long deadline = System.nanoTime() + 10 * quiet.toNanos();
                     while (changed) {
                         changed = false;
@@ -198,6 +219,9 @@ public final class ReconcileLoop implements AutoCloseable {
                 }
                 files = fullPass ? null : changedFiles;
                 changedFiles = new HashSet<>();
+                settle = false;
+                eventAt = firstEvent;
+                firstEvent = 0;
             } catch (InterruptedException e) {
                 return;
             } finally {
@@ -251,8 +275,13 @@ public final class ReconcileLoop implements AutoCloseable {
         }
     }
 
+    /** When the first event of the pass running now came (System.nanoTime; 0: no event). */
+    private long eventAt;
+
     private boolean pass(boolean fullPass, Set<String> files) {
         long t0 = System.nanoTime();
+        long waited = eventAt == 0 ? 0 : t0 - eventAt;
+        eventAt = 0;
         CatalogState state;
         try {
             state = files == null ? catalog.refresh() : catalog.refresh(files);
@@ -264,14 +293,20 @@ public final class ReconcileLoop implements AutoCloseable {
             listener.policyDirUnreadable(e);
             return false;
         }
+        long tRead = System.nanoTime();
         listener.beforePass(state);
-        Report report = fullPass ? reconciler.reconcileAll(state.desired()) : reconciler.reconcileChanges(state.desired());
+        CatalogState.Change change = state.change();
+        Report report = fullPass ? reconciler.reconcileAll(state.desired())
+                : change != null ? reconciler.reconcileChanges(state.desired(), change.base(), change.groups())
+                : reconciler.reconcileChanges(state.desired());
         long t1 = System.nanoTime();
         passReport = report;
         listener.passed(state, report);
         long t2 = System.nanoTime();
-        LOG.log(System.Logger.Level.DEBUG, () -> String.format("pass timing: refresh+reconcile %.2f ms (reconcile %.2f ms), listeners %.2f ms",
-                (t1 - t0) / 1e6, report.took().toNanos() / 1e6, (t2 - t1) / 1e6));
+        LOG.log(System.Logger.Level.DEBUG, () -> String.format("pass timing: %s, from the first event to the start %.2f ms,"
+                        + " refresh %.2f ms, reconcile %.2f ms, listeners %.2f ms",
+                fullPass ? "full" : files == null ? "every file" : files.size() + " files", waited / 1e6,
+                (tRead - t0) / 1e6, report.took().toNanos() / 1e6, (t2 - t1) / 1e6));
         return true;
     }
 
