@@ -3,9 +3,7 @@ package io.jgovernor.reconcile;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Controller;
-import io.jgovernor.cgroup.Fixtures;
 import io.jgovernor.cgroup.Hierarchy;
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.cgroup.v2.V2Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
@@ -22,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,17 +64,7 @@ class DesiredTreeUpdateTest {
     }
 
     private static Map<Hierarchy, List<Controller>> v1(String fixture) {
-        CgroupLayout layout = CgroupLayout.of(Fixtures.text("mountinfo-" + fixture + ".txt"),
-                Fixtures.text("cgroup-" + fixture + ".txt"), Path.of("/sys/fs/cgroup"), "jgovernor", p -> Optional.empty());
-        Map<Hierarchy, List<Controller>> out = new LinkedHashMap<>();
-        for (Hierarchy h : layout.hierarchies()) {
-            List<Controller> list = h.controllers().stream().sorted().map(V1Controllers::forName)
-                    .flatMap(Optional::stream).toList();
-            if (!list.isEmpty()) {
-                out.put(h, list);
-            }
-        }
-        return out;
+        return DesiredTreeTest.controllers(fixture);
     }
 
     /** A fake cgroup2 tree (as V2PlannerTest makes it), so that plans can be compared too. */
