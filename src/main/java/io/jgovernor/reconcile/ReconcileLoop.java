@@ -201,7 +201,7 @@ public final class ReconcileLoop implements AutoCloseable {
                     // place, is whole now, and waiting would only delay it (events that come
                     // during the pass are taken together by the next one).
                     long deadline = System.nanoTime() + 10 * quiet.toNanos();
-                    while (changed) {
+                    while (changed && !stopped) { // a stop does not wait for the quiet time
                         changed = false;
                         long remaining = Math.min(quiet.toNanos(), deadline - System.nanoTime());
                         if (remaining <= 0) {
@@ -209,6 +209,9 @@ public final class ReconcileLoop implements AutoCloseable {
                         }
                         wake.awaitNanos(remaining);
                     }
+                }
+                if (stopped) {
+                    return;
                 }
                 changed = false;
                 fullPass = full || System.nanoTime() - nextFull >= 0;
