@@ -156,7 +156,7 @@ public class Daemon {
         loop.health(health.register("reconcile", LoopBounds.RECONCILE));
         // Watch before the first pass reads the directory: a file changed in between would
         // otherwise wait for the periodic pass. An event that arrives early costs one extra pass.
-        watcher = new PolicyWatcher(policyDir, (PolicyWatcher.Listener) loop::policiesChanged);
+        watcher = new PolicyWatcher(policyDir, loop::policiesChanged);
         watcher.health(health.register("policy-watch", LoopBounds.POLICY_WATCH));
         watcher.start();
         if (!loop.firstPass()) {

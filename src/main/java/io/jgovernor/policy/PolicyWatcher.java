@@ -37,20 +37,8 @@ public final class PolicyWatcher implements AutoCloseable {
     private static final long RETRY_MILLIS = 1000;
 
     private final Path dir;
-    /** Told the names of changed policy files, or null: look at every file. */
-    private final Listener onChange;
-
-    /** Where a batch of events goes. */
-    public interface Listener {
-        /**
-         * @param names   the policy files named, or null: look at every file
-         * @param inPlace every named file was written and closed, or renamed into place, or had
-         *                its mode or owner changed: each is there now, whole, so a pass need not
-         *                wait to see whether more comes. False when a file was deleted or moved
-         *                away, which is often the first half of a replacement.
-         */
-        void changed(Set<String> names, boolean inPlace);
-    }
+    /** Called with the names of changed policy files, or with null: look at every file. */
+    private final Consumer<Set<String>> onChange;
     private final int inotify;
     private final int stop;
     private volatile boolean closed;
@@ -59,10 +47,6 @@ public final class PolicyWatcher implements AutoCloseable {
     private volatile LoopHealth.Loop health = new LoopHealth().register("policy-watch", Duration.ofSeconds(10));
 
     public PolicyWatcher(Path dir, Consumer<Set<String>> onChange) throws ErrnoException {
-        this(dir, (names, inPlace) -> onChange.accept(names));
-    }
-
-    public PolicyWatcher(Path dir, Listener onChange) throws ErrnoException {
         this.dir = dir;
         this.onChange = onChange;
         this.inotify = Libc.inotifyInit1(Libc.IN_CLOEXEC | Libc.IN_NONBLOCK);
@@ -112,17 +96,16 @@ public final class PolicyWatcher implements AutoCloseable {
                 if (ready == 0) {
                     // The directory was missing: once it is back, whatever is in it is new.
                     if (Files.isDirectory(dir) && addWatch()) {
-                        onChange.changed(null, false);
+                        onChange.accept(null);
                     }
                     continue;
                 }
                 if ((fds.get(ValueLayout.JAVA_SHORT, 6) & Libc.POLLIN) != 0) {
                     Set<String> names = new HashSet<>();
-                    Batch batch = drain(buf, names);
-                    if (batch == Batch.EVERYTHING) {
-                        onChange.changed(null, false);
+                    if (drain(buf, names)) {
+                        onChange.accept(null);
                     } else if (!names.isEmpty()) {
-                        onChange.changed(names, batch == Batch.IN_PLACE);
+                        onChange.accept(names);
                     }
                 }
             }
@@ -135,23 +118,19 @@ public final class PolicyWatcher implements AutoCloseable {
         }
     }
 
-    /** What a batch of events says: every file must be looked at, or files are in place, or some went away. */
-    private enum Batch { EVERYTHING, IN_PLACE, SOME_WENT }
-
     /**
-     * Reads every queued event, adding the policy files they name to {@code names}: EVERYTHING
+     * Reads every queued event, adding the policy files they name to {@code names}; returns true
      * when every file must be looked at (queue overflow, the directory itself moved or went).
      */
-    private Batch drain(MemorySegment buf, Set<String> names) throws ErrnoException {
+    private boolean drain(MemorySegment buf, Set<String> names) throws ErrnoException {
         boolean everything = false;
-        boolean went = false;
         while (true) {
             long n;
             try {
                 n = Libc.read(inotify, buf);
             } catch (ErrnoException e) {
                 if (e.errno() == 11) { // EAGAIN: queue empty
-                    return everything ? Batch.EVERYTHING : went ? Batch.SOME_WENT : Batch.IN_PLACE;
+                    return everything;
                 }
                 throw e;
             }
@@ -171,7 +150,6 @@ public final class PolicyWatcher implements AutoCloseable {
                     boolean createdFile = mask == Libc.IN_CREATE && !Files.isSymbolicLink(dir.resolve(name));
                     if (!createdFile) {
                         names.add(name);
-                        went |= (mask & (Libc.IN_DELETE | Libc.IN_MOVED_FROM)) != 0;
                     }
                 }
             }

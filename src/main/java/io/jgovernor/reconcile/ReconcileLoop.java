@@ -57,8 +57,6 @@ public final class ReconcileLoop implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private boolean changed;
     private boolean full;
-    /** Whether a change since the last pass asks to wait for the quiet time (see {@link #policiesChanged(Set, boolean)}). */
-    private boolean settle;
     /** When the first policy event since the last pass came (System.nanoTime; 0: none), for the debug log. */
     private long firstEvent;
     /** Waiting for the next full pass ({@link #reloadAll}); taken by the pass that starts next. */
@@ -109,16 +107,6 @@ public final class ReconcileLoop implements AutoCloseable {
 
     /** Called by the watcher: these policy files changed (null: any may have). */
     public void policiesChanged(Set<String> names) {
-        policiesChanged(names, false);
-    }
-
-    /**
-     * Called by the watcher: these policy files changed (null: any may have). {@code inPlace}:
-     * each is whole and in place now (closed after writing, renamed over, chmod'ed), so the pass
-     * starts at once; otherwise (a file deleted or moved away: the first half of a replacement,
-     * whose second half is on its way) it waits for the quiet time first.
-     */
-    public void policiesChanged(Set<String> names, boolean inPlace) {
         lock.lock();
         try {
             if (names == null || changedFiles == null) {
@@ -126,7 +114,6 @@ public final class ReconcileLoop implements AutoCloseable {
             } else {
                 changedFiles.addAll(names);
             }
-            settle |= !inPlace;
             if (firstEvent == 0) {
                 firstEvent = System.nanoTime();
             }
@@ -194,12 +181,11 @@ public final class ReconcileLoop implements AutoCloseable {
                 if (stopped) {
                     return;
                 }
-                if (changed && settle) {
+                if (changed) {
                     // Let a burst settle: wait until no event came for the quiet time, but never
                     // longer than ten quiet times in all, so a constant stream still gets applied.
-                    // Only after a file went away: a file written and closed, or renamed into
-                    // place, is whole now, and waiting would only delay it (events that come
-                    // during the pass are taken together by the next one).
+                    // Also after a single write: a burst of writes to one file is applied once
+                    // (DaemonIT), which a pass started at the first write would break.
                     long deadline = System.nanoTime() + 10 * quiet.toNanos();
                     while (changed && !stopped) { // a stop does not wait for the quiet time
                         changed = false;
@@ -222,7 +208,6 @@ public final class ReconcileLoop implements AutoCloseable {
                 }
                 files = fullPass ? null : changedFiles;
                 changedFiles = new HashSet<>();
-                settle = false;
                 eventAt = firstEvent;
                 firstEvent = 0;
             } catch (InterruptedException e) {
