@@ -1,11 +1,13 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.DeviceIo;
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.model.GroupName;
 import io.prometheus.metrics.model.registry.MultiCollector;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
@@ -71,6 +73,8 @@ public final class GroupCollector implements MultiCollector {
         var pids = gauge("jgovernor_group_pids_current", null, "Tasks (threads) in the group (pids.current)");
         var processes = gauge("jgovernor_group_processes", null, "Processes in the group (cgroup.procs)");
 
+        // the controllers' own series (GroupSample.Series), by metric name, in the order first seen
+        java.util.Map<String, Object> own = new java.util.LinkedHashMap<>();
         for (GroupName g : names) {
             GroupSample s;
             try {
@@ -104,13 +108,33 @@ public final class GroupCollector implements MultiCollector {
             }
             s.pidsCurrent().ifPresent(v -> pids.dataPoint(g(l, v)));
             s.processes().ifPresent(v -> processes.dataPoint(g(l, v)));
+            for (GroupSample.Series x : s.series()) {
+                Labels xl = l;
+                for (var e : x.labels().entrySet()) {
+                    xl = xl.add(e.getKey(), e.getValue());
+                }
+                Object b = own.computeIfAbsent(x.metric(), m -> x.counter()
+                        ? counter(m, x.unit() == null ? null : new Unit(x.unit()), x.help())
+                        : gauge(m, x.unit() == null ? null : new Unit(x.unit()), x.help()));
+                if (b instanceof CounterSnapshot.Builder cb) {
+                    cb.dataPoint(c(xl, x.value()));
+                } else if (b instanceof GaugeSnapshot.Builder gb) {
+                    gb.dataPoint(g(xl, x.value()));
+                }
+            }
         }
         var errors = counter("jgovernor_scrape_errors", null,
                 "cgroup files that could not be read or parsed during scrapes (their series were left out)");
         errors.dataPoint(c(Labels.EMPTY, stats.errors() + ownErrors.get()));
-        return MetricSnapshots.of(cpu.build(), quota.build(), throttledPeriods.build(), throttledSeconds.build(),
-                memUsage.build(), memLimit.build(), oomEvents.build(), oomKills.build(), ioRead.build(),
-                ioWrite.build(), pids.build(), processes.build(), errors.build());
+        MetricSnapshots.Builder out = MetricSnapshots.builder().metricSnapshot(cpu.build()).metricSnapshot(quota.build())
+                .metricSnapshot(throttledPeriods.build()).metricSnapshot(throttledSeconds.build())
+                .metricSnapshot(memUsage.build()).metricSnapshot(memLimit.build()).metricSnapshot(oomEvents.build())
+                .metricSnapshot(oomKills.build()).metricSnapshot(ioRead.build()).metricSnapshot(ioWrite.build())
+                .metricSnapshot(pids.build()).metricSnapshot(processes.build());
+        for (Object b : own.values()) {
+            out.metricSnapshot(b instanceof CounterSnapshot.Builder cb ? cb.build() : ((GaugeSnapshot.Builder) b).build());
+        }
+        return out.metricSnapshot(errors.build()).build();
     }
 
     static CounterSnapshot.Builder counter(String name, Unit unit, String help) {

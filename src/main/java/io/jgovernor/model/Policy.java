@@ -4,11 +4,21 @@ import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 
-/** One process group as a policy file describes it, validated. */
+/**
+ * One process group as a policy file describes it, validated. {@code process}: the knobs every
+ * process that joins the group gets (by a rule; a workload gets them in its {@link RunSpec}).
+ */
 public record Policy(GroupName name, Optional<String> description, List<MatchRule> match,
-                     Optional<RunSpec> run, Resources resources, List<URI> oomWebhooks) {
+                     Optional<RunSpec> run, Resources resources, List<URI> oomWebhooks,
+                     Optional<ProcessKnobs> process) {
     public Policy {
         match = List.copyOf(match);
         oomWebhooks = List.copyOf(oomWebhooks);
+    }
+
+    /** Without {@code process:}. */
+    public Policy(GroupName name, Optional<String> description, List<MatchRule> match,
+                  Optional<RunSpec> run, Resources resources, List<URI> oomWebhooks) {
+        this(name, description, match, run, resources, oomWebhooks, Optional.empty());
     }
 }

@@ -8,6 +8,7 @@ import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.MatchRule;
 import io.jgovernor.model.Policy;
+import io.jgovernor.model.ProcessKnobs;
 import io.jgovernor.model.Resources;
 import io.jgovernor.model.RunSpec;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -45,7 +46,7 @@ import java.util.regex.Pattern;
 public final class PolicyParser {
     static final List<String> TOP_KEYS =
             List.of("name", "description", "match", "run", "cpu", "cpuset", "memory", "io", "pids", "devices",
-                    "files", "events");
+                    "files", "events", "process");
     private static final List<String> CPU_KEYS = List.of("shares", "weight", "quota", "period", "idle");
     private static final List<String> CPUSET_KEYS = List.of("cpus", "mems", "numaNode");
     private static final List<String> MEMORY_KEYS = List.of("limit", "swapLimit", "oomKillDisable", "high", "low", "min",
@@ -214,10 +215,14 @@ public final class PolicyParser {
                 resources = resources.withDevices(Optional.of(Resources.Devices.ISOLATED));
             }
             List<URI> webhooks = f.containsKey("events") ? events(f.get("events").getValueNode()) : List.of();
-            if (n.errorCount() > errorsBefore || name == null) {
+            Optional<ProcessKnobs> process = f.containsKey("process")
+                    ? new ProcessParser(n).process(f.get("process").getValueNode()) : Optional.empty();
+            if (n.errorCount() > errorsBefore || name == null || process == null) {
                 return null;
             }
-            return new ParsedPolicy(new Policy(name, description, match, run, resources, webhooks),
+            // the workload gets the knobs from the exec stage, before its first instruction
+            run = run.map(r -> r.withProcess(process));
+            return new ParsedPolicy(new Policy(name, description, match, run, resources, webhooks, process),
                     nameMark.getLine() + 1, nameMark.getColumn() + 1);
         }
 

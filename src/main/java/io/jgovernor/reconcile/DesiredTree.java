@@ -52,10 +52,15 @@ final class DesiredTree {
         this.facts = facts;
     }
 
-    static DesiredTree build(Map<GroupName, Policy> policies, Map<Hierarchy, List<Controller>> controllers) {
+    /**
+     * @param everyGroup the hierarchies where every group has a directory whatever it uses
+     *                   ({@link io.jgovernor.cgroup.Backend#everyGroupHasDirectory})
+     */
+    static DesiredTree build(Map<GroupName, Policy> policies, Map<Hierarchy, List<Controller>> controllers,
+                             java.util.function.Predicate<Hierarchy> everyGroup) {
         // Which hierarchies a node needs, as a bit mask over this list: every pass builds the tree
         // for every group, so it stays cheap (hash maps while building, one shared set per mask).
-        Masks masks = new Masks(controllers);
+        Masks masks = new Masks(controllers, everyGroup);
         Map<GroupName, Resources> resources = new HashMap<>(policies.size() * 2);
         Map<GroupName, Integer> needs = new HashMap<>(policies.size() * 2);
         for (var e : policies.entrySet()) {
@@ -156,10 +161,11 @@ final class DesiredTree {
      * when {@code previous} was already updated from, or was built for other controllers.
      */
     static DesiredTree update(DesiredTree previous, SortedMap<GroupName, Policy> desired, Set<GroupName> changed,
-                              Map<Hierarchy, List<Controller>> controllers) {
+                              Map<Hierarchy, List<Controller>> controllers,
+                              java.util.function.Predicate<Hierarchy> everyGroup) {
         Facts facts = previous.take();
         if (facts == null || !facts.masks.controllers.equals(controllers)) {
-            return build(desired, controllers);
+            return build(desired, controllers, everyGroup);
         }
         Update u = new Update(previous, facts, desired);
         for (GroupName g : changed) {
@@ -392,15 +398,24 @@ final class DesiredTree {
         final Map<Hierarchy, List<Controller>> controllers;
         final List<Hierarchy> order;
         final List<String> names;
+        /** The hierarchies where every group has a directory whatever it uses (v2's one tree). */
+        final int always;
         /** What a bare parent needs: every hierarchy whose groups all have a directory (v2). */
         final int none;
         private final Map<Integer, Set<Hierarchy>> sets = new HashMap<>();
         private final Map<Integer, Set<String>> nameSets = new HashMap<>();
 
-        Masks(Map<Hierarchy, List<Controller>> controllers) {
+        Masks(Map<Hierarchy, List<Controller>> controllers, java.util.function.Predicate<Hierarchy> everyGroup) {
             this.controllers = controllers;
             this.order = List.copyOf(controllers.keySet());
             this.names = controllerNames(controllers);
+            int a = 0;
+            for (int i = 0; i < order.size(); i++) {
+                if (everyGroup.test(order.get(i))) {
+                    a |= 1 << i;
+                }
+            }
+            this.always = a;
             this.none = mask(Resources.NONE);
         }
 
@@ -425,12 +440,9 @@ final class DesiredTree {
         }
 
         int mask(Resources r) {
-            int m = 0;
+            int m = always;
             for (int i = 0; i < order.size(); i++) {
-                if (order.get(i).isUnified()) {
-                    // v2: every group has its one directory, as every v1 group has its cpuacct one:
-                    // cpu.stat counts its CPU time without any controller enabled, and members join it
-                    m |= 1 << i;
+                if ((m & (1 << i)) != 0) {
                     continue;
                 }
                 for (Controller c : controllers.get(order.get(i))) {

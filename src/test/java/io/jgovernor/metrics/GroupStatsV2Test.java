@@ -1,6 +1,10 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.Backend;
+import io.jgovernor.cgroup.DeviceIo;
 import io.jgovernor.cgroup.Fixtures;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.v2.V2Controllers;
 import io.jgovernor.model.GroupName;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GroupStatsV2Test {
     static final Path ROOT = Path.of("/sys/fs/cgroup/system.slice/jgovernor.service/jgovernor");
     final Map<Path, String> files = new HashMap<>();
-    final GroupStats stats = GroupStats.v2((dir, file) -> Optional.ofNullable(files.get(dir.resolve(file))), ROOT);
+    final GroupStats stats = new GroupStats((dir, file) -> Optional.ofNullable(files.get(dir.resolve(file))),
+            V2Controllers.all().stream().map(c -> new Backend.StatSource(c, ROOT)).toList());
 
     void put(String group, String file, String text) {
         files.put(ROOT.resolve(group).resolve(file), text);

@@ -55,7 +55,7 @@ class ScrapeBenchmark {
                 }
             }
             CgroupFiles files = cg.files();
-            GroupStats stats = GroupStats.of(StatFiles.of(files), cg.layout());
+            GroupStats stats = GroupStats.of(StatFiles.of(files), io.jgovernor.cgroup.Backend.of(cg.layout(), files));
             Metrics metrics = new Metrics(new GroupCollector(() -> groups, stats, EventCounters.NONE),
                     new DaemonCollector(() -> null, () -> 0, () -> 0, EventCounters.NONE), true);
 

@@ -4,6 +4,7 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.v2.V2Backend;
 import io.jgovernor.cgroup.v2.V2Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
@@ -27,6 +28,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +54,9 @@ class DesiredTreeUpdateTest {
     };
     private static final PolicyParser PARSER = new PolicyParser(new SysfsHostFacts());
     private static final Map<String, Policy> PARSED = new HashMap<>();
+
+    /** v1: a group has a directory only where it uses something. */
+    private static final Predicate<Hierarchy> V1 = h -> false;
 
     @TempDir
     Path mount;
@@ -160,17 +165,18 @@ class DesiredTreeUpdateTest {
         return out;
     }
 
-    private void sequences(Map<Hierarchy, List<Controller>> controllers, int count, int edits,
+    private void sequences(Map<Hierarchy, List<Controller>> controllers, Predicate<Hierarchy> everyGroup, int count,
+                           int edits,
                            java.util.function.BiConsumer<DesiredTree, DesiredTree> alsoCompare) {
         for (int seed = 0; seed < count; seed++) {
             Random r = new Random(seed);
             SortedMap<GroupName, Policy> policies = new TreeMap<>();
-            DesiredTree incremental = DesiredTree.build(SortedSnapshot.of(policies), controllers);
+            DesiredTree incremental = DesiredTree.build(SortedSnapshot.of(policies), controllers, everyGroup);
             for (int step = 0; step < edits; step++) {
                 Set<GroupName> changed = edit(r, policies);
                 SortedSnapshot<GroupName, Policy> desired = SortedSnapshot.of(new TreeMap<>(policies));
-                DesiredTree next = DesiredTree.update(incremental, desired, changed, controllers);
-                DesiredTree full = DesiredTree.build(desired, controllers);
+                DesiredTree next = DesiredTree.update(incremental, desired, changed, controllers, everyGroup);
+                DesiredTree full = DesiredTree.build(desired, controllers, everyGroup);
                 String where = "seed " + seed + ", edit " + step + " (" + changed + ") of " + policies.keySet();
                 assertEquals(describe(full), describe(next), where);
                 for (GroupName g : changed) {
@@ -185,20 +191,20 @@ class DesiredTreeUpdateTest {
 
     @Test
     void updatesGiveTheTreeOfAFullRebuildOnV1() {
-        sequences(v1("hybrid-host"), 150, 40, (a, b) -> { });
+        sequences(v1("hybrid-host"), V1, 150, 40, (a, b) -> { });
     }
 
     @Test
     void updatesGiveTheTreeOfAFullRebuildWithCoMountedControllers() {
-        sequences(v1("rhel7"), 80, 40, (a, b) -> { });
+        sequences(v1("rhel7"), V1, 80, 40, (a, b) -> { });
     }
 
     @Test
     void updatesGiveTheTreeAndPlanOfAFullRebuildOnV2() throws IOException {
         V2 v2 = v2();
-        Planner planner = new Planner(v2.layout(), new CgroupFiles(), v2.controllers(),
+        Planner planner = new Planner(new V2Backend(v2.layout()), new CgroupFiles(), v2.controllers(),
                 Map.of(v2.layout().hierarchies().getFirst(), Set.of()));
-        sequences(v2.controllers(), 80, 40, (full, next) -> {
+        sequences(v2.controllers(), h -> true, 80, 40, (full, next) -> {
             List<ReconcileError> e1 = new ArrayList<>();
             List<ReconcileError> e2 = new ArrayList<>();
             String p1 = planner.plan(full, Scope.ALL, new HashMap<>(), e1).steps().toString();
@@ -212,16 +218,16 @@ class DesiredTreeUpdateTest {
     void anOldTreeIsNotUpdatedTwiceButRebuilt() {
         var controllers = v1("hybrid-host");
         SortedMap<GroupName, Policy> one = new TreeMap<>(Map.of(new GroupName("a"), policy("a", 1)));
-        DesiredTree first = DesiredTree.build(one, controllers);
+        DesiredTree first = DesiredTree.build(one, controllers, V1);
         SortedMap<GroupName, Policy> two = new TreeMap<>(one);
         two.put(new GroupName("a/b"), policy("a/b", 3));
-        DesiredTree second = DesiredTree.update(first, two, Set.of(new GroupName("a/b")), controllers);
+        DesiredTree second = DesiredTree.update(first, two, Set.of(new GroupName("a/b")), controllers, V1);
         // from the first tree again (its facts moved on to the second): a full build, still right
         SortedMap<GroupName, Policy> three = new TreeMap<>(one);
         three.put(new GroupName("b"), policy("b", 4));
-        DesiredTree third = DesiredTree.update(first, three, Set.of(new GroupName("b")), controllers);
-        assertEquals(describe(DesiredTree.build(three, controllers)), describe(third));
-        assertEquals(describe(DesiredTree.build(two, controllers)), describe(second));
+        DesiredTree third = DesiredTree.update(first, three, Set.of(new GroupName("b")), controllers, V1);
+        assertEquals(describe(DesiredTree.build(three, controllers, V1)), describe(third));
+        assertEquals(describe(DesiredTree.build(two, controllers, V1)), describe(second));
     }
 
     @Test
@@ -230,7 +236,7 @@ class DesiredTreeUpdateTest {
         for (String n : List.of("a", "a-b", "a.b", "a-b/c", "a/c", "a/c/d", "b")) {
             p.put(new GroupName(n), policy(n, 0));
         }
-        DesiredTree t = DesiredTree.build(p, v1("hybrid-host"));
+        DesiredTree t = DesiredTree.build(p, v1("hybrid-host"), V1);
         assertEquals(List.of("a", "a/c", "a/c/d"), t.subtree(new GroupName("a")).stream().map(DesiredTree.Node::label).toList());
         assertTrue(t.subtree(new GroupName("c0")).isEmpty());
     }
