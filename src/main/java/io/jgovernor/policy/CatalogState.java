@@ -2,6 +2,7 @@ package io.jgovernor.policy;
 
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
+import io.jgovernor.model.SortedSnapshot;
 
 import java.nio.file.Path;
 import java.util.Collections;
@@ -14,12 +15,26 @@ import java.util.TreeSet;
  * What the policy directory asks for after one refresh: the groups that must exist now, and how
  * each file stands, for logs, {@code jgovernor status}, the status API and metrics.
  */
-public record CatalogState(SortedMap<GroupName, Policy> desired, List<FileStatus> files, List<PolicyError> errors) {
+public record CatalogState(SortedMap<GroupName, Policy> desired, List<FileStatus> files, List<PolicyError> errors,
+                           Change change) {
     public CatalogState {
-        // wrapped, not copied: the catalog builds a new map for every refresh and keeps no handle
-        desired = Collections.unmodifiableSortedMap(desired);
+        // wrapped, not copied: the catalog makes a new map for every refresh and never changes it
+        desired = desired instanceof SortedSnapshot<GroupName, Policy> ? desired : Collections.unmodifiableSortedMap(desired);
         files = List.copyOf(files);
         errors = List.copyOf(errors);
+    }
+
+    /** A state whose change from the one before is not known (a full refresh): compare every group. */
+    public CatalogState(SortedMap<GroupName, Policy> desired, List<FileStatus> files, List<PolicyError> errors) {
+        this(desired, files, errors, null);
+    }
+
+    /**
+     * How {@code desired} differs from the state of the refresh before ({@code base}, the very map
+     * that refresh gave): {@code groups} names every group added, removed or given another policy
+     * object (more is harmless). A reconcile pass that applied {@code base} compares only those.
+     */
+    public record Change(SortedMap<GroupName, Policy> base, java.util.Set<GroupName> groups) {
     }
 
     /**

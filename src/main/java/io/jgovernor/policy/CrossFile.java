@@ -9,6 +9,9 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 
@@ -24,8 +27,14 @@ import java.util.Set;
  * (for a name to be given up, or a parent to appear) moves in the same pass once it can.
  */
 final class CrossFile {
-    private CrossFile() {
-    }
+    /**
+     * Every group applied now, by name, with the file (its id) that defines it. Checks look names
+     * up here instead of gathering every other file's groups, which made a refresh cost files x
+     * groups; sorted, so that a group's descendants are one range.
+     */
+    private final NavigableMap<String, Owned> index = new TreeMap<>();
+    /** Groups whose owner or policy changed since the last {@link #takeChanges()}. */
+    private Set<String> changes = new HashSet<>();
 
     /** One file: what it had applied, and its new valid version (null when it has none). */
     record Input(Path file, List<ParsedPolicy> previous, List<ParsedPolicy> candidate) {
@@ -35,25 +44,97 @@ final class CrossFile {
     record Outcome(Path file, List<ParsedPolicy> applied, boolean moved, List<PolicyError> errors) {
     }
 
-    /** A group as applied now: the file (input index) that defines it, and its policy. */
+    /** A group as applied now: the file (its id) that defines it, and its policy. */
     private record Owned(int file, Path path, ParsedPolicy policy) {
     }
 
+    /** Where one file stands after {@link #settle}, before the missing-parent check of {@link #outcome}. */
+    record Settled(List<ParsedPolicy> applied, boolean moved, List<PolicyError> errors) {
+    }
+
+    /** All files at once, each identified by its position in {@code inputs}. */
     static List<Outcome> resolve(List<Input> inputs) {
+        CrossFile cross = new CrossFile();
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            cross.load(i, inputs.get(i).file(), inputs.get(i).previous());
+            ids.add(i);
+        }
+        List<Settled> settled = cross.settle(ids, inputs);
+        List<Outcome> out = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            out.add(cross.outcome(inputs.get(i), settled.get(i)));
+        }
+        return out;
+    }
+
+    /** Adds the groups a file has applied (a name already held by an earlier file stays with it). */
+    void load(int id, Path file, List<ParsedPolicy> applied) {
+        for (ParsedPolicy p : applied) {
+            index.putIfAbsent(p.policy().name().value(), new Owned(id, file, p));
+        }
+    }
+
+    /** A file that is gone for good: its groups go. */
+    void drop(int id, List<ParsedPolicy> applied) {
+        for (ParsedPolicy p : applied) {
+            String name = p.policy().name().value();
+            Owned o = index.get(name);
+            if (o != null && o.file() == id) {
+                index.remove(name);
+                changes.add(name);
+            }
+        }
+    }
+
+    /** The policy of each group applied now. */
+    Map<String, ParsedPolicy> applied(Iterable<String> groups) {
+        Map<String, ParsedPolicy> out = new HashMap<>();
+        for (String g : groups) {
+            Owned o = index.get(g);
+            out.put(g, o == null ? null : o.policy());
+        }
+        return out;
+    }
+
+    /** The groups whose owner or policy changed since the last call (added, replaced or gone). */
+    Set<String> takeChanges() {
+        Set<String> out = changes;
+        changes = new HashSet<>();
+        return out;
+    }
+
+    /**
+     * The files that hold a child of one of {@code groups}: whether its parent is defined
+     * may have changed with them. Only direct children count, so each group is one range.
+     */
+    Set<Path> holdersOfChildren(Set<String> groups) {
+        Set<Path> out = new HashSet<>();
+        for (String g : groups) {
+            String prefix = g + "/";
+            for (var e : index.subMap(prefix, true, g + "0", false).entrySet()) {
+                if (e.getKey().indexOf('/', prefix.length()) < 0) {
+                    out.add(e.getValue().path());
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Every file of {@code inputs} (ids in {@code ids}, in priority order) starts on the version it
+     * had applied and tries to move to its candidate, given the groups of every file in the index
+     * (files not given here keep theirs: either they have nothing new, or it was judged before).
+     * Moves are retried until none succeeds.
+     */
+    List<Settled> settle(List<Integer> ids, List<Input> inputs) {
         int n = inputs.size();
         List<List<ParsedPolicy>> applied = new ArrayList<>();
         boolean[] moved = new boolean[n];
         List<List<PolicyError>> errors = new ArrayList<>();
-        // Every group applied now, by name. Checks look names up here instead of gathering every
-        // other file's groups, which made a refresh cost files x groups.
-        Map<String, Owned> index = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-            Input in = inputs.get(i);
+        for (Input in : inputs) {
             applied.add(in.previous());
             errors.add(List.of());
-            for (ParsedPolicy p : in.previous()) {
-                index.putIfAbsent(p.policy().name().value(), new Owned(i, in.file(), p));
-            }
         }
         boolean progress = true;
         while (progress) {
@@ -69,17 +150,21 @@ final class CrossFile {
                     moved[i] = true;
                     continue;
                 }
-                List<PolicyError> problems = check(inputs.get(i), i, index);
+                int self = ids.get(i);
+                List<PolicyError> problems = check(in, self, index);
                 errors.set(i, problems);
                 if (problems.isEmpty()) {
                     for (ParsedPolicy p : applied.get(i)) {
-                        Owned o = index.get(p.policy().name().value());
-                        if (o != null && o.file() == i) {
-                            index.remove(p.policy().name().value());
+                        String name = p.policy().name().value();
+                        Owned o = index.get(name);
+                        if (o != null && o.file() == self) {
+                            index.remove(name);
+                            changes.add(name);
                         }
                     }
                     for (ParsedPolicy p : in.candidate()) {
-                        index.put(p.policy().name().value(), new Owned(i, in.file(), p));
+                        index.put(p.policy().name().value(), new Owned(self, in.file(), p));
+                        changes.add(p.policy().name().value());
                     }
                     applied.set(i, in.candidate());
                     moved[i] = true;
@@ -87,31 +172,43 @@ final class CrossFile {
                 }
             }
         }
-        // A version that stays applied may have lost its parent (the parent's file was deleted):
-        // it stays, under a bare intermediate directory, and the problem is reported on its file.
-        List<Outcome> out = new ArrayList<>();
+        List<Settled> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            Set<PolicyError> problems = null; // made only for a file with a problem: most have none
-            for (ParsedPolicy p : applied.get(i)) {
-                Optional<GroupName> parent = p.policy().name().parent();
-                if (parent.isPresent() && !index.containsKey(parent.get().value())) {
-                    if (problems == null) {
-                        problems = new LinkedHashSet<>(errors.get(i));
-                    }
-                    problems.add(parentMissing(inputs.get(i).file(), p, parent.get()));
-                }
-            }
-            if (problems != null && applied.get(i) == inputs.get(i).previous()) {
-                moved[i] = false; // kept as it was, as a last good version with a problem
-            }
-            out.add(new Outcome(inputs.get(i).file(), applied.get(i), moved[i],
-                    problems == null ? errors.get(i) : List.copyOf(problems)));
+            out.add(new Settled(applied.get(i), moved[i], errors.get(i)));
         }
         return out;
     }
 
+    /**
+     * A file's outcome once every move is made. A version that stays applied may have lost its
+     * parent (the parent's file was deleted): it stays, under a bare intermediate directory, and
+     * the problem is reported on its file.
+     */
+    Outcome outcome(Input input, Settled s) {
+        Set<PolicyError> problems = null; // made only for a file with a problem: most have none
+        for (ParsedPolicy p : s.applied()) {
+            Optional<GroupName> parent = p.policy().name().parent();
+            if (parent.isPresent() && !index.containsKey(parent.get().value())) {
+                if (problems == null) {
+                    problems = new LinkedHashSet<>(s.errors());
+                }
+                problems.add(parentMissing(input.file(), p, parent.get()));
+            }
+        }
+        boolean moved = s.moved();
+        if (problems != null && s.applied() == input.previous()) {
+            moved = false; // kept as it was, as a last good version with a problem
+        }
+        return new Outcome(input.file(), s.applied(), moved, problems == null ? s.errors() : List.copyOf(problems));
+    }
+
+    /** The state of a file not given to {@link #settle}: its version on disk, if any, is applied already or was judged. */
+    static Settled unchanged(Input input) {
+        return new Settled(input.previous(), input.candidate() != null && input.candidate() == input.previous(), List.of());
+    }
+
     /** Whether file {@code self}'s candidate can replace what it has applied, given every other file's groups. */
-    private static List<PolicyError> check(Input input, int self, Map<String, Owned> index) {
+    private static List<PolicyError> check(Input input, int self, NavigableMap<String, Owned> index) {
         Map<String, ParsedPolicy> own = new HashMap<>();
         input.candidate().forEach(p -> own.put(p.policy().name().value(), p));
         Path file = input.file();
@@ -147,8 +244,8 @@ final class CrossFile {
      * where the candidate file is involved, as the child or as the ancestor, so a parent cannot
      * shrink below a child defined in another file either.
      */
-    private static void cpusetsNest(Input input, Map<String, ParsedPolicy> own, int self, Map<String, Owned> index,
-                                    List<PolicyError> problems) {
+    private static void cpusetsNest(Input input, Map<String, ParsedPolicy> own, int self,
+                                    NavigableMap<String, Owned> index, List<PolicyError> problems) {
         Path file = input.file();
         for (ParsedPolicy p : input.candidate()) {
             String name = p.policy().name().value();
@@ -169,9 +266,9 @@ final class CrossFile {
             if (cpuset(p, "cpus").isEmpty() && cpuset(p, "mems").isEmpty()) {
                 continue;
             }
-            String prefix = name + "/";
-            for (Owned d : index.values()) {
-                if (d.file() == self || !d.policy().policy().name().value().startsWith(prefix)) {
+            // its descendants are one range of the sorted index: "name/" up to "name0" ('0' follows '/')
+            for (Owned d : index.subMap(name + "/", true, name + "0", false).values()) {
+                if (d.file() == self) {
                     continue;
                 }
                 for (String key : List.of("cpus", "mems")) {

@@ -2,6 +2,7 @@ package io.jgovernor.policy;
 
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
+import io.jgovernor.model.SortedSnapshot;
 import io.jgovernor.sys.DurableFiles;
 
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -52,12 +54,38 @@ public final class PolicyCatalog {
     /** By file name, so that iteration is in name order. */
     private final SortedMap<String, Entry> entries = new TreeMap<>();
     private boolean started;
+    private int nextId;
+    /**
+     * What the last refresh worked out, kept so that the next one can start from it: the groups
+     * applied now (by name, with the file that defines each), the desired state, each file's status
+     * and all errors, and the files whose valid version waits (for a name, or a parent) and so is
+     * judged again on every refresh. {@code cross} is null until the first full refresh.
+     */
+    private CrossFile cross;
+    private SortedSnapshot<GroupName, Policy> desired = SortedSnapshot.empty();
+    private SortedSnapshot<String, CatalogState.FileStatus> statuses = SortedSnapshot.empty();
+    private List<PolicyError> errors = List.of();
+    private final Set<String> pending = new java.util.HashSet<>();
+    /**
+     * Files whose new version was accepted in the last refresh and lost a parent in the same one:
+     * from the next refresh on they stand on that version as a last good one with a problem, so
+     * their status is worked out again then.
+     */
+    private final Set<String> recheck = new java.util.HashSet<>();
+    /** Files removed from the catalog since the last refresh worked things out. */
+    private final Set<String> removed = new java.util.HashSet<>();
+
+    private Entry newEntry(Path file) {
+        return new Entry(nextId++, file);
+    }
 
     /** A version of a file: its text and the policies in it. */
     private record Version(String content, List<ParsedPolicy> policies) {
     }
 
     private static final class Entry {
+        /** Who the file is to the cross-file rules, for as long as it is in the catalog. */
+        final int id;
         final Path file;
         PolicyDirectory.Fingerprint fingerprint;
         /** The content on disk when valid on its own; null when it is not. */
@@ -75,7 +103,8 @@ public final class PolicyCatalog {
         List<PolicyError> statusFileErrors;
         List<PolicyError> statusCrossErrors;
 
-        Entry(Path file) {
+        Entry(int id, Path file) {
+            this.id = id;
             this.file = file;
         }
     }
@@ -130,7 +159,7 @@ public final class PolicyCatalog {
         for (PolicyDirectory.Candidate c : listed) {
             String name = c.file().getFileName().toString();
             present.add(name);
-            Entry e = entries.computeIfAbsent(name, k -> new Entry(c.file()));
+            Entry e = entries.computeIfAbsent(name, k -> newEntry(c.file()));
             back(name, e);
             if (dirProblem.isPresent()) {
                 refuse(e, dirProblem.get());
@@ -146,13 +175,14 @@ public final class PolicyCatalog {
             }
         }
         readAll(toRead);
-        return resolve();
+        return resolveAll();
     }
 
     /**
      * Like {@link #refresh()}, but reads only the files named (as inotify reported them), so an
-     * edit costs the same with one policy file or a thousand. The cross-file rules still run over
-     * every file's state. The first refresh is always a full one.
+     * edit costs the same with one policy file or a thousand: the cross-file rules judge those
+     * files (and those still waiting to be accepted) against the groups applied now, and only the
+     * files whose state that can change get a new status. The first refresh is always a full one.
      */
     public CatalogState refresh(java.util.Collection<String> names) throws IOException {
         if (!started) {
@@ -177,7 +207,7 @@ public final class PolicyCatalog {
                 missing(name, now);
                 continue;
             }
-            Entry e = entries.computeIfAbsent(name, k -> new Entry(c.get().file()));
+            Entry e = entries.computeIfAbsent(name, k -> newEntry(c.get().file()));
             back(name, e);
             if (dirProblem.isPresent()) {
                 refuse(e, dirProblem.get());
@@ -188,14 +218,14 @@ public final class PolicyCatalog {
             }
         }
         readAll(toRead);
-        return resolve();
+        return resolve(look);
     }
 
     private void start() throws IOException {
         if (!started) {
             Map<String, Version> copies = loadAccepted();
             copies.forEach((name, version) -> {
-                Entry e = new Entry(directory.dir().resolve(name));
+                Entry e = newEntry(directory.dir().resolve(name));
                 e.applied = version;
                 entries.put(name, e);
             });
@@ -228,8 +258,14 @@ public final class PolicyCatalog {
     }
 
     private void remove(String name) {
-        entries.remove(name);
+        Entry e = entries.remove(name);
         deleteCopy(name);
+        pending.remove(name);
+        recheck.remove(name);
+        if (cross != null && e != null && e.applied != null) {
+            cross.drop(e.id, e.applied.policies());
+        }
+        removed.add(name);
     }
 
     /** The file is in the directory: if it had gone, it was replaced, which is an edit. */
@@ -282,60 +318,166 @@ public final class PolicyCatalog {
         }
     }
 
+    private CrossFile.Input input(Entry e) {
+        return new CrossFile.Input(e.file, e.applied == null ? List.of() : e.applied.policies(),
+                e.candidate == null ? null : e.candidate.policies());
+    }
+
     /** Applies the cross-file rules to every file's state and says what is desired now. */
-    private CatalogState resolve() {
+    private CatalogState resolveAll() {
         List<String> names = new ArrayList<>(entries.keySet());
         List<CrossFile.Input> inputs = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
+        CrossFile all = new CrossFile();
         for (String name : names) {
             Entry e = entries.get(name);
-            inputs.add(new CrossFile.Input(e.file, e.applied == null ? List.of() : e.applied.policies(),
-                    e.candidate == null ? null : e.candidate.policies()));
+            CrossFile.Input in = input(e);
+            inputs.add(in);
+            ids.add(e.id);
+            all.load(e.id, e.file, in.previous());
         }
-        List<CrossFile.Outcome> outcomes = CrossFile.resolve(inputs);
-
-        SortedMap<GroupName, Policy> desired = new TreeMap<>();
-        List<CatalogState.FileStatus> statuses = new ArrayList<>();
+        List<CrossFile.Settled> settled = all.settle(ids, inputs);
+        all.takeChanges();
+        cross = all;
+        removed.clear();
+        pending.clear();
+        recheck.clear();
+        SortedMap<GroupName, Policy> groups = new TreeMap<>();
+        SortedMap<String, CatalogState.FileStatus> byFile = new TreeMap<>();
         Set<PolicyError> allErrors = new LinkedHashSet<>();
         for (int i = 0; i < names.size(); i++) {
             Entry e = entries.get(names.get(i));
-            CrossFile.Outcome o = outcomes.get(i);
-            if (o.moved() && e.applied != e.candidate) {
-                boolean newContent = e.applied == null || !e.applied.content().equals(e.candidate.content());
-                e.applied = e.candidate; // the same object from now on: an unchanged file is not checked again
-                if (newContent) {
-                    writeCopy(names.get(i), e.applied.content());
-                }
-            }
-            if (o.applied().isEmpty() && !o.moved()) {
-                e.applied = null;
-            }
+            CrossFile.Outcome o = all.outcome(inputs.get(i), settled.get(i));
+            CatalogState.FileStatus status = settle(names.get(i), e, o);
             for (ParsedPolicy p : o.applied()) {
-                desired.putIfAbsent(p.policy().name(), p.policy());
+                groups.putIfAbsent(p.policy().name(), p.policy());
             }
-            boolean onLastGood = !o.moved() && !o.applied().isEmpty();
-            // A file whose state did not move since the last refresh keeps its status object: an
-            // edit of one file among thousands does not rebuild every other file's status.
-            CatalogState.FileStatus status = e.status;
-            if (status == null || e.statusApplied != o.applied() || e.statusFileErrors != e.fileErrors
-                    || !e.statusCrossErrors.equals(o.errors()) || status.onLastGood() != onLastGood
-                    || status.removing() != e.gone) {
-                List<PolicyError> errors = new ArrayList<>(e.fileErrors);
-                errors.addAll(o.errors());
-                Set<GroupName> groups = new TreeSet<>();
-                for (ParsedPolicy p : o.applied()) {
-                    groups.add(p.policy().name());
-                }
-                status = new CatalogState.FileStatus(e.file, errors.isEmpty(), errors, new TreeSet<>(groups), onLastGood,
-                        e.gone);
-                e.status = status;
-                e.statusApplied = o.applied();
-                e.statusFileErrors = e.fileErrors;
-                e.statusCrossErrors = o.errors();
-            }
-            statuses.add(status);
+            byFile.put(names.get(i), status);
             allErrors.addAll(status.errors());
         }
-        return new CatalogState(desired, statuses, new ArrayList<>(allErrors));
+        desired = SortedSnapshot.of(groups);
+        statuses = SortedSnapshot.of(byFile);
+        errors = List.copyOf(allErrors);
+        return new CatalogState(desired, statuses.valueList(), errors);
+    }
+
+    /**
+     * The cross-file rules for the files in {@code touched} (read again, gone or back) and those
+     * whose valid version still waits, against the groups applied now; then a new status for
+     * those files and for the files that hold a child of a group that came or went (whether their
+     * parent is defined changed). The outcome is the one {@link #resolveAll()} would give:
+     * PolicyCatalogIncrementalTest compares the two over random edit sequences.
+     */
+    private CatalogState resolve(java.util.Collection<String> touched) {
+        if (cross == null) {
+            return resolveAll();
+        }
+        SortedSet<String> judged = new TreeSet<>();
+        for (String name : touched) {
+            if (entries.containsKey(name)) {
+                judged.add(name);
+            }
+        }
+        judged.addAll(pending);
+        List<CrossFile.Input> inputs = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
+        for (String name : judged) {
+            Entry e = entries.get(name);
+            inputs.add(input(e));
+            ids.add(e.id);
+        }
+        List<CrossFile.Settled> settled = cross.settle(ids, inputs);
+        Set<String> changedGroups = cross.takeChanges();
+        SortedSet<String> restated = new TreeSet<>(judged);
+        restated.addAll(recheck);
+        for (Path holder : cross.holdersOfChildren(changedGroups)) {
+            restated.add(holder.getFileName().toString());
+        }
+        Map<String, CrossFile.Settled> byName = new HashMap<>();
+        int i = 0;
+        for (String name : judged) {
+            byName.put(name, settled.get(i++));
+        }
+        SortedMap<String, CatalogState.FileStatus> statusChanges = new TreeMap<>();
+        boolean errorsMayChange = !errors.isEmpty();
+        for (String name : restated) {
+            Entry e = entries.get(name);
+            if (e == null) {
+                continue;
+            }
+            CrossFile.Input in = input(e);
+            CrossFile.Settled s = byName.get(name);
+            CatalogState.FileStatus status = settle(name, e, cross.outcome(in, s == null ? CrossFile.unchanged(in) : s));
+            statusChanges.put(name, status);
+            errorsMayChange |= !status.errors().isEmpty();
+        }
+        for (String name : removed) {
+            if (!entries.containsKey(name)) {
+                statusChanges.put(name, null);
+                pending.remove(name);
+            }
+        }
+        removed.clear();
+        statuses = statuses.with(statusChanges);
+        if (errorsMayChange) {
+            Set<PolicyError> allErrors = new LinkedHashSet<>();
+            statuses.values().forEach(st -> allErrors.addAll(st.errors()));
+            errors = List.copyOf(allErrors);
+        }
+        SortedMap<GroupName, Policy> groupChanges = new TreeMap<>();
+        cross.applied(changedGroups).forEach((g, p) -> groupChanges.put(new GroupName(g), p == null ? null : p.policy()));
+        SortedSnapshot<GroupName, Policy> before = desired;
+        desired = desired.with(groupChanges);
+        return new CatalogState(desired, statuses.valueList(), errors,
+                new CatalogState.Change(before, java.util.Collections.unmodifiableSet(groupChanges.keySet())));
+    }
+
+    /**
+     * One file's outcome made its state: the version it applies from now on (with its accepted
+     * copy), and its status, kept as the same object when nothing in it changed.
+     */
+    private CatalogState.FileStatus settle(String name, Entry e, CrossFile.Outcome o) {
+        if (o.moved() && e.applied != e.candidate) {
+            boolean newContent = e.applied == null || !e.applied.content().equals(e.candidate.content());
+            e.applied = e.candidate; // the same object from now on: an unchanged file is not checked again
+            if (newContent) {
+                writeCopy(name, e.applied.content());
+            }
+        }
+        if (o.applied().isEmpty() && !o.moved()) {
+            e.applied = null;
+        }
+        if (e.candidate != null && e.candidate != e.applied) {
+            pending.add(name); // waits for a name to be given up or a parent to appear
+        } else {
+            pending.remove(name);
+        }
+        if (o.moved() && !o.errors().isEmpty()) {
+            recheck.add(name);
+        } else {
+            recheck.remove(name);
+        }
+        boolean onLastGood = !o.moved() && !o.applied().isEmpty();
+        // A file whose state did not move since the last refresh keeps its status object: an
+        // edit of one file among thousands does not rebuild every other file's status.
+        CatalogState.FileStatus status = e.status;
+        if (status == null || e.statusApplied != o.applied() || e.statusFileErrors != e.fileErrors
+                || !e.statusCrossErrors.equals(o.errors()) || status.onLastGood() != onLastGood
+                || status.removing() != e.gone) {
+            List<PolicyError> errors = new ArrayList<>(e.fileErrors);
+            errors.addAll(o.errors());
+            Set<GroupName> groups = new TreeSet<>();
+            for (ParsedPolicy p : o.applied()) {
+                groups.add(p.policy().name());
+            }
+            status = new CatalogState.FileStatus(e.file, errors.isEmpty(), errors, new TreeSet<>(groups), onLastGood,
+                    e.gone);
+            e.status = status;
+            e.statusApplied = o.applied();
+            e.statusFileErrors = e.fileErrors;
+            e.statusCrossErrors = o.errors();
+        }
+        return status;
     }
 
     private boolean racy(PolicyDirectory.Fingerprint f) {

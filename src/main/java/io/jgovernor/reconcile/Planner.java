@@ -119,7 +119,7 @@ final class Planner {
         Cpuset rootParent = cpuset ? parentCpuset(h, layout.rootDir(h).getParent()) : Cpuset.NONE;
         DesiredTree.Node root = tree.root();
         Cpuset rootEffective = rootParent.inside(root.resources());
-        if (root.hierarchies().contains(h)) {
+        if (root.hierarchies().contains(h) && !settledRoot(tree, previous, scope, applied)) {
             planAboveRoot(h, root.below(), out.steps, out.unreadable);
             // The root is planned on every pass that needs it: it is one directory, and a
             // scoped pass may be the first to use a hierarchy.
@@ -281,11 +281,24 @@ final class Planner {
             looked.addAll(scope.nodes());
             for (GroupName g : looked) {
                 Path dir = layout.groupDir(h, g);
-                if (Files.isDirectory(dir)) {
+                // only what the change made unwanted: a wanted group's unwanted children are in
+                // the scope themselves, and orphans left by others are for the full pass
+                if (!wanted.test(g) && Files.isDirectory(dir)) {
                     consider(h, dir, g.value(), wanted, seen, removals);
                 }
             }
         }
+    }
+
+    /**
+     * Whether a pass over a few changed groups can leave the root alone: it asks for what it asked
+     * in the last pass, and that was applied. Its files would only be read for drift, which the
+     * full passes repair; on an edit every read is latency.
+     */
+    private static boolean settledRoot(DesiredTree tree, DesiredTree previous, Scope scope,
+                                       Map<String, Resources> applied) {
+        return !scope.all() && previous != null && previous.root().equals(tree.root())
+                && tree.root().resources().equals(applied.get(ROOT));
     }
 
     /** Plans the removal of {@code dir} (group path {@code rel}) if no policy wants it, then looks below. */

@@ -57,6 +57,8 @@ public final class ReconcileLoop implements AutoCloseable {
     private final Condition wake = lock.newCondition();
     private boolean changed;
     private boolean full;
+    /** When the first policy event since the last pass came (System.nanoTime; 0: none), for the debug log. */
+    private long firstEvent;
     /** Waiting for the next full pass ({@link #reloadAll}); taken by the pass that starts next. */
     private List<CompletableFuture<Report>> reloads = new ArrayList<>();
     /** The report of the pass that ran last on this thread; null when it read no policies. */
@@ -111,6 +113,9 @@ public final class ReconcileLoop implements AutoCloseable {
                 changedFiles = null;
             } else {
                 changedFiles.addAll(names);
+            }
+            if (firstEvent == 0) {
+                firstEvent = System.nanoTime();
             }
         } finally {
             lock.unlock();
@@ -179,8 +184,10 @@ public final class ReconcileLoop implements AutoCloseable {
                 if (changed) {
                     // Let a burst settle: wait until no event came for the quiet time, but never
                     // longer than ten quiet times in all, so a constant stream still gets applied.
+                    // Also after a single write: a burst of writes to one file is applied once
+                    // (DaemonIT), which a pass started at the first write would break.
                     long deadline = System.nanoTime() + 10 * quiet.toNanos();
-                    while (changed) {
+                    while (changed && !stopped) { // a stop does not wait for the quiet time
                         changed = false;
                         long remaining = Math.min(quiet.toNanos(), deadline - System.nanoTime());
                         if (remaining <= 0) {
@@ -188,6 +195,9 @@ public final class ReconcileLoop implements AutoCloseable {
                         }
                         wake.awaitNanos(remaining);
                     }
+                }
+                if (stopped) {
+                    return;
                 }
                 changed = false;
                 fullPass = full || System.nanoTime() - nextFull >= 0;
@@ -198,6 +208,8 @@ public final class ReconcileLoop implements AutoCloseable {
                 }
                 files = fullPass ? null : changedFiles;
                 changedFiles = new HashSet<>();
+                eventAt = firstEvent;
+                firstEvent = 0;
             } catch (InterruptedException e) {
                 return;
             } finally {
@@ -251,8 +263,13 @@ public final class ReconcileLoop implements AutoCloseable {
         }
     }
 
+    /** When the first event of the pass running now came (System.nanoTime; 0: no event). */
+    private long eventAt;
+
     private boolean pass(boolean fullPass, Set<String> files) {
         long t0 = System.nanoTime();
+        long waited = eventAt == 0 ? 0 : t0 - eventAt;
+        eventAt = 0;
         CatalogState state;
         try {
             state = files == null ? catalog.refresh() : catalog.refresh(files);
@@ -264,14 +281,20 @@ public final class ReconcileLoop implements AutoCloseable {
             listener.policyDirUnreadable(e);
             return false;
         }
+        long tRead = System.nanoTime();
         listener.beforePass(state);
-        Report report = fullPass ? reconciler.reconcileAll(state.desired()) : reconciler.reconcileChanges(state.desired());
+        CatalogState.Change change = state.change();
+        Report report = fullPass ? reconciler.reconcileAll(state.desired())
+                : change != null ? reconciler.reconcileChanges(state.desired(), change.base(), change.groups())
+                : reconciler.reconcileChanges(state.desired());
         long t1 = System.nanoTime();
         passReport = report;
         listener.passed(state, report);
         long t2 = System.nanoTime();
-        LOG.log(System.Logger.Level.DEBUG, () -> String.format("pass timing: refresh+reconcile %.2f ms (reconcile %.2f ms), listeners %.2f ms",
-                (t1 - t0) / 1e6, report.took().toNanos() / 1e6, (t2 - t1) / 1e6));
+        LOG.log(System.Logger.Level.DEBUG, () -> String.format("pass timing: %s, from the first event to the start %.2f ms,"
+                        + " refresh %.2f ms, reconcile %.2f ms, listeners %.2f ms",
+                fullPass ? "full" : files == null ? "every file" : files.size() + " files", waited / 1e6,
+                (tRead - t0) / 1e6, report.took().toNanos() / 1e6, (t2 - t1) / 1e6));
         return true;
     }
 

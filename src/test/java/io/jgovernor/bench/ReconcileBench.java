@@ -143,7 +143,9 @@ public final class ReconcileBench {
                 // what the daemon's loop runs on an inotify event naming the file
                 CatalogState state = s.catalog.refresh(List.of(file.getFileName().toString()));
                 long t1 = System.nanoTime();
-                Report r = s.reconciler.reconcileChanges(state.desired());
+                CatalogState.Change change = state.change();
+                Report r = change == null ? s.reconciler.reconcileChanges(state.desired())
+                        : s.reconciler.reconcileChanges(state.desired(), change.base(), change.groups());
                 long t2 = System.nanoTime();
                 refresh.add(ms(t1 - t0));
                 reconcile.add(ms(t2 - t1));

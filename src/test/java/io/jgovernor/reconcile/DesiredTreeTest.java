@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Which directories the policies ask for, on captured layouts (no kernel needed). */
 class DesiredTreeTest {
-    private static Map<Hierarchy, List<Controller>> controllers(String fixture) {
+    /** The v1 controllers of a captured layout (test resources mountinfo-NAME.txt, cgroup-NAME.txt). */
+    static Map<Hierarchy, List<Controller>> controllers(String fixture) {
         CgroupLayout layout = CgroupLayout.of(Fixtures.text("mountinfo-" + fixture + ".txt"),
                 Fixtures.text("cgroup-" + fixture + ".txt"), Path.of("/sys/fs/cgroup"), "jgovernor", p -> Optional.empty());
         Map<Hierarchy, List<Controller>> out = new LinkedHashMap<>();
