@@ -526,4 +526,41 @@ class PolicyParserTest {
         // and on v1 true stays valid
         assertInstanceOf(ParseResult.Ok.class, parser.parse(WEB, "name: web\nmemory:\n  limit: 64Mi\n  oomKillDisable: true\n"));
     }
+
+    /** A host whose groups have only the named cgroup files (of those a test asks about). */
+    private static HostFacts withFiles(boolean v2, String... present) {
+        return new FakeHost.Like() {
+            @Override
+            public boolean cgroupV2() {
+                return v2;
+            }
+
+            @Override
+            public java.util.Optional<String> cgroupFileProblem(String name) {
+                return List.of(present).contains(name) ? java.util.Optional.empty()
+                        : java.util.Optional.of("this host's kernel has no cgroup file " + name);
+            }
+        };
+    }
+
+    @Test
+    void ioWeightWhereNoSchedulerReadsWeightsIsALocatedErrorAndThrottlesStayValid() {
+        String weighted = "name: web\nio:\n  weight: 300\n";
+        ParseResult.Rejected none = assertInstanceOf(ParseResult.Rejected.class,
+                new PolicyParser(withFiles(false)).parse(WEB, weighted));
+        String e = none.errors().getFirst().toString();
+        assertTrue(e.startsWith(WEB + ":3:11: io.weight: this host cannot weight I/O: this host's kernel has no cgroup file"
+                + " blkio.bfq.weight, nor blkio.weight"), e);
+        assertTrue(e.contains("bfq"), "says how to get a scheduler that reads weights: " + e);
+        // either file is enough, on either version
+        assertInstanceOf(ParseResult.Ok.class, new PolicyParser(withFiles(false, "blkio.bfq.weight")).parse(WEB, weighted));
+        assertInstanceOf(ParseResult.Ok.class, new PolicyParser(withFiles(false, "blkio.weight")).parse(WEB, weighted));
+        assertInstanceOf(ParseResult.Ok.class, new PolicyParser(withFiles(true, "io.weight")).parse(WEB, weighted));
+        ParseResult.Rejected v2 = assertInstanceOf(ParseResult.Rejected.class,
+                new PolicyParser(withFiles(true, "blkio.weight")).parse(WEB, weighted));
+        assertTrue(v2.errors().getFirst().toString().contains("io.bfq.weight, nor io.weight"), v2.errors().toString());
+        // a throttle needs no weight file
+        assertInstanceOf(ParseResult.Ok.class, new PolicyParser(withFiles(false)).parse(WEB,
+                "name: web\nio:\n  devices:\n    - {device: \"253:0\", writeBps: 1G}\n"));
+    }
 }
