@@ -18,7 +18,7 @@ work=/run/$ROOT
 HIERS="cpu cpuacct cpuset memory blkio pids"
 own() { awk -F: -v c="$1" '{n=split($2,a,","); for(i=1;i<=n;i++) if(a[i]==c) print $3}' /proc/self/cgroup; }
 base() { local p; p=$(own "$1"); echo "/sys/fs/cgroup/$1${p%/}"; }
-remove_groups() { local h d; for h in $HIERS; do d="$(base "$h")/$1"; [ -d "$d" ] || continue; find "$d" -depth -type d -print0 | xargs -0 -r rmdir 2>/dev/null || true; done; }
+remove_groups() { local h d; for h in $HIERS devices freezer; do d="$(base "$h")/$1"; [ -d "$d" ] || continue; find "$d" -depth -type d -print0 | xargs -0 -r rmdir 2>/dev/null || true; done; }
 pid=""
 cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; sleep 2; [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; remove_groups "$ROOT"; rm -rf "$work"; }
 trap cleanup EXIT
