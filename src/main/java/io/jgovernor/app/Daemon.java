@@ -11,6 +11,7 @@ import io.jgovernor.cgroup.v2.Delegation;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.GroupCollector;
 import io.jgovernor.metrics.GroupStats;
+import io.jgovernor.metrics.PressureStats;
 import io.jgovernor.metrics.LoopCollector;
 import io.jgovernor.metrics.Metrics;
 import io.jgovernor.metrics.StatFiles;
@@ -116,7 +117,8 @@ public class Daemon {
         Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
         this.reconciler = reconciler;
         groupStats = GroupStats.of(StatFiles.of(files), layout);
-        metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),
+        metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters(),
+                        PressureStats.of(StatFiles.of(files), layout)),
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
                         oom.counters()),
                 true);

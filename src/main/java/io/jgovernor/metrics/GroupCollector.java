@@ -1,5 +1,6 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.Psi;
 import io.jgovernor.model.GroupName;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -12,6 +13,8 @@ import io.prometheus.metrics.model.snapshots.Unit;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -27,13 +30,21 @@ public final class GroupCollector implements MultiCollector {
     private final Supplier<? extends Collection<GroupName>> groups;
     private final GroupStats stats;
     private final EventCounters events;
+    private final PressureStats pressure;
     private final AtomicLong ownErrors = new AtomicLong();
 
     /** @param groups the groups the policies define now (read once per scrape) */
     public GroupCollector(Supplier<? extends Collection<GroupName>> groups, GroupStats stats, EventCounters events) {
+        this(groups, stats, events, PressureStats.NONE);
+    }
+
+    /** @param pressure the groups' and the host's pressure totals (PSI) */
+    public GroupCollector(Supplier<? extends Collection<GroupName>> groups, GroupStats stats, EventCounters events,
+                          PressureStats pressure) {
         this.groups = groups;
         this.stats = stats;
         this.events = events;
+        this.pressure = pressure;
     }
 
     @Override
@@ -70,6 +81,14 @@ public final class GroupCollector implements MultiCollector {
                 "Bytes written to a block device (blkio.throttle.io_service_bytes Write)");
         var pids = gauge("jgovernor_group_pids_current", null, "Tasks (threads) in the group (pids.current)");
         var processes = gauge("jgovernor_group_processes", null, "Processes in the group (cgroup.procs)");
+        var workingSet = gauge("jgovernor_group_memory_working_set_bytes", Unit.BYTES,
+                "Memory usage minus inactive file pages, as cAdvisor defines it (memory.usage_in_bytes - "
+                        + "total_inactive_file; v2 memory.current - inactive_file)");
+        var memoryEvents = counter("jgovernor_group_memory_events", null,
+                "cgroup v2 memory.events counters of the group and its children, by event (low, high, max, oom, "
+                        + "oom_kill, oom_group_kill)");
+        PressureSeries groupPressure = new PressureSeries("jgovernor_group_pressure_",
+                "of the group's processes (its cgroup2 directory's %s.pressure %s total)");
 
         for (GroupName g : names) {
             GroupSample s;
@@ -104,13 +123,82 @@ public final class GroupCollector implements MultiCollector {
             }
             s.pidsCurrent().ifPresent(v -> pids.dataPoint(g(l, v)));
             s.processes().ifPresent(v -> processes.dataPoint(g(l, v)));
+            s.memoryWorkingSetBytes().ifPresent(v -> workingSet.dataPoint(g(l, v)));
+            for (String event : GroupSample.MEMORY_EVENTS) {
+                Long v = s.memoryEvents().get(event);
+                if (v != null) {
+                    memoryEvents.dataPoint(c(Labels.of("event", event, "group", g.value()), v));
+                }
+            }
+            try {
+                groupPressure.add(l, pressure.group(g));
+            } catch (RuntimeException e) {
+                ownErrors.incrementAndGet();
+            }
+        }
+        PressureSeries hostPressure = new PressureSeries("jgovernor_host_pressure_",
+                "on the whole host (/proc/pressure/%s %s total)");
+        try {
+            hostPressure.add(Labels.EMPTY, pressure.host());
+        } catch (RuntimeException e) {
+            ownErrors.incrementAndGet();
         }
         var errors = counter("jgovernor_scrape_errors", null,
                 "cgroup files that could not be read or parsed during scrapes (their series were left out)");
-        errors.dataPoint(c(Labels.EMPTY, stats.errors() + ownErrors.get()));
-        return MetricSnapshots.of(cpu.build(), quota.build(), throttledPeriods.build(), throttledSeconds.build(),
-                memUsage.build(), memLimit.build(), oomEvents.build(), oomKills.build(), ioRead.build(),
-                ioWrite.build(), pids.build(), processes.build(), errors.build());
+        errors.dataPoint(c(Labels.EMPTY, stats.errors() + pressure.errors() + ownErrors.get()));
+        MetricSnapshots.Builder out = MetricSnapshots.builder();
+        out.metricSnapshot(cpu.build()).metricSnapshot(quota.build()).metricSnapshot(throttledPeriods.build())
+                .metricSnapshot(throttledSeconds.build()).metricSnapshot(memUsage.build())
+                .metricSnapshot(memLimit.build()).metricSnapshot(oomEvents.build()).metricSnapshot(oomKills.build())
+                .metricSnapshot(ioRead.build()).metricSnapshot(ioWrite.build()).metricSnapshot(pids.build())
+                .metricSnapshot(processes.build()).metricSnapshot(workingSet.build())
+                .metricSnapshot(memoryEvents.build());
+        groupPressure.addTo(out);
+        hostPressure.addTo(out);
+        return out.metricSnapshot(errors.build()).build();
+    }
+
+    /**
+     * The six counters {@code PREFIX{cpu,memory,io}_{waiting,stalled}_seconds_total}: PSI's
+     * {@code some} total (some task was waiting for the resource) and {@code full} total (every
+     * non-idle task was stalled at once), in seconds from the kernel's microseconds.
+     */
+    private static final class PressureSeries {
+        private final CounterSnapshot.Builder[][] builders =
+                new CounterSnapshot.Builder[Psi.Resource.values().length][Psi.Stall.values().length];
+
+        PressureSeries(String prefix, String source) {
+            for (Psi.Resource r : Psi.Resource.values()) {
+                for (Psi.Stall st : Psi.Stall.values()) {
+                    String what = st == Psi.Stall.SOME ? "waiting" : "stalled";
+                    String help = (st == Psi.Stall.SOME
+                            ? "Time during which at least one task waited for " + r.word() + " "
+                            : "Time during which every non-idle task was stalled on " + r.word() + " at once ")
+                            + String.format(source, r.word(), st.word());
+                    builders[r.ordinal()][st.ordinal()] = counter(prefix + r.word() + "_" + what + "_seconds",
+                            Unit.SECONDS, help);
+                }
+            }
+        }
+
+        void add(Labels labels, Map<Psi.Resource, Psi> totals) {
+            for (var e : totals.entrySet()) {
+                for (Psi.Stall st : Psi.Stall.values()) {
+                    OptionalLong micros = e.getValue().micros(st);
+                    if (micros.isPresent()) {
+                        builders[e.getKey().ordinal()][st.ordinal()].dataPoint(c(labels, micros.getAsLong() / 1e6));
+                    }
+                }
+            }
+        }
+
+        void addTo(MetricSnapshots.Builder out) {
+            for (CounterSnapshot.Builder[] row : builders) {
+                for (CounterSnapshot.Builder b : row) {
+                    out.metricSnapshot(b.build());
+                }
+            }
+        }
     }
 
     static CounterSnapshot.Builder counter(String name, Unit unit, String help) {

@@ -3,6 +3,7 @@ package io.jgovernor.metrics;
 import io.jgovernor.model.GroupName;
 
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
@@ -19,10 +20,22 @@ import java.util.OptionalLong;
  * @param memoryUnlimited   the memory directory is there and its limit is the kernel's "no limit"
  * @param io                blkio.throttle.io_service_bytes, per device
  * @param processes         lines of cgroup.procs in the cpuacct directory (every group has one)
+ * @param memoryWorkingSetBytes usage minus inactive file pages, as cAdvisor defines it (v1:
+ *                          memory.usage_in_bytes − memory.stat total_inactive_file; v2:
+ *                          memory.current − memory.stat inactive_file), never below 0
+ * @param memoryEvents      v2 memory.events by key (low, high, max, oom, oom_kill, oom_group_kill);
+ *                          empty on v1, which has no such file
  */
 public record GroupSample(GroupName group, OptionalLong cpuUsageNanos, OptionalLong throttledPeriods,
                           OptionalLong throttledNanos, OptionalDouble cpuQuotaCores,
                           OptionalLong memoryUsageBytes, OptionalLong memoryLimitBytes, boolean memoryUnlimited,
                           OptionalLong oomKills, List<DeviceIo> io, OptionalLong pidsCurrent,
-                          OptionalLong processes) {
+                          OptionalLong processes, OptionalLong memoryWorkingSetBytes,
+                          Map<String, Long> memoryEvents) {
+    public GroupSample {
+        memoryEvents = Map.copyOf(memoryEvents);
+    }
+
+    /** The keys of v2 memory.events reported, in the kernel's order. */
+    public static final List<String> MEMORY_EVENTS = List.of("low", "high", "max", "oom", "oom_kill", "oom_group_kill");
 }

@@ -124,6 +124,7 @@ public final class GroupStats {
         OptionalLong memLimit = OptionalLong.empty();
         boolean unlimited = false;
         OptionalLong oomKills = OptionalLong.empty();
+        OptionalLong workingSet = OptionalLong.empty();
         text = read(memory, "memory.usage_in_bytes");
         if (text != null) {
             memUsage = parse(memory, "memory.usage_in_bytes", text, CgroupText::single);
@@ -140,6 +141,8 @@ public final class GroupStats {
             if (oom != null) {
                 oomKills = parseKeyed(memory, "memory.oom_control", oom, "oom_kill");
             }
+            // hierarchical, as usage_in_bytes is: the group's and its children's inactive file pages
+            workingSet = workingSet(memory, "memory.stat", memUsage, "total_inactive_file");
         }
 
         List<DeviceIo> io = List.of();
@@ -158,7 +161,27 @@ public final class GroupStats {
             pidsCurrent = parse(pids, "pids.current", text, CgroupText::single);
         }
         return new GroupSample(group, usage, throttledPeriods, throttledNanos, quota, memUsage, memLimit, unlimited,
-                oomKills, io, pidsCurrent, processes);
+                oomKills, io, pidsCurrent, processes, workingSet, Map.of());
+    }
+
+    /**
+     * Working set = usage − inactive file pages, cAdvisor's figure (what kubelet evicts on): page
+     * cache the kernel would drop first is not counted, active file pages and anonymous memory are.
+     * Clamped at 0, as cAdvisor does (the two files are not read at the same instant).
+     */
+    private OptionalLong workingSet(Path dir, String file, OptionalLong usage, String key) {
+        if (usage.isEmpty()) {
+            return usage;
+        }
+        String stat = read(dir, file);
+        if (stat == null) {
+            return OptionalLong.empty();
+        }
+        OptionalLong inactive = parseKeyed(dir, file, stat, key);
+        if (inactive.isEmpty()) {
+            return inactive;
+        }
+        return OptionalLong.of(Math.max(0, usage.getAsLong() - inactive.getAsLong()));
     }
 
     /**
@@ -196,6 +219,8 @@ public final class GroupStats {
         OptionalLong memLimit = OptionalLong.empty();
         boolean unlimited = false;
         OptionalLong oomKills = OptionalLong.empty();
+        OptionalLong workingSet = OptionalLong.empty();
+        Map<String, Long> memoryEvents = Map.of();
         text = read(dir, "memory.current");
         if (text != null) {
             memUsage = parse(dir, "memory.current", text, CgroupText::single);
@@ -208,7 +233,9 @@ public final class GroupStats {
             String events = read(dir, "memory.events");
             if (events != null) {
                 oomKills = parseKeyed(dir, "memory.events", events, "oom_kill");
+                memoryEvents = memoryEvents(dir, events);
             }
+            workingSet = workingSet(dir, "memory.stat", memUsage, "inactive_file");
         }
         List<DeviceIo> io = List.of();
         text = read(dir, "io.stat");
@@ -230,7 +257,19 @@ public final class GroupStats {
             processes = OptionalLong.of(CgroupText.lines(text));
         }
         return new GroupSample(group, usage, throttledPeriods, throttledNanos, quota, memUsage, memLimit, unlimited,
-                oomKills, io, pidsCurrent, processes);
+                oomKills, io, pidsCurrent, processes, workingSet, memoryEvents);
+    }
+
+    /** The keys of memory.events this kernel has (oom_group_kill came in 5.4); a bad line skips the rest. */
+    private Map<String, Long> memoryEvents(Path dir, String text) {
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (String key : GroupSample.MEMORY_EVENTS) {
+            OptionalLong v = parseKeyed(dir, "memory.events", text, key);
+            if (v.isPresent()) {
+                out.put(key, v.getAsLong());
+            }
+        }
+        return out;
     }
 
     private static OptionalLong micros(OptionalLong usec) {
