@@ -94,6 +94,9 @@ public class Daemon {
         CgroupFiles files = new CgroupFiles();
         this.files = files;
         layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
+        if (config.cgroup().hybridUnified()) {
+            layout = layout.withUnifiedGroups();
+        }
         Backend backend = Backend.of(layout, files);
         LOG.infof("backend: %s", backend.description());
         // v2: out of the delegated cgroup into a leaf before the first pass enables controllers there

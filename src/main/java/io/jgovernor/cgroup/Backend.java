@@ -37,7 +37,9 @@ public record Backend(CgroupMode mode, List<Controller> controllers, String desc
         Map<String, String> roots = new TreeMap<>();
         layout.hierarchies().forEach(h -> roots.put(h.name(), layout.rootDir(h).toString()));
         return new Backend(layout.mode(), RawFiles.wrap(V1Controllers.all(new MemoryController(), io)),
-                (layout.mode() == CgroupMode.HYBRID ? "cgroup v1 (hybrid: v1 controllers used; the unified tree has none)"
+                (layout.mode() == CgroupMode.HYBRID ? "cgroup v1 (hybrid: v1 controllers used; the unified tree has none"
+                        + (layout.hierarchies().contains(layout.unified().orElse(null))
+                        ? ", groups get a directory there for their pressure files)" : ")")
                         : "cgroup v1") + " " + roots);
     }
 

@@ -126,7 +126,7 @@ final class Planner {
         DesiredTree.Node root = tree.root();
         Cpuset rootEffective = rootParent.inside(root.resources());
         if (root.hierarchies().contains(h)) {
-            if (h.isUnified()) {
+            if (h.isUnified() && h.hasControllers()) {
                 planDelegation(h, root.below(), out.steps, out.unreadable);
             }
             // The root is planned on every pass that needs it: it is one directory, and a
@@ -152,7 +152,7 @@ final class Planner {
                     out.steps, out.unreadable);
         }
         planRemovals(h, tree, scope, out.removals);
-        if (h.isUnified() && !out.removals.isEmpty() && !Files.isDirectory(released(h))) {
+        if (h.isUnified() && h.hasControllers() && !out.removals.isEmpty() && !Files.isDirectory(released(h))) {
             out.steps.add(new Plan.Mkdir(ROOT, released(h), false));
         }
         return out;
@@ -252,7 +252,7 @@ final class Planner {
         if (!exists) {
             steps.add(new Plan.Mkdir(group, dir, drift));
         }
-        if (h.isUnified()) {
+        if (h.isUnified() && h.hasControllers()) {
             // enabled before this group's children are made or written, which the top-down order gives
             try {
                 String seen = exists ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
@@ -291,7 +291,7 @@ final class Planner {
         if (scope.all()) {
             Path root = layout.rootDir(h);
             for (String child : childDirectories(root)) {
-                if (h.isUnified() && child.equals(RELEASED)) {
+                if (h.isUnified() && h.hasControllers() && child.equals(RELEASED)) {
                     continue;
                 }
                 consider(h, root.resolve(child), child, wanted, seen, removals);
@@ -318,7 +318,7 @@ final class Planner {
         // remove all the same, since everything beneath the root belongs to the daemon.
         boolean keep = GroupName.problem(rel) == null && wanted.test(new GroupName(rel));
         if (!keep) {
-            removals.add(new Plan.Remove(rel, dir, h.isUnified() ? released(h) : survivingAncestor(h, rel, wanted),
+            removals.add(new Plan.Remove(rel, dir, h.isUnified() && h.hasControllers() ? released(h) : survivingAncestor(h, rel, wanted),
                     false));
         }
         for (String child : childDirectories(dir)) {

@@ -26,8 +26,31 @@ final class KernelGroups implements AutoCloseable {
 
     /** On {@code cgroups}, with the controllers of {@code controllerFor} (the v2 ones, say). */
     KernelGroups(TestCgroups cgroups, java.util.function.Function<String, io.jgovernor.cgroup.Controller> controllerFor) {
+        this(cgroups, cgroups.layout(), controllerFor);
+    }
+
+    private KernelGroups(TestCgroups cgroups, io.jgovernor.cgroup.CgroupLayout layout,
+                         java.util.function.Function<String, io.jgovernor.cgroup.Controller> controllerFor) {
         this.cgroups = cgroups;
-        this.reconciler = new Reconciler(cgroups.layout(), cgroups.files(), controllerFor);
+        this.reconciler = new Reconciler(layout, cgroups.files(), controllerFor);
+    }
+
+    /**
+     * As the daemon runs on a hybrid host (jgovernor.cgroup.hybrid-unified): every group also has a
+     * directory in the unified tree; {@link #joinAll} puts a process into all of them.
+     */
+    static KernelGroups withUnifiedGroups() {
+        TestCgroups cg = TestCgroups.create();
+        return new KernelGroups(cg, cg.layout().withUnifiedGroups(), name -> V1Controllers.forName(name).orElse(null));
+    }
+
+    /** Moves a process into every directory the reconciler gives the group (GroupDirectories). */
+    void joinAll(long pid, String group) throws io.jgovernor.cgroup.CgroupException {
+        java.util.List<Path> dirs = reconciler.of(new GroupName(group));
+        assertTrue(!dirs.isEmpty(), "group " + group + " has no directory");
+        for (Path dir : dirs) {
+            cgroups.files().moveProcess(dir, (int) pid);
+        }
     }
 
     SortedMap<GroupName, Policy> policies(String yaml) {
