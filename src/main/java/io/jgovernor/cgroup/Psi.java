@@ -1,5 +1,7 @@
 package io.jgovernor.cgroup;
 
+import io.jgovernor.model.Pressure;
+
 import java.util.OptionalLong;
 
 /**
@@ -17,33 +19,9 @@ import java.util.OptionalLong;
  * have no {@code full} line in cpu files, so it is optional.
  */
 public record Psi(long someMicros, OptionalLong fullMicros) {
-    /** The three resources PSI tracks, named as the kernel names their files. */
-    public enum Resource {
-        CPU, MEMORY, IO;
-
-        /** "cpu", "memory", "io": the policy's word and the prefix of the file name. */
-        public String word() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-
-        /** {@code cpu.pressure}, ... in a cgroup2 directory; {@code cpu}, ... in /proc/pressure. */
-        public String file() {
-            return word() + ".pressure";
-        }
-    }
-
-    /** Which of the two lines: {@code some} (at least one task stalled) or {@code full} (all). */
-    public enum Stall {
-        SOME, FULL;
-
-        public String word() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
     /** The total of {@code stall} in microseconds; empty for a {@code full} line the kernel lacks. */
-    public OptionalLong micros(Stall stall) {
-        return stall == Stall.SOME ? OptionalLong.of(someMicros) : fullMicros;
+    public OptionalLong micros(Pressure.Stall stall) {
+        return stall == Pressure.Stall.SOME ? OptionalLong.of(someMicros) : fullMicros;
     }
 
     /**

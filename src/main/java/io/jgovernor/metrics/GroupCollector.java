@@ -1,6 +1,7 @@
 package io.jgovernor.metrics;
 
 import io.jgovernor.cgroup.Psi;
+import io.jgovernor.model.Pressure;
 import io.jgovernor.model.GroupName;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -165,13 +166,13 @@ public final class GroupCollector implements MultiCollector {
      */
     private static final class PressureSeries {
         private final CounterSnapshot.Builder[][] builders =
-                new CounterSnapshot.Builder[Psi.Resource.values().length][Psi.Stall.values().length];
+                new CounterSnapshot.Builder[Pressure.Resource.values().length][Pressure.Stall.values().length];
 
         PressureSeries(String prefix, String source) {
-            for (Psi.Resource r : Psi.Resource.values()) {
-                for (Psi.Stall st : Psi.Stall.values()) {
-                    String what = st == Psi.Stall.SOME ? "waiting" : "stalled";
-                    String help = (st == Psi.Stall.SOME
+            for (Pressure.Resource r : Pressure.Resource.values()) {
+                for (Pressure.Stall st : Pressure.Stall.values()) {
+                    String what = st == Pressure.Stall.SOME ? "waiting" : "stalled";
+                    String help = (st == Pressure.Stall.SOME
                             ? "Time during which at least one task waited for " + r.word() + " "
                             : "Time during which every non-idle task was stalled on " + r.word() + " at once ")
                             + String.format(source, r.word(), st.word());
@@ -181,9 +182,9 @@ public final class GroupCollector implements MultiCollector {
             }
         }
 
-        void add(Labels labels, Map<Psi.Resource, Psi> totals) {
+        void add(Labels labels, Map<Pressure.Resource, Psi> totals) {
             for (var e : totals.entrySet()) {
-                for (Psi.Stall st : Psi.Stall.values()) {
+                for (Pressure.Stall st : Pressure.Stall.values()) {
                     OptionalLong micros = e.getValue().micros(st);
                     if (micros.isPresent()) {
                         builders[e.getKey().ordinal()][st.ordinal()].dataPoint(c(labels, micros.getAsLong() / 1e6));

@@ -4,6 +4,7 @@ import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.Psi;
+import io.jgovernor.model.Pressure;
 import io.jgovernor.model.GroupName;
 
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ public final class PressureStats {
     }
 
     /** The group's totals by resource; empty when it has no cgroup2 directory with pressure files. */
-    public Map<Psi.Resource, Psi> group(GroupName group) {
+    public Map<Pressure.Resource, Psi> group(GroupName group) {
         if (root == null) {
             return Map.of();
         }
@@ -59,7 +60,7 @@ public final class PressureStats {
     }
 
     /** The host's totals by resource (/proc/pressure/cpu, memory, io); empty without PSI. */
-    public Map<Psi.Resource, Psi> host() {
+    public Map<Pressure.Resource, Psi> host() {
         return host == null ? Map.of() : read(host, false);
     }
 
@@ -68,14 +69,14 @@ public final class PressureStats {
         return errors.get();
     }
 
-    private Map<Psi.Resource, Psi> read(Path dir, boolean cgroup) {
-        Map<Psi.Resource, Psi> out = new EnumMap<>(Psi.Resource.class);
-        for (Psi.Resource r : Psi.Resource.values()) {
+    private Map<Pressure.Resource, Psi> read(Path dir, boolean cgroup) {
+        Map<Pressure.Resource, Psi> out = new EnumMap<>(Pressure.Resource.class);
+        for (Pressure.Resource r : Pressure.Resource.values()) {
             String name = cgroup ? r.file() : r.word();
             try {
                 Optional<String> text = files.read(dir, name);
                 if (text.isEmpty()) {
-                    if (cgroup && r == Psi.Resource.CPU) {
+                    if (cgroup && r == Pressure.Resource.CPU) {
                         return out; // no cpu.pressure: no directory, or PSI is off; skip the other two reads
                     }
                     continue;

@@ -1,5 +1,6 @@
 package io.jgovernor.cgroup;
 
+import io.jgovernor.model.Pressure;
 import org.junit.jupiter.api.Test;
 
 import java.util.OptionalLong;
@@ -13,7 +14,7 @@ class PsiTest {
         Psi p = Psi.parse(Fixtures.text("psi/cpu.pressure-quota"));
         assertEquals(3738629, p.someMicros());
         assertEquals(OptionalLong.of(3738629), p.fullMicros());
-        assertEquals(OptionalLong.of(3738629), p.micros(Psi.Stall.FULL));
+        assertEquals(OptionalLong.of(3738629), p.micros(Pressure.Stall.FULL));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.jgovernor.reconcile;
 import io.jgovernor.cgroup.CgroupMode;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.Psi;
+import io.jgovernor.model.Pressure;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.EventCounters;
 import io.jgovernor.metrics.GroupCollector;
@@ -55,7 +56,7 @@ class HybridPressureKernelTest {
         }
     }
 
-    private long micros(String group, Psi.Resource r) {
+    private long micros(String group, Pressure.Resource r) {
         Psi p = pressure.group(new GroupName(group)).get(r);
         return p == null ? -1 : p.someMicros();
     }
@@ -88,13 +89,13 @@ class HybridPressureKernelTest {
                 cpu:
                   quota: 20%
                 """)).errors());
-        assertEquals(0, micros("spin", Psi.Resource.CPU), "no process yet, no stall");
+        assertEquals(0, micros("spin", Pressure.Resource.CPU), "no process yet, no stall");
         Process p = k.shell("read go; while :; do :; done");
         k.joinAll(p.pid(), "spin");
         assertEquals(String.valueOf(p.pid()), Files.readString(dir.resolve("cgroup.procs")).strip());
         KernelGroups.go(p);
         // at 20% of one CPU a spinner waits ~80% of the time: 0.5 s of stall comes within a second or so
-        await(() -> micros("spin", Psi.Resource.CPU), 500_000, "CPU pressure of the throttled group");
+        await(() -> micros("spin", Pressure.Resource.CPU), 500_000, "CPU pressure of the throttled group");
         GroupStats stats = GroupStats.of(StatFiles.of(k.cgroups.files()), k.cgroups.layout());
         Metrics m = new Metrics(new GroupCollector(() -> List.of(new GroupName("spin")), stats, EventCounters.NONE,
                 pressure), new DaemonCollector(() -> null, () -> 0, () -> 0, EventCounters.NONE), false);
@@ -122,7 +123,7 @@ class HybridPressureKernelTest {
                     + "cat " + file + " " + file + " > /dev/null; read done");
             k.joinAll(p.pid(), "cache");
             KernelGroups.go(p);
-            await(() -> micros("cache", Psi.Resource.MEMORY), 0, "memory pressure of the group");
+            await(() -> micros("cache", Pressure.Resource.MEMORY), 0, "memory pressure of the group");
             GroupStats stats = GroupStats.of(StatFiles.of(k.cgroups.files()), k.cgroups.layout());
             var s = stats.read(new GroupName("cache"));
             long ws = s.memoryWorkingSetBytes().orElseThrow();
