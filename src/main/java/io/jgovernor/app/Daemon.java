@@ -134,6 +134,7 @@ public class Daemon {
         reconciler.keepOccupied(workloads::holds);
         metrics.register(new WorkloadCollector(workloads));
         metrics.register(new LoopCollector(health::statuses));
+        metrics.register(new io.jgovernor.metrics.PressureEventsCollector(oom::pressureCounts));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
@@ -256,6 +257,7 @@ public class Daemon {
             c.catalogPassed(catalog, report.full());
         }
         oom.follow(catalog, layout, report.full());
+        oom.followPressure(catalog, layout);
         workloads.sync(catalog.desired());
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();

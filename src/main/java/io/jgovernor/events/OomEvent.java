@@ -24,7 +24,7 @@ import java.util.UUID;
  *                          wave); {@code oomKills} is all of them, the other fields are read at start
  */
 public record OomEvent(UUID id, Instant time, String host, String group, String cgroup, long oomKills,
-                       long memoryLimitBytes, long memoryUsageBytes, List<Process> processes, boolean whileDown) {
+                       long memoryLimitBytes, long memoryUsageBytes, List<Process> processes, boolean whileDown) implements Event {
     public static final String TYPE = "io.jgovernor.oom";
     private static final DateTimeFormatter RFC3339_MILLIS =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
