@@ -2,8 +2,6 @@ package io.jgovernor.events;
 
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.UUID;
@@ -20,8 +18,6 @@ public record PressureEvent(UUID id, Instant time, String host, String group, St
                             String stall, double thresholdPercent, double windowSeconds, double stallSecondsTotal)
         implements Event {
     public static final String TYPE = "io.jgovernor.pressure";
-    private static final DateTimeFormatter RFC3339_MILLIS =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     public PressureEvent {
         time = time.truncatedTo(ChronoUnit.MILLIS);
@@ -33,18 +29,7 @@ public record PressureEvent(UUID id, Instant time, String host, String group, St
 
     @Override
     public String toCloudEvent() {
-        StringBuilder j = new StringBuilder(384);
-        j.append("{\"specversion\":\"1.0\",\"type\":\"").append(TYPE).append("\",\"source\":");
-        JsonText.quote(j, source());
-        j.append(",\"id\":");
-        JsonText.quote(j, id.toString());
-        j.append(",\"time\":\"").append(RFC3339_MILLIS.format(time)).append('"');
-        j.append(",\"datacontenttype\":\"application/json\",\"data\":{\"group\":");
-        JsonText.quote(j, group);
-        j.append(",\"host\":");
-        JsonText.quote(j, host);
-        j.append(",\"cgroup\":");
-        JsonText.quote(j, cgroup);
+        StringBuilder j = JsonText.cloudEvent(TYPE, host, group, cgroup, id, time);
         j.append(",\"resource\":");
         JsonText.quote(j, resource);
         j.append(",\"stall\":");
@@ -70,30 +55,19 @@ public record PressureEvent(UUID id, Instant time, String host, String group, St
      */
     @SuppressWarnings("unchecked")
     public static PressureEvent fromCloudEvent(String json) {
-        Object parsed = JsonText.parse(json);
-        if (!(parsed instanceof Map<?, ?> root) || !"1.0".equals(root.get("specversion"))
-                || !TYPE.equals(root.get("type"))) {
-            throw new IllegalArgumentException("not a CloudEvents 1.0 " + TYPE + " document");
-        }
+        Map<String, Object>[] parts = JsonText.cloudEventParts(json, TYPE);
+        Map<String, Object> root = parts[0];
         try {
-            Map<String, Object> data = (Map<String, Object>) need(root, "data", Map.class);
-            return new PressureEvent(UUID.fromString(need(root, "id", String.class)),
-                    Instant.parse(need(root, "time", String.class)), need(data, "host", String.class),
-                    need(data, "group", String.class), need(data, "cgroup", String.class),
-                    need(data, "resource", String.class), need(data, "stall", String.class),
-                    need(data, "thresholdPercent", Number.class).doubleValue(),
-                    need(data, "windowSeconds", Number.class).doubleValue(),
-                    need(data, "stallSecondsTotal", Number.class).doubleValue());
+            Map<String, Object> data = parts[1];
+            return new PressureEvent(UUID.fromString(JsonText.need(root, "id", String.class)),
+                    Instant.parse(JsonText.need(root, "time", String.class)), JsonText.need(data, "host", String.class),
+                    JsonText.need(data, "group", String.class), JsonText.need(data, "cgroup", String.class),
+                    JsonText.need(data, "resource", String.class), JsonText.need(data, "stall", String.class),
+                    JsonText.need(data, "thresholdPercent", Number.class).doubleValue(),
+                    JsonText.need(data, "windowSeconds", Number.class).doubleValue(),
+                    JsonText.need(data, "stallSecondsTotal", Number.class).doubleValue());
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("bad event: " + e.getMessage(), e);
         }
-    }
-
-    private static <T> T need(Map<?, ?> m, String key, Class<T> type) {
-        Object v = m.get(key);
-        if (!type.isInstance(v)) {
-            throw new IllegalArgumentException("\"" + key + "\" is missing or not a " + type.getSimpleName());
-        }
-        return type.cast(v);
     }
 }
