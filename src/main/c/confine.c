@@ -13,7 +13,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -35,6 +37,9 @@ struct limit { int resource; rlim_t soft, hard; int fallback; };
 static struct limit limits[RLIM_NLIMITS];
 static int nlimits;
 static int have_caps, ambient, no_new_privs, want_seccomp;
+/* `jgovernor exec`: the compiled program in hex on the command line (--seccomp-hex), since stdin
+ * is the caller's and the stage keeps no inherited descriptor but stdio; NULL: read stdin. */
+static const char *seccomp_hex;
 static uint64_t kept;
 static scmp_filter_ctx filter;
 
@@ -80,7 +85,11 @@ int confine_option(int argc, char **argv, int *i) {
     } else if (strcmp(a, "--ambient-caps") == 0) ambient = 1;
     else if (strcmp(a, "--no-new-privs") == 0) no_new_privs = 1;
     else if (strcmp(a, "--seccomp") == 0) want_seccomp = 1;
-    else return 0;
+    else if (strcmp(a, "--seccomp-hex") == 0) {
+        if (*i + 1 >= argc) die("usage: --seccomp-hex HEX");
+        want_seccomp = 1;
+        seccomp_hex = argv[++*i];
+    } else return 0;
     return 1;
 }
 
@@ -185,6 +194,14 @@ static void filter_line(char *text, int line) {
         if (!filter) die("seccomp: cannot make a filter");
         /* no_new_privs is ours to set or not (--no-new-privs), not libseccomp's */
         if (seccomp_attr_set(filter, SCMP_FLTATR_CTL_NNP, 0) != 0) die("seccomp: cannot leave no_new_privs alone");
+        /* The rules as a binary tree of syscall numbers (libseccomp 2.5+), not a list: the same
+         * decisions, a short path for every call. Loading the filter costs the kernel one walk per
+         * system call number (the allow-cache it builds, Linux 5.11+): with the default profile
+         * the load took 0.25 ms instead of 0.42 ms (min of 200) and 1.3-1.6 ms instead of 1.9-2.6
+         * (mean) on a loaded 2-CPU VM. An older libseccomp refuses the attribute: then a list. */
+#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
+        (void) seccomp_attr_set(filter, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+#endif
         return;
     }
     if (!filter) die("seccomp filter line %d: the first line must be the default action", line);
@@ -218,8 +235,8 @@ static void filter_line(char *text, int line) {
     if (rc != 0) die("seccomp rule for %s: %s", name, strerror(-rc));
 }
 
-/* All of stdin, which the daemon writes and closes; at most 4 MiB. */
-static char *read_stdin(size_t *length) {
+/* All of FD (stdin, which the daemon writes and closes); at most 4 MiB. */
+static char *read_all(int fd, size_t *length) {
     size_t cap = 1 << 16, len = 0;
     char *text = malloc(cap + 1);
     if (!text) die("seccomp filter: out of memory");
@@ -230,7 +247,7 @@ static char *read_stdin(size_t *length) {
             text = realloc(text, cap + 1);
             if (!text) die("seccomp filter: out of memory");
         }
-        ssize_t n = read(0, text + len, cap - len);
+        ssize_t n = read(fd, text + len, cap - len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) die("seccomp filter: read stdin: %s", strerror(errno));
         if (n == 0) break;
@@ -249,7 +266,7 @@ static char *read_stdin(size_t *length) {
  */
 int confine_export(void) {
     size_t len;
-    char *text = read_stdin(&len);
+    char *text = read_all(0, &len);
     int line = 0;
     for (char *p = text; *p;) {
         char *nl = strchr(p, '\n');
@@ -270,14 +287,32 @@ static struct sock_fprog program;
  * The compiled program is read whole from stdin before anything else: a bad one is an error
  * before any process is cloned. stdin is then /dev/null, what the command gets.
  */
+/* --seccomp-hex's text as bytes (two hex digits each). */
+static char *from_hex(const char *hex, size_t *length) {
+    size_t n = strlen(hex);
+    if (n % 2 != 0) die("--seccomp-hex: an odd number of hex digits");
+    char *bytes = malloc(n / 2 + 1);
+    if (!bytes) die("seccomp filter: out of memory");
+    for (size_t k = 0; k < n / 2; k++) {
+        unsigned int byte;
+        if (!isxdigit((unsigned char) hex[2 * k]) || !isxdigit((unsigned char) hex[2 * k + 1])
+            || sscanf(hex + 2 * k, "%2x", &byte) != 1)
+            die("--seccomp-hex: \"%.2s\" is not a hex byte", hex + 2 * k);
+        bytes[k] = (char) byte;
+    }
+    *length = n / 2;
+    return bytes;
+}
+
 void confine_filter_read(void) {
     if (!want_seccomp) return;
     size_t len;
-    char *bytes = read_stdin(&len);
+    char *bytes = seccomp_hex ? from_hex(seccomp_hex, &len) : read_all(0, &len);
     if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
-        die("seccomp: %zu bytes on stdin are not a BPF program of at most %d instructions", len, BPF_MAXINSNS);
+        die("seccomp: %zu bytes are not a BPF program of at most %d instructions", len, BPF_MAXINSNS);
     program.len = (unsigned short) (len / sizeof(struct sock_filter));
     program.filter = (struct sock_filter *) bytes;
+    if (seccomp_hex) return; /* stdin is the caller's (exec) */
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup3(null, 0, 0) < 0) die("stdin /dev/null: %s", strerror(errno));
     close(null);
@@ -326,6 +361,21 @@ void confine_after_user(void) {
     for (int c = 0; c < 64; c++)
         if ((kept & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
             fail("raise ambient capability %d: %s", c, strerror(errno));
+}
+
+void confine_cap_limit(unsigned long long allowed) {
+    kept = have_caps ? kept & allowed : allowed;
+    have_caps = 1;
+}
+
+void confine_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups, const char *cwd) {
+    confine_before_user();
+    if (setgroups((size_t) ngroups, groups) != 0) fail("setgroups: %s", strerror(errno));
+    if (setresgid(gid, gid, gid) != 0) fail("setgid %d: %s", (int) gid, strerror(errno));
+    if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
+    if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
+    confine_after_user();
+    default_signals();
 }
 
 void confine_seccomp(void) {

@@ -4,7 +4,9 @@
  * Why a C stage: a JVM must not fork itself (its threads and locks do not survive fork), and a
  * stage built from util-linux tools pays one exec per step (28 ms measured, see
  * docs/benchmarks.md). This one does every step in one process and execs nothing but the
- * workload. The daemon starts it with ProcessBuilder (posix_spawn).
+ * workload. The daemon starts it with posix_spawn directly (spawn/PosixSpawnProcess.java), not
+ * ProcessBuilder, whose jspawnhelper is one more exec per start; the stage therefore closes the
+ * descriptors it inherits (close_inherited) before anything else.
  *
  * Invocation (every value is its own argv word; nothing is parsed from shell text):
  *
@@ -35,9 +37,24 @@
  *                             without --caps, capabilities are left as they are
  *     --ambient-caps          the kept ones are also inheritable and ambient (a non-root command)
  *     --no-new-privs          PR_SET_NO_NEW_PRIVS: execve grants nothing (setuid bits, file caps)
+ *     --nice N                the group's process knobs (policy "process:"), set on this stage right
+ *     --ioprio N              after it joined the cgroups, before the workload is cloned, so the
+ *     --oom-score-adj N       workload has them from its first instruction (inherited through
+ *     --sched-policy N        clone and execve): setpriority(2) nice -20..19; ioprio_set(2)
+ *                             class << 13 | level; /proc/self/oom_score_adj -1000..1000;
+ *                             sched_setscheduler(2) 0 other, 3 batch, 5 idle. Set here, in the
+ *                             host's user namespace as root: a lower nice and a realtime I/O class
+ *                             take CAP_SYS_NICE, a lower oom_score_adj CAP_SYS_RESOURCE, which a
+ *                             workload in its own user namespace has not
  *     --seccomp               read a compiled seccomp program (struct sock_filter[], as
  *                             --seccomp-export writes it) on stdin, load it last before execve;
  *                             stdin is /dev/null for the command
+ *
+ *     --layer DIR, --layer-state DIR, --volumes DIR, --volume NAME TARGET MODE, --volume-owner UID GID
+ *                             a root of overlay layers and named volumes (engine.c documents them)
+ *     --join PID START        run COMMAND inside running workload PID instead of a new one
+ *                             (`jgovernor exec`; join.c documents it); --seccomp-hex HEX
+ *                             then carries the seccomp program instead of stdin
  *
  *   jgovernor-exec --seccomp-export
  *     compiles the filter on stdin (below) with libseccomp and writes the BPF program to stdout.
@@ -62,7 +79,8 @@
  * the policy's env and nothing else.
  *
  * Order: (1) join every cgroup with our own pid, before anything else, so every process that
- * follows - the workload and whatever it forks at once - is born inside the group; (2) clone the
+ * follows - the workload and whatever it forks at once - is born inside the group, and set the
+ * process knobs; (2) clone the
  * workload process with the CLONE_NEW* flags in one call, so the other namespaces are owned by
  * the new user namespace, the clone is PID 1 of the new pid namespace and the root of its cgroup
  * namespace is the group joined in (1); (3) the parent (still in the host's namespaces, with
@@ -87,6 +105,7 @@
  *  - it exits with the workload's status (128+N when a signal N ended it).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -100,6 +119,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -123,6 +143,9 @@ static gid_t gid;
 static gid_t groups[MAX_ITEMS];
 static int ngroups;
 static char **command;
+/* The process knobs; KNOB_UNSET where the policy names none. */
+#define KNOB_UNSET (-100000)
+static long knob_nice = KNOB_UNSET, knob_ioprio = KNOB_UNSET, knob_oom = KNOB_UNSET, knob_policy = KNOB_UNSET;
 
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t child_exited;
@@ -152,11 +175,20 @@ static void append_map(char *map, const char *line) {
     strcat(map, "\n");
 }
 
-static long number(const char *s, const char *what) {
+long number(const char *s, const char *what) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno || *s == '\0' || *end != '\0' || v < 0) die("%s: \"%s\" is not a number", what, s);
+    return v;
+}
+
+/* A decimal number in [MIN, MAX], negative ones too (nice, oom_score_adj). */
+static long signed_number(const char *s, const char *what, long min, long max) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *s == '\0' || *end != '\0' || v < min || v > max) die("%s: \"%s\" is not a number in %ld..%ld", what, s, min, max);
     return v;
 }
 
@@ -200,7 +232,12 @@ static void parse(int argc, char **argv) {
                 groups[ngroups++] = (gid_t) number(tok, "--groups");
             }
         } else if (strcmp(a, "--cwd") == 0) cwd = VALUE();
-        else if (!confine_option(argc, argv, &i)) usage(a);
+        else if (strcmp(a, "--nice") == 0) knob_nice = signed_number(VALUE(), "--nice", -20, 19);
+        else if (strcmp(a, "--ioprio") == 0) knob_ioprio = signed_number(VALUE(), "--ioprio", 0, 0xffff);
+        else if (strcmp(a, "--oom-score-adj") == 0) knob_oom = signed_number(VALUE(), "--oom-score-adj", -1000, 1000);
+        else if (strcmp(a, "--sched-policy") == 0) knob_policy = signed_number(VALUE(), "--sched-policy", 0, 5);
+        else if (!confine_option(argc, argv, &i) && !engine_option(argc, argv, &i) && !join_option(argc, argv, &i))
+            usage(a);
 #undef VALUE
     }
     if (i >= argc) usage("no command after --");
@@ -233,6 +270,28 @@ static void join_cgroups(void) {
             snprintf(path, sizeof path, "%s/cgroup.procs", cgroups[i]);
             write_file(path, pid, "join cgroup");
         }
+    }
+}
+
+/*
+ * The policy's process knobs, on this stage (single-threaded: its one thread is the process),
+ * which the workload inherits at clone: nice, the I/O priority and the scheduling policy are
+ * copied from the cloning thread, oom_score_adj from the process, and execve keeps them all
+ * (SCHED_RESET_ON_FORK is not set). The relay keeps them too: it is in the group as well.
+ */
+static void set_knobs(void) {
+    char text[32];
+    if (knob_policy != KNOB_UNSET) {
+        struct sched_param param = {.sched_priority = 0};
+        if (sched_setscheduler(0, (int) knob_policy, &param) != 0) die("process knobs: sched_setscheduler %ld: %s", knob_policy, strerror(errno));
+    }
+    if (knob_nice != KNOB_UNSET && setpriority(PRIO_PROCESS, 0, (int) knob_nice) != 0)
+        die("process knobs: setpriority %ld: %s", knob_nice, strerror(errno));
+    if (knob_ioprio != KNOB_UNSET && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int) knob_ioprio) != 0)
+        die("process knobs: ioprio_set %ld: %s", knob_ioprio, strerror(errno));
+    if (knob_oom != KNOB_UNSET) {
+        snprintf(text, sizeof text, "%ld", knob_oom);
+        write_file("/proc/self/oom_score_adj", text, "process knobs");
     }
 }
 
@@ -278,6 +337,8 @@ static void setup_mounts(void) {
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         fail("make mounts private: %s", strerror(errno));
+    const char *merged = engine_mount_layers(); /* --layer: the overlay is the root (engine.c) */
+    if (merged) rootfs = merged;
     if (rootfs && mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
         fail("bind rootfs %s: %s", rootfs, strerror(errno));
     int root = open_root(rootfs ? rootfs : "/"); /* after the bind: the root of the new mount */
@@ -286,6 +347,7 @@ static void setup_mounts(void) {
     /* sysfs shows the net namespace of its mounter: only with one of the workload's own. */
     if (rootfs && (clone_flags & CLONE_NEWNET)) mount_sysfs(root);
     for (int i = 0; i < nbinds; i++) bind_in_root(root, binds[i].source, binds[i].target, binds[i].readonly);
+    engine_mount_volumes(root);
     mask_kernel_paths(root);
     close(root);
     if (rootfs) {
@@ -320,12 +382,16 @@ static void child(int go_fd, int out_fd) {
     if (clone_flags & CLONE_NEWNS) setup_mounts();
     if (hostname && sethostname(hostname, strlen(hostname)) != 0) fail("sethostname: %s", strerror(errno));
     if (clone_flags & CLONE_NEWNET) loopback_up();
-    confine_before_user();
-    if (setgroups(ngroups, groups) != 0) fail("setgroups: %s", strerror(errno));
-    if (setresgid(gid, gid, gid) != 0) fail("setgid %d: %s", (int) gid, strerror(errno));
-    if (setresuid(uid, uid, uid) != 0) fail("setuid %d: %s", (int) uid, strerror(errno));
-    if (cwd && chdir(cwd) != 0) fail("chdir %s: %s", cwd, strerror(errno));
-    confine_after_user();
+    confine_become(uid, gid, ngroups, groups, cwd);
+    /* Last: from here on only what the filter allows runs; it must allow execve (and write and
+     * exit_group, for fail()). */
+    confine_seccomp();
+    extern char **environ;
+    execve(command[0], command, environ);
+    fail("execve %s: %s", command[0], strerror(errno));
+}
+
+void default_signals(void) {
     /* The relay ignores SIGPIPE; ignored signals survive execve, the workload must not inherit that. */
     sigset_t none;
     sigemptyset(&none);
@@ -335,12 +401,6 @@ static void child(int go_fd, int out_fd) {
     unsigned long dfl[4] = {(unsigned long) SIG_DFL, 0, 0, 0};
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, sizeof(unsigned long));
-    /* Last: from here on only what the filter allows runs; it must allow execve (and write and
-     * exit_group, for fail()). */
-    confine_seccomp();
-    extern char **environ;
-    execve(command[0], command, environ);
-    fail("execve %s: %s", command[0], strerror(errno));
 }
 
 static void forward(int sig) {
@@ -363,16 +423,38 @@ static int copy_out(int from, int *to_open) {
     return 1;
 }
 
+/*
+ * Every descriptor but 0, 1 and 2 is closed first: the daemon starts this stage with posix_spawn
+ * (not through the JDK's jspawnhelper, which closes them), and a JVM holds descriptors that are
+ * not close-on-exec. None may reach the workload, nor keep another workload's pipe open.
+ */
+static void close_inherited(void) {
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+    /* Before Linux 5.9: each open descriptor, as /proc/self/fd lists them. */
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) die("list open descriptors: %s", strerror(errno));
+    int self = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        int fd = atoi(e->d_name);
+        if (fd > 2 && fd != self) close(fd);
+    }
+    closedir(d);
+}
+
 int main(int argc, char **argv) {
+    close_inherited();
     if (argc == 2 && strcmp(argv[1], "--seccomp-export") == 0) return confine_export();
     parse(argc, argv);
     confine_filter_read();
     signal(SIGPIPE, SIG_IGN);
     join_cgroups();
+    set_knobs();
     /* Set here, from the host's namespaces, as runc sets them from its parent: raising a hard
      * limit takes CAP_SYS_RESOURCE in the initial user namespace, which a child in its own
      * user namespace no longer has. The relay gets them too, and needs a few descriptors only. */
     confine_rlimits();
+    if (join_requested()) return join_run(uid, gid, ngroups, groups, cwd, command);
+    engine_prepare(ro_rootfs);
 
     int go[2], report[2], out[2];
     if (pipe2(go, O_CLOEXEC) || pipe2(report, O_CLOEXEC) || pipe2(out, O_CLOEXEC))

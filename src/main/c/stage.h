@@ -7,6 +7,8 @@
 
 #define MAX_ITEMS 64
 
+#include <sys/types.h>
+
 /* In the workload's process, before its execve: reports "STEP: why" to the stage and exits 127. */
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* The close-on-exec pipe fail() writes to. */
@@ -44,5 +46,30 @@ void confine_rlimits(void);
 void confine_before_user(void);
 void confine_after_user(void);
 void confine_seccomp(void);
+/* In the child, after the namespaces and mounts: confine_before_user, the groups, gid and uid,
+ * the working directory, confine_after_user and default signals (then only confine_seccomp and
+ * execve remain); a workload's process and exec's command alike. */
+void confine_become(uid_t uid, gid_t gid, int ngroups, const gid_t *groups, const char *cwd);
+/* A non-negative decimal number, else die() naming WHAT. */
+long number(const char *s, const char *what);
+/* `jgovernor exec`: the capabilities kept are at most ALLOWED (the joined workload's). */
+void confine_cap_limit(unsigned long long allowed);
+
+/* In a child just before its execve: every signal at its default, none blocked. */
+void default_signals(void);
+
+/* engine.c: overlay layers and volumes (its options are documented there). */
+int engine_option(int argc, char **argv, int *i); /* 1 when argv[*i] was one of its options */
+/* In the stage before the clone: opens the layers, makes and opens the state directories. */
+void engine_prepare(int readonly);
+/* In the child's mount namespace: the overlay mounted; its path (the new root), or NULL without layers. */
+const char *engine_mount_layers(void);
+/* In the child, with the bind mounts: each volume on its target inside ROOT. */
+void engine_mount_volumes(int root);
+
+/* join.c: `jgovernor exec`, a command inside a running workload (see join.c). */
+int join_option(int argc, char **argv, int *i);
+int join_requested(void);
+int join_run(uid_t uid, gid_t gid, int ngroups, const gid_t *groups, const char *cwd, char **command);
 
 #endif

@@ -19,6 +19,7 @@ final class CommandConfig {
     static final String POLICY_DIR = "jgovernor.policy-dir";
     static final String CGROUP_MOUNT = "jgovernor.cgroup.mount";
     static final String API_SOCKET = "jgovernor.api.socket";
+    static final String STATE_DIR = "jgovernor.state-dir";
 
     private CommandConfig() {
     }
@@ -29,6 +30,10 @@ final class CommandConfig {
 
     static Path cgroupMount() {
         return Path.of(value(CGROUP_MOUNT).orElse("/sys/fs/cgroup"));
+    }
+
+    static Path stateDir() {
+        return Path.of(value(STATE_DIR).orElse("/var/lib/jgovernor"));
     }
 
     static Path socket() {

@@ -52,6 +52,11 @@ public class ControlApi {
     static final String WHY_PATH = "/v1/why/";
     /** GET: the groups with their processes ({@code jgovernor tree}). */
     static final String TREE_PATH = "/v1/tree";
+    /** GET ?group=NAME: how to run a command in the group's running workload ({@code jgovernor exec}). */
+    static final String EXEC_PATH = "/v1/exec";
+    /** GET: the named volumes; POST {@code /v1/volumes/rm?name=NAME} removes one ({@code jgovernor volume}). */
+    static final String VOLUMES_PATH = "/v1/volumes";
+    static final String VOLUME_RM_PATH = "/v1/volumes/rm";
     /** The most a plan request may carry: many policy files of at most 1 MiB each would not fit a request anyway. */
     private static final long MAX_BODY = 32L << 20;
     /** How long {@code jgovernor reload} waits for its pass; one takes milliseconds unless the kernel is stuck. */
@@ -81,6 +86,9 @@ public class ControlApi {
             router.post(PLAN_PATH).blockingHandler(this::plan, false);
             router.get(WHY_PATH + ":pid").blockingHandler(this::why, false);
             router.get(TREE_PATH).blockingHandler(this::tree, false);
+            router.get(EXEC_PATH).blockingHandler(this::exec, false);
+            router.get(VOLUMES_PATH).blockingHandler(this::volumes, false);
+            router.post(VOLUME_RM_PATH).blockingHandler(this::volumeRm, false);
             HttpServer s = vertx.createHttpServer(new HttpServerOptions()).requestHandler(router);
             s.listen(SocketAddress.domainSocketAddress(path.toString()))
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -211,6 +219,67 @@ public class ControlApi {
             return;
         }
         json(ctx, 200, TreeDocument.build(daemon.layout(), daemon.lastCatalog(), daemon.reconciler(), daemon.files()));
+    }
+
+    /**
+     * The exec stage's argv (up to "--"), the workload's environment and its compiled seccomp
+     * program (base64): the CLI, running as root like the daemon, execs the stage with them.
+     */
+    private void exec(RoutingContext ctx) {
+        if (!local(ctx) || !started(ctx, daemon.lastCatalog(), daemon.workloads())) {
+            return;
+        }
+        String name = ctx.request().getParam("group");
+        io.jgovernor.model.GroupName g;
+        try {
+            g = new io.jgovernor.model.GroupName(name == null ? "" : name);
+        } catch (IllegalArgumentException e) {
+            json(ctx, 400, new JsonObject().put("error", "not a group name: \"" + name + "\""));
+            return;
+        }
+        if (!daemon.lastCatalog().desired().containsKey(g)) {
+            json(ctx, 404, new JsonObject().put("error", "no group " + g.value() + " (no valid policy defines it)"));
+            return;
+        }
+        try {
+            var join = daemon.workloads().join(g);
+            JsonObject env = new JsonObject();
+            join.env().forEach(env::put);
+            JsonObject doc = new JsonObject().put("argv", new JsonArray(List.copyOf(join.argv()))).put("env", env);
+            join.seccomp().ifPresent(p -> doc.put("seccomp", java.util.Base64.getEncoder().encodeToString(p)));
+            json(ctx, 200, doc);
+        } catch (io.jgovernor.spawn.Workloads.Refused e) {
+            json(ctx, 409, new JsonObject().put("error", e.getMessage()));
+        }
+    }
+
+    private void volumes(RoutingContext ctx) {
+        if (!local(ctx) || !started(ctx, daemon.workloads())) {
+            return;
+        }
+        JsonArray list = new JsonArray();
+        for (var v : daemon.workloads().volumes()) {
+            list.add(new JsonObject().put("name", v.name()).put("bytes", v.bytes()).put("groups", new JsonArray(v.groups())));
+        }
+        json(ctx, 200, new JsonObject().put("volumes", list));
+    }
+
+    private void volumeRm(RoutingContext ctx) {
+        if (!local(ctx) || !started(ctx, daemon.workloads())) {
+            return;
+        }
+        String name = ctx.request().getParam("name");
+        try {
+            if (name == null || !daemon.workloads().removeVolume(name)) {
+                json(ctx, 404, new JsonObject().put("error", "no volume " + name));
+                return;
+            }
+            json(ctx, 200, new JsonObject().put("removed", name));
+        } catch (io.jgovernor.spawn.Workloads.Refused e) {
+            json(ctx, 409, new JsonObject().put("error", e.getMessage()));
+        } catch (IOException e) {
+            json(ctx, 500, new JsonObject().put("error", "cannot remove volume " + name + ": " + e.getMessage()));
+        }
     }
 
     void onStop(@Observes ShutdownEvent event) {

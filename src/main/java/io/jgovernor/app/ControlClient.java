@@ -97,6 +97,15 @@ final class ControlClient {
         return body;
     }
 
+    /** The daemon's reason for a refusal: the "error" of its JSON answer, else the body as it came. */
+    static String refusal(Refused e) {
+        try {
+            return new io.vertx.core.json.JsonObject(e.body).getString("error", e.body).strip();
+        } catch (io.vertx.core.json.DecodeException | ClassCastException notJson) {
+            return e.body.strip();
+        }
+    }
+
     /** Why the daemon could not be asked, in words an operator acts on. */
     String reason(IOException e) {
         if (e instanceof Refused) {

@@ -2,12 +2,9 @@ package io.jgovernor.app;
 
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
-import io.jgovernor.cgroup.CgroupMode;
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.classify.Classifier;
 import io.jgovernor.metrics.ClassifyCollector;
 import io.jgovernor.cgroup.Backend;
-import io.jgovernor.cgroup.v2.Delegation;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.GroupCollector;
 import io.jgovernor.metrics.GroupStats;
@@ -59,6 +56,7 @@ public class Daemon {
     private Thread watchdogThread;
     private volatile boolean stopping;
     private CgroupLayout layout;
+    private Backend backend;
     private ReconcileLoop loop;
     private PolicyWatcher watcher;
     private volatile boolean ready;
@@ -98,28 +96,28 @@ public class Daemon {
             layout = layout.withUnifiedGroups();
         }
         Backend backend = Backend.of(layout, files);
+        this.backend = backend;
         LOG.infof("backend: %s", backend.description());
         // v2: out of the delegated cgroup into a leaf before the first pass enables controllers there
-        Delegation.enterLeaf(layout, files, ProcessHandle.current().pid()).ifPresent(leaf ->
+        backend.enterLeaf(files, ProcessHandle.current().pid()).ifPresent(leaf ->
                 LOG.infof("cgroup v2: moved the daemon into leaf %s, so that %s can enable controllers for its children",
                         leaf, leaf.getParent()));
-        java.util.List<Integer> others = Delegation.othersInOwnCgroup(layout, files);
-        if (!others.isEmpty()) {
-            LOG.warnf("cgroup v2: processes %s share the daemon's cgroup %s, so the kernel will refuse to enable "
+        backend.othersInOwnCgroup(files).ifPresent(others ->
+                LOG.warnf("cgroup v2: processes %s share the daemon's cgroup %s, so the kernel will refuse to enable "
                     + "controllers there (EBUSY) and groups get no limits; run jgovernor as a unit of its own with "
                     + "Delegate=yes (see packaging/systemd), or set an absolute jgovernor.cgroup.root",
-                    others, layout.unified().orElseThrow().ownDir());
-        }
+                    others.getValue(), others.getKey()));
         Path policyDir = config.policyDir();
         Path accepted = config.stateDir().resolve("accepted");
         Files.createDirectories(accepted);
-        oom.start(config, files, layout.mode(), health);
-        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount()));
+        oom.start(config, files, backend, health);
+        PolicyParser parser = new PolicyParser(new SysfsHostFacts(Path.of("/sys"), config.cgroup().mount(), backend::cgroupV2,
+                config.stateDir()));
         this.parser = parser;
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
-        Reconciler reconciler = new Reconciler(layout, files, backend.controllerFor());
+        Reconciler reconciler = new Reconciler(backend, files);
         this.reconciler = reconciler;
-        groupStats = GroupStats.of(StatFiles.of(files), layout);
+        groupStats = GroupStats.of(StatFiles.of(files), backend);
         metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters(),
                         PressureStats.of(StatFiles.of(files), layout)),
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
@@ -256,7 +254,7 @@ public class Daemon {
         if (c != null) {
             c.catalogPassed(catalog, report.full());
         }
-        oom.follow(catalog, layout, report.full());
+        oom.follow(catalog, backend, report.full());
         oom.followPressure(catalog, layout);
         workloads.sync(catalog.desired());
         // Rejections are logged once when they appear, not on every periodic pass.
@@ -287,14 +285,17 @@ public class Daemon {
 
     /** One line for STATUS= and the log: what is applied and what is wrong. */
     private String statusLine() {
-        CatalogState c = lastCatalog;
-        if (c == null) {
-            String problem = policyDirProblem;
-            return problem == null ? "starting" : "policy directory unreadable: " + problem;
-        }
         Reconciler r = reconciler;
-        int failing = r == null ? 0 : r.groupErrors().size();
-        return c.desired().size() + " groups from " + config.policyDir() + "; " + c.validCount() + " files valid, "
+        return statusLine(lastCatalog, policyDirProblem, config.policyDir(), r == null ? Map.of() : r.groupErrors());
+    }
+
+    /** @param groupErrors the reconciler's first error of each group its last pass over it failed on */
+    static String statusLine(CatalogState c, String policyDirProblem, Path policyDir, Map<String, String> groupErrors) {
+        if (c == null) {
+            return policyDirProblem == null ? "starting" : "policy directory unreadable: " + policyDirProblem;
+        }
+        int failing = groupErrors.size();
+        return c.desired().size() + " groups from " + policyDir + "; " + c.validCount() + " files valid, "
                 + c.invalidCount() + " invalid" + (failing > 0 ? "; " + failing + " groups with errors" : "");
     }
 

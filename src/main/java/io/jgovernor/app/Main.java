@@ -35,7 +35,9 @@ public final class Main {
             new Subcommand(TreeCommand.COMMAND, TreeCommand::run),
             new Subcommand(TopCommand.COMMAND, TopCommand::run),
             new Subcommand(WhyCommand.COMMAND, WhyCommand::run),
-            new Subcommand(ReloadCommand.COMMAND, ReloadCommand::run));
+            new Subcommand(ReloadCommand.COMMAND, ReloadCommand::run),
+            new Subcommand(ExecCommand.COMMAND, ExecCommand::run),
+            new Subcommand(VolumeCommand.COMMAND, VolumeCommand::run));
 
     public static void main(String... args) {
         if (args.length > 0) {

@@ -2,13 +2,13 @@ package io.jgovernor.app;
 
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
-import io.jgovernor.cgroup.CgroupMode;
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.events.Backoff;
 import io.jgovernor.events.DeliveryStats;
 import io.jgovernor.events.KillCounts;
 import io.jgovernor.events.OomEvents;
-import io.jgovernor.events.OomFiles;
 import io.jgovernor.events.OomHistory;
 import io.jgovernor.events.OomStats;
 import io.jgovernor.events.PressureEvents;
@@ -51,7 +51,7 @@ final class OomWiring {
      * Builds the spool, the sender and the watcher, before the first pass (which registers the
      * groups); whatever an earlier run left undelivered is sent again now.
      */
-    void start(JgovernorConfig config, CgroupFiles files, CgroupMode mode, LoopHealth health) throws IOException {
+    void start(JgovernorConfig config, CgroupFiles files, Backend backend, LoopHealth health) throws IOException {
         List<URI> urls = new ArrayList<>();
         for (String u : config.webhook().urls().orElse(List.of())) {
             if (!u.isBlank()) {
@@ -68,11 +68,15 @@ final class OomWiring {
                 config.webhook().timeout(), deliveries);
         sender.health(health.register("webhook", LoopBounds.WEBHOOK));
         LoopHealth.Loop oomLoop = health.register("oom", LoopBounds.OOM);
-        // v1: an eventfd per group on memory.oom_control; v2: inotify on memory.events
-        boolean unified = mode == CgroupMode.UNIFIED;
-        OomEvents e = new OomEvents(files, unified ? OomFiles.v2(files) : OomFiles.v1(files), OomEvents.hostname(),
+        // the memory controller says how the kernel tells of an OOM (v1: an eventfd per group on
+        // memory.oom_control; v2: inotify on memory.events)
+        OomFiles oom = backend.oomFiles();
+        OomEvents e = new OomEvents(files, oom, OomEvents.hostname(),
                 urls, spool, sender, stats, history, KillCounts.load(config.stateDir().resolve("oom-kills")),
-                listener -> unified ? new V2OomSource(listener, oomLoop) : new V1OomSource(files, listener, oomLoop));
+                listener -> switch (oom.notice()) {
+                    case EVENTFD -> new V1OomSource(files, oom, listener, oomLoop);
+                    case INOTIFY -> new V2OomSource(oom, listener, oomLoop);
+                });
         LoopHealth.Loop pressureLoop = health.register("pressure", LoopBounds.OOM);
         java.util.concurrent.ExecutorService durability = java.util.concurrent.Executors.newSingleThreadExecutor(
                 r -> Thread.ofPlatform().name("jgovernor-pressure-spool").daemon(true).unstarted(r));
@@ -107,9 +111,10 @@ final class OomWiring {
      * always hands the list to the events side, which also retries registrations that failed
      * (a directory not made yet, one made again); a partial pass skips an unchanged list.
      */
-    void follow(CatalogState catalog, CgroupLayout layout, boolean fullPass) {
+    void follow(CatalogState catalog, Backend backend, boolean fullPass) {
         OomEvents e = events;
-        Optional<Hierarchy> memory = layout.mode() == CgroupMode.UNIFIED ? layout.unified() : layout.hierarchy("memory");
+        CgroupLayout layout = backend.layout();
+        Optional<Hierarchy> memory = backend.hierarchyOf("memory");
         if (e == null || memory.isEmpty()) {
             return;
         }

@@ -1,7 +1,7 @@
 package io.jgovernor.app;
 
 import io.jgovernor.classify.Classifier;
-import io.jgovernor.metrics.GroupSample;
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.metrics.GroupStats;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.policy.CatalogState;
@@ -98,8 +98,8 @@ final class StatusDocument {
                     put(o, "pidsCurrent", s.pidsCurrent());
                     if (!s.io().isEmpty()) {
                         // summed over devices: what jgovernor top shows as rates
-                        o.put("ioReadBytes", s.io().stream().mapToLong(io.jgovernor.metrics.DeviceIo::readBytes).sum());
-                        o.put("ioWriteBytes", s.io().stream().mapToLong(io.jgovernor.metrics.DeviceIo::writeBytes).sum());
+                        o.put("ioReadBytes", s.io().stream().mapToLong(io.jgovernor.cgroup.DeviceIo::readBytes).sum());
+                        o.put("ioWriteBytes", s.io().stream().mapToLong(io.jgovernor.cgroup.DeviceIo::writeBytes).sum());
                     }
                 }
                 if (classifier != null && !catalog.desired().get(g).match().isEmpty()) {

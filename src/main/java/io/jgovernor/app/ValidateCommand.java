@@ -55,7 +55,8 @@ final class ValidateCommand {
         o.operands().forEach(a -> targets.add(Path.of(a)));
         List<PolicyError> errors;
         try {
-            Validator validator = new Validator(new PolicyParser(new SysfsHostFacts(Path.of("/sys"), CommandConfig.cgroupMount())));
+            Validator validator = new Validator(new PolicyParser(new SysfsHostFacts(Path.of("/sys"), CommandConfig.cgroupMount(),
+                    CommandConfig.stateDir())));
             if (targets.isEmpty()) {
                 errors = validator.validate(List.of(live));
             } else if (o.has("alone")) {

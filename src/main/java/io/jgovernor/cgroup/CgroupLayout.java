@@ -219,6 +219,16 @@ public final class CgroupLayout {
         return Optional.empty();
     }
 
+    /** The hierarchy (a managed one, or a hybrid host's controller-less cgroup2 tree) that {@code dir} is in. */
+    public Optional<Hierarchy> hierarchyAt(Path dir) {
+        for (Hierarchy h : hierarchies) {
+            if (dir.startsWith(h.mountPoint())) {
+                return Optional.of(h);
+            }
+        }
+        return unified().filter(h -> dir.startsWith(h.mountPoint()));
+    }
+
     /** The cgroup2 hierarchy: the whole tree on UNIFIED, the controller-less one on HYBRID. */
     public Optional<Hierarchy> unified() {
         return Optional.ofNullable(unified);

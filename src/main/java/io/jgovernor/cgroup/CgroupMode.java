@@ -17,14 +17,10 @@ public enum CgroupMode {
     /** cgroup2 mounted at the mount root itself. */
     UNIFIED;
 
-    /** The controllers jgovernor manages; which of them a hierarchy carries decides the mode. */
-    public static final Set<String> MANAGED = Set.of("cpu", "cpuacct", "cpuset", "memory", "blkio", "pids",
-            "devices");
-    /**
-     * The same, by their cgroup v2 names (cpuacct is part of v2's cpu, blkio is v2's io). v2's
-     * "devices" is no entry of cgroup.controllers but a BPF program any cgroup2 directory takes.
-     */
-    public static final Set<String> MANAGED_V2 = Set.of("cpu", "cpuset", "io", "memory", "pids", "devices");
+    /** The controllers jgovernor manages ({@link Controllers}); which of them a hierarchy carries decides the mode. */
+    public static final Set<String> MANAGED = Controllers.V1_NAMES;
+    /** The same, by their cgroup v2 names ({@link Controllers#V2_NAMES}). */
+    public static final Set<String> MANAGED_V2 = Controllers.V2_NAMES;
 
     /**
      * Decides the mode.

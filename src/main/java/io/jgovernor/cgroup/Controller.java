@@ -57,4 +57,13 @@ public interface Controller {
     default void apply(CgroupFiles files, Path dir, Write write) throws CgroupException {
         files.write(dir, write.file(), write.value());
     }
+
+    /**
+     * Reads this controller's usage of the group whose directory in its hierarchy is {@code dir}
+     * into {@code sample}, for a scrape or a status request: the names of its stat files and
+     * their units appear nowhere else. Never throws: {@code in} counts what cannot be read. By
+     * default the controller counts nothing.
+     */
+    default void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+    }
 }

@@ -176,6 +176,16 @@ public final class RawFiles implements Controller {
         }
     }
 
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        inner.readStats(in, dir, sample);
+    }
+
+    /** The controller whose files this one adds a policy's raw files to. */
+    public Controller inner() {
+        return inner;
+    }
+
     private boolean isRaw(String file) {
         return controllerOf(file).equals(name()) && !inner.observedFiles().contains(file) && nameProblem(file).isEmpty();
     }

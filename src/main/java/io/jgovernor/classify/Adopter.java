@@ -7,6 +7,7 @@ import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.ProcCgroup;
 import io.jgovernor.cgroup.ProcsFile;
 import io.jgovernor.model.GroupName;
+import io.jgovernor.model.ProcessKnobs;
 import io.jgovernor.reconcile.GroupDirectories;
 import io.jgovernor.sys.Errno;
 
@@ -53,6 +54,8 @@ final class Adopter {
         String foundIn;
         /** Moved by someone else: left alone until it exits. */
         boolean handsOff;
+        /** The group's process: knobs as set on it, and what it had before; null when none are set. */
+        ThreadKnobs.State knobs;
 
         String origin(Placement p) {
             if (p.origin() != null) {
@@ -73,6 +76,9 @@ final class Adopter {
     /** Processes left alone now; while there are none, no parent needs looking up. */
     private int handsOff;
     private MatchRules rules = MatchRules.NONE;
+    /** Each group's process: knobs, for groups that have any. */
+    private Map<GroupName, ProcessKnobs> knobsByGroup = Map.of();
+    private final ThreadKnobs threadKnobs;
     /** Each group's directories with their hierarchy, as of the rules: the catalog's signature includes them. */
     private final Map<GroupName, List<Target>> targets = new HashMap<>();
 
@@ -94,6 +100,7 @@ final class Adopter {
         this.isWorkload = isWorkload;
         this.proc = proc;
         this.self = self;
+        this.threadKnobs = new ThreadKnobs(proc);
     }
 
     ProcessView newView(int pid) {
@@ -126,6 +133,56 @@ final class Adopter {
 
     MatchRules rules() {
         return rules;
+    }
+
+    /** The groups' process: knobs, with the rules; the next scan brings every moved process to them. */
+    void knobs(Map<GroupName, ProcessKnobs> byGroup) {
+        this.knobsByGroup = Map.copyOf(byGroup);
+    }
+
+    /** Whether some group has knobs: then new threads (fork events) matter. */
+    boolean anyKnobs() {
+        return !knobsByGroup.isEmpty();
+    }
+
+    /**
+     * Brings the knobs of a process jgovernor moved to those of its group now ({@code sweep}: and
+     * sets them on any thread that has not got them yet).
+     */
+    private void settleKnobs(int pid, Tracked t, boolean sweep) {
+        Optional<ProcessKnobs> want = t.group == null ? Optional.empty() : Optional.ofNullable(knobsByGroup.get(t.group));
+        if (t.knobs == null && want.isEmpty()) {
+            return;
+        }
+        t.knobs = threadKnobs.settle(pid, t.knobs, want, sweep);
+    }
+
+    /** Puts back what a process had before its group's knobs, as it leaves the group. */
+    private void revertKnobs(int pid, Tracked t) {
+        if (t.knobs != null) {
+            t.knobs = threadKnobs.settle(pid, t.knobs, Optional.empty(), false);
+        }
+    }
+
+    /** A fork event: {@code tid} is a new thread of process {@code tgid} (tid != tgid). */
+    void threadStarted(int tgid, int tid) {
+        Tracked t = tracked.get(tgid);
+        if (t != null && t.knobs != null) {
+            threadKnobs.threadStarted(tgid, tid, t.knobs);
+        }
+    }
+
+    /** A thread other than the main one exited. */
+    void threadExited(int tgid, int tid) {
+        Tracked t = tracked.get(tgid);
+        if (t != null) {
+            ThreadKnobs.threadExited(t.knobs, tid);
+        }
+    }
+
+    /** Calls that set or put back knobs which the kernel refused. */
+    long knobsRefusedTotal() {
+        return threadKnobs.refusedTotal();
     }
 
     /**
@@ -238,6 +295,7 @@ final class Adopter {
                 return;
             }
             if (c.group().equals(t.group) && inPlace(dirs, now)) {
+                settleKnobs(pid, t, true); // the knobs may have changed, or a thread escaped them
                 return;
             }
         }
@@ -304,6 +362,9 @@ final class Adopter {
         t.placements = List.copyOf(placements);
         perGroup.merge(group, 1L, Long::sum);
         classifiedTotal.incrementAndGet();
+        // after the move: a thread the process makes from here on is born in the group, and gets
+        // the knobs from its parent thread or from the fork event
+        settleKnobs(pid, t, false);
         return true;
     }
 
@@ -318,6 +379,7 @@ final class Adopter {
             return;
         }
         LOG.log(System.Logger.Level.DEBUG, "pid {0} leaves group {1}: {2}", pid, t.group.value(), why);
+        revertKnobs(pid, t);
         for (Placement p : t.placements) {
             String from = t.origin(p);
             if (from == null) {
@@ -366,6 +428,7 @@ final class Adopter {
             if (t.group != null) {
                 perGroup.merge(t.group, -1L, Long::sum);
             }
+            revertKnobs(pid, t); // it left the group, by whatever hand
             t.group = null;
             t.placements = List.of();
             t.handsOff = true;
@@ -404,12 +467,7 @@ final class Adopter {
     }
 
     private Hierarchy hierarchyOf(Path dir) {
-        for (Hierarchy h : layout.hierarchies()) {
-            if (dir.startsWith(h.mountPoint())) {
-                return h;
-            }
-        }
-        return layout.unified().filter(h -> dir.startsWith(h.mountPoint())).orElse(null);
+        return layout.hierarchyAt(dir).orElse(null);
     }
 
     /** Null for null or a text that is not /proc/PID/cgroup. */

@@ -3,6 +3,7 @@ package io.jgovernor.classify;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.model.GroupName;
+import io.jgovernor.model.ProcessKnobs;
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.reconcile.GroupDirectories;
 import io.jgovernor.sys.Errno;
@@ -16,6 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -93,7 +95,8 @@ public final class Classifier implements AutoCloseable {
                 connector = ProcConnector.open(receiveBuffer);
                 mode = Mode.CONNECTOR;
                 LOG.log(System.Logger.Level.INFO, "classifier: following process starts through the kernel's process connector"
-                        + (connector.filtered() ? " (exec, uid, comm and exit events only)" : " (every event; kernels before 6.6 have no event filter)"));
+                        + (connector.filtered() ? " (exec, uid, comm and exit events only; fork events too while a group has process: knobs)"
+                        : " (every event; kernels before 6.6 have no event filter)"));
             } catch (ErrnoException e) {
                 LOG.log(System.Logger.Level.WARNING, "classifier: the kernel's process connector is not available here ("
                         + e.getMessage() + "); scanning /proc every " + scanInterval.toMillis()
@@ -139,7 +142,8 @@ public final class Classifier implements AutoCloseable {
             for (GroupName g : f.groups()) {
                 var p = catalog.desired().get(g);
                 if (p != null && !p.match().isEmpty()) {
-                    signature.add(f.file().getFileName() + " " + g.value() + " " + p.match() + " " + directories.of(g));
+                    signature.add(f.file().getFileName() + " " + g.value() + " " + p.match() + " " + directories.of(g)
+                            + " " + p.process().map(Object::toString).orElse(""));
                 }
             }
         }
@@ -255,6 +259,22 @@ public final class Classifier implements AutoCloseable {
         }
     }
 
+    /**
+     * Fork events are half of all the connector's traffic when many processes start, so they are
+     * asked for only while some group has process knobs: a thread made later must get them.
+     */
+    private void followForks(boolean forks) {
+        if (connector == null) {
+            return;
+        }
+        try {
+            connector.followForks(forks);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "classifier: cannot " + (forks ? "ask for" : "stop") + " fork events ("
+                    + e.getMessage() + "); threads made after a move get process knobs at the next full scan only");
+        }
+    }
+
     /** A catalog to apply, and who waits for its scan. */
     private record Pending(CatalogState catalog, List<CompletableFuture<Void>> done) {
     }
@@ -274,6 +294,10 @@ public final class Classifier implements AutoCloseable {
     private void apply(Pending p) {
         try {
             adopter.rules(MatchRules.compile(p.catalog(), passwd));
+            Map<GroupName, ProcessKnobs> knobs = new HashMap<>();
+            p.catalog().desired().forEach((g, policy) -> policy.process().ifPresent(k -> knobs.put(g, k)));
+            adopter.knobs(knobs);
+            followForks(adopter.anyKnobs());
             adopter.scan();
         } finally {
             p.done().forEach(f -> f.complete(null));
@@ -305,7 +329,17 @@ public final class Classifier implements AutoCloseable {
         public void exit(int pid, int tgid) {
             if (pid == tgid) {
                 adopter.forget(tgid);
+            } else {
+                adopter.threadExited(tgid, pid);
             }
+        }
+
+        @Override
+        public void fork(int parentTgid, int childPid, int childTgid) {
+            if (childPid != childTgid) {
+                adopter.threadStarted(childTgid, childPid); // a new thread: the knobs of its process
+            }
+            // a new process: born in its parent's cgroups with its parent thread's knobs
         }
 
         @Override
@@ -349,9 +383,9 @@ public final class Classifier implements AutoCloseable {
         return lostEvents.get();
     }
 
-    /** Moves the kernel refused (other than a process that had exited). */
+    /** Moves, and process knobs, the kernel refused (other than for a process or thread that had exited). */
     public long errorsTotal() {
-        return adopter.errorsTotal();
+        return adopter.errorsTotal() + adopter.knobsRefusedTotal();
     }
 
     /**

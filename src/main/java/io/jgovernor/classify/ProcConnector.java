@@ -34,6 +34,8 @@ final class ProcConnector implements AutoCloseable {
     private final int fd;
     /** Whether the kernel applies the event filter (6.6+), so fork events never reach this socket. */
     private boolean filtered;
+    /** Whether fork events are asked for now. */
+    private boolean forks;
 
     private ProcConnector(int fd) {
         this.fd = fd;
@@ -85,10 +87,26 @@ final class ProcConnector implements AutoCloseable {
         if (ack != 0) {
             throw new ErrnoException("proc connector listen", "", ack);
         }
-        MemorySegment request = arena.allocate(ProcEvents.listenLength(8), 8);
-        ProcEvents.listen(request, Libc.getpid(), EVENTS);
-        send(request);
+        sendFilter();
         filtered = kernelFilters(osRelease());
+    }
+
+    private void sendFilter() throws ErrnoException {
+        MemorySegment request = arena.allocate(ProcEvents.listenLength(8), 8);
+        ProcEvents.listen(request, Libc.getpid(), forks ? EVENTS | ProcEvents.PROC_EVENT_FORK : EVENTS);
+        send(request);
+    }
+
+    /**
+     * Asks for fork events too, or no more: a second listen request on the same socket replaces
+     * its filter (cn_proc_mcast_ctl keeps one proc_input per socket and counts the listener once).
+     * Kernels before 6.6 send every event whatever is asked.
+     */
+    void followForks(boolean on) throws ErrnoException {
+        if (on != forks) {
+            forks = on;
+            sendFilter();
+        }
     }
 
     private static String osRelease() {

@@ -21,6 +21,7 @@ final class ProcEvents {
     static final int PROC_CN_MCAST_LISTEN = 1;
 
     static final int PROC_EVENT_NONE = 0;
+    static final int PROC_EVENT_FORK = 0x1;
     static final int PROC_EVENT_EXEC = 0x2;
     static final int PROC_EVENT_UID = 0x4;
     static final int PROC_EVENT_COMM = 0x200;
@@ -39,6 +40,10 @@ final class ProcEvents {
         void comm(int pid, int tgid);
 
         void exit(int pid, int tgid);
+
+        /** A new process (childPid == childTgid) or thread (not equal); asked for only while needed. */
+        default void fork(int parentTgid, int childPid, int childTgid) {
+        }
 
         /** The kernel's answer to a listen request: 0, or an errno. */
         void ack(int error);
@@ -94,13 +99,20 @@ final class ProcEvents {
                     sink.exit(m.get(ValueLayout.JAVA_INT_UNALIGNED, DATA), m.get(ValueLayout.JAVA_INT_UNALIGNED, DATA + 4));
                 }
             }
+            case PROC_EVENT_FORK -> {
+                if (size >= DATA + 16) {
+                    // fork_proc_event { parent_pid, parent_tgid, child_pid, child_tgid }
+                    sink.fork(m.get(ValueLayout.JAVA_INT_UNALIGNED, DATA + 4), m.get(ValueLayout.JAVA_INT_UNALIGNED, DATA + 8),
+                            m.get(ValueLayout.JAVA_INT_UNALIGNED, DATA + 12));
+                }
+            }
             case PROC_EVENT_NONE -> {
                 if (size >= DATA + 4) {
                     sink.ack(m.get(ValueLayout.JAVA_INT_UNALIGNED, DATA));
                 }
             }
             default -> {
-                // fork, gid, sid, ptrace, coredump: a child keeps its parent's cgroups, the rest match nothing
+                // gid, sid, ptrace, coredump: they match nothing
             }
         }
     }

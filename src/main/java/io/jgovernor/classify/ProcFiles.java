@@ -136,6 +136,86 @@ final class ProcFiles {
         }
     }
 
+    /**
+     * What /proc/PID/task/TID/stat says of a thread's scheduling: its start time (clock ticks
+     * after boot: with the tid, what tells this thread from a later one that got its id), nice,
+     * real-time priority and policy.
+     */
+    record ThreadStat(long startTime, int nice, int rtPriority, int policy) {
+    }
+
+    /** A thread's scheduling fields; null when it is gone (or {@code tid} is not a thread of {@code pid}). */
+    ThreadStat threadStat(int pid, int tid) {
+        return schedFields(read(pid, "task/" + tid + "/stat", 4096));
+    }
+
+    /** The start time of process {@code pid} (field 22 of /proc/PID/stat), or -1 when gone. */
+    long startTime(int pid) {
+        ThreadStat s = schedFields(read(pid, "stat", 4096));
+        return s == null ? -1 : s.startTime();
+    }
+
+    private ThreadStat schedFields(int n) {
+        if (n <= 0) {
+            return null;
+        }
+        String text = string(0, n);
+        int close = text.lastIndexOf(')');
+        if (close < 0 || close + 2 >= text.length()) {
+            return null;
+        }
+        // after ")": field k of proc(5) is f[k - 3]: nice(19) starttime(22) rt_priority(40) policy(41)
+        String[] f = text.substring(close + 2).split(" ", 40);
+        try {
+            return new ThreadStat(Long.parseLong(f[19]), Integer.parseInt(f[16]), Integer.parseInt(f[37]),
+                    Integer.parseInt(f[38].strip()));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** /proc/PID/oom_score_adj, or MIN_VALUE when gone. */
+    int oomScoreAdj(int pid) {
+        int n = read(pid, "oom_score_adj", 32);
+        if (n <= 0) {
+            return Integer.MIN_VALUE;
+        }
+        try {
+            return Integer.parseInt(string(0, n).strip());
+        } catch (NumberFormatException e) {
+            return Integer.MIN_VALUE;
+        }
+    }
+
+    /**
+     * Writes /proc/PID/oom_score_adj (the kernel keeps it per process, shared by every thread and
+     * by processes sharing its memory); 0 or {@code -errno} (ENOENT, ESRCH: gone).
+     */
+    int writeOomScoreAdj(int pid, int value) {
+        encode(pid, "oom_score_adj");
+        int fd = Libc.openRaw(path, Libc.O_WRONLY | Libc.O_CLOEXEC);
+        if (fd < 0) {
+            return fd;
+        }
+        try {
+            byte[] text = Integer.toString(value).getBytes(StandardCharsets.US_ASCII);
+            MemorySegment.copy(text, 0, data, ValueLayout.JAVA_BYTE, 0, text.length);
+            long r = Libc.writeRaw(fd, data, text.length);
+            return r < 0 ? (int) r : 0;
+        } finally {
+            Libc.closeRaw(fd);
+        }
+    }
+
+    /** The thread ids of process {@code pid} now (/proc/PID/task); empty when it is gone. */
+    int[] tids(int pid) {
+        try {
+            return ids(proc.resolve(Integer.toString(pid)).resolve("task"));
+        } catch (IOException e) {
+            return new int[0];
+        }
+    }
+
     /** /proc/PID/cgroup as the kernel wrote it; null when gone. */
     String cgroupText(int pid) {
         int n = read(pid, "cgroup", BUFFER);
@@ -181,7 +261,12 @@ final class ProcFiles {
 
     /** The numeric entries of /proc: every process (thread group) now. */
     int[] pids() throws IOException {
-        try (var list = Files.newDirectoryStream(proc)) {
+        return ids(proc);
+    }
+
+    /** The numeric entries of a directory. */
+    private static int[] ids(Path dir) throws IOException {
+        try (var list = Files.newDirectoryStream(dir)) {
             int[] out = new int[256];
             int n = 0;
             for (Path p : list) {

@@ -2,6 +2,7 @@ package io.jgovernor.events;
 
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 
 import java.io.IOException;
@@ -115,6 +116,7 @@ public final class OomEvents implements AutoCloseable {
         this.sender = sender;
         this.stats = stats;
         this.history = history;
+        sender.expect(this.daemonWebhooks);
         warmUp();
         this.source = sourceFactory.open(this::notified);
     }
@@ -156,6 +158,7 @@ public final class OomEvents implements AutoCloseable {
         Map<GroupName, Watch> next = new HashMap<>();
         for (Watch w : wanted) {
             next.put(w.group(), w);
+            sender.expect(w.webhooks());
         }
         Map<GroupName, Path> registered = source.registered();
         for (GroupName g : registered.keySet()) {
@@ -226,7 +229,7 @@ public final class OomEvents implements AutoCloseable {
         }
         Path dir = w.memoryDir();
         OomEvent event = new OomEvent(id, Instant.now(), host, w.group().value(), w.cgroupPath(), kills - before,
-                oomFiles.limit(dir), oomFiles.usage(dir), processes(dir), true);
+                oomFiles.limit(files, dir), oomFiles.usage(files, dir), processes(dir), true);
         stats.record(event.group(), event.oomKills());
         history.add(event);
         List<URI> receivers = receivers(w);
@@ -274,12 +277,12 @@ public final class OomEvents implements AutoCloseable {
         if (w == null) {
             return;
         }
-        long limit = oomFiles.limit(dir);
-        long usage = oomFiles.usage(dir);
+        long limit = oomFiles.limit(files, dir);
+        long usage = oomFiles.usage(files, dir);
         List<OomEvent.Process> processes = processes(dir);
         long before = lastKills.getOrDefault(group, 0L);
         long kills = readKills(dir).orElse(before);
-        if (kills == before && !oomFiles.killDisabled(dir)) {
+        if (kills == before && !oomFiles.killDisabled(files, dir)) {
             long end = System.nanoTime() + KILL_SETTLE_NANOS;
             while (kills == before && System.nanoTime() < end) {
                 Thread.onSpinWait();
@@ -330,7 +333,7 @@ public final class OomEvents implements AutoCloseable {
     }
 
     private Optional<Long> readKills(Path dir) {
-        return oomFiles.kills(dir);
+        return oomFiles.kills(files, dir);
     }
 
     /** How many times the group is listed and killed again: a process may fork while it is killed. */

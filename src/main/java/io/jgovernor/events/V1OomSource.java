@@ -2,6 +2,7 @@ package io.jgovernor.events;
 
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;
@@ -14,8 +15,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -53,16 +54,19 @@ public final class V1OomSource implements OomSource {
     private final Map<GroupName, Registration> byGroup = new ConcurrentHashMap<>(); // written by the loop
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Thread thread;
+    /** The memory controller's memory.oom_control, whose eventfd tells of an OOM. */
+    private final String oomControl;
     private final LoopHealth.Loop health;
     private volatile boolean stopped;
 
-    public V1OomSource(CgroupFiles files, Listener listener) throws IOException {
-        this(files, listener, new LoopHealth().register("oom", Duration.ofSeconds(30)));
+    public V1OomSource(CgroupFiles files, OomFiles oom, Listener listener) throws IOException {
+        this(files, oom, listener, new LoopHealth().register("oom", Duration.ofSeconds(30)));
     }
 
     /** @param health where the loop reports each batch of notifications it handles, and its death */
-    public V1OomSource(CgroupFiles files, Listener listener, LoopHealth.Loop health) throws IOException {
+    public V1OomSource(CgroupFiles files, OomFiles oom, Listener listener, LoopHealth.Loop health) throws IOException {
         this.health = health;
+        this.oomControl = oom.noticeFile();
         this.files = files;
         this.listener = listener;
         this.epollFd = Libc.epollCreate1(Libc.EPOLL_CLOEXEC);
@@ -182,7 +186,7 @@ public final class V1OomSource implements OomSource {
         int efd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         int ofd = -1;
         try {
-            ofd = files.openDescriptor(dir, "memory.oom_control");
+            ofd = files.openDescriptor(dir, oomControl);
             files.write(dir, "cgroup.event_control", efd + " " + ofd);
             int r = Libc.epollCtlRaw(epollFd, Libc.EPOLL_CTL_ADD, efd, Libc.EPOLLIN);
             if (r < 0) {

@@ -1,5 +1,7 @@
 package io.jgovernor.events;
 
+import io.jgovernor.cgroup.CgroupText;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.sys.ErrnoException;
 import io.jgovernor.sys.Libc;
@@ -34,7 +36,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class V2OomSource implements OomSource {
     private static final System.Logger LOG = System.getLogger(V2OomSource.class.getName());
-    static final String EVENTS_FILE = "memory.events";
     private static final int IN_Q_OVERFLOW = 0x4000;
     private static final int MASK = Libc.IN_MODIFY;
     private static final int EVENT_HEADER = 16;
@@ -44,6 +45,8 @@ public final class V2OomSource implements OomSource {
     }
 
     private final Listener listener;
+    /** The memory controller's counters file (memory.events), watched for IN_MODIFY. */
+    private final String eventsFile;
     private final int inotify;
     private final int stop;
     private final Map<GroupName, Registration> byGroup = new ConcurrentHashMap<>();
@@ -52,13 +55,14 @@ public final class V2OomSource implements OomSource {
     private final LoopHealth.Loop health;
     private volatile boolean closed;
 
-    public V2OomSource(Listener listener) throws IOException {
-        this(listener, new LoopHealth().register("oom", Duration.ofSeconds(30)));
+    public V2OomSource(OomFiles oom, Listener listener) throws IOException {
+        this(oom, listener, new LoopHealth().register("oom", Duration.ofSeconds(30)));
     }
 
     /** @param health where the loop reports each batch of events it handles, and its death */
-    public V2OomSource(Listener listener, LoopHealth.Loop health) throws IOException {
+    public V2OomSource(OomFiles oom, Listener listener, LoopHealth.Loop health) throws IOException {
         this.health = health;
+        this.eventsFile = oom.noticeFile();
         this.listener = listener;
         this.inotify = Libc.inotifyInit1(Libc.IN_CLOEXEC | Libc.IN_NONBLOCK);
         try {
@@ -80,15 +84,15 @@ public final class V2OomSource implements OomSource {
         Path dir = memoryDir.normalize();
         Registration old = byGroup.get(group);
         if (old != null) {
-            if (old.dir.equals(dir) && Files.exists(dir.resolve(EVENTS_FILE))) {
+            if (old.dir.equals(dir) && Files.exists(dir.resolve(eventsFile))) {
                 return;
             }
             drop(old);
         }
         // Counters first, then the watch: a change in between shows as a modification later.
-        long[] seen = counters(dir).orElseThrow(() -> new IOException("group " + group + ": " + dir.resolve(EVENTS_FILE)
+        long[] seen = counters(dir).orElseThrow(() -> new IOException("group " + group + ": " + dir.resolve(eventsFile)
                 + " cannot be read; is the memory controller enabled for it?"));
-        int wd = Libc.inotifyAddWatch(inotify, dir.resolve(EVENTS_FILE).toString(), MASK);
+        int wd = Libc.inotifyAddWatch(inotify, dir.resolve(eventsFile).toString(), MASK);
         Registration r = new Registration(group, dir, wd, seen);
         byWatch.put(wd, r);
         byGroup.put(group, r);
@@ -120,16 +124,20 @@ public final class V2OomSource implements OomSource {
     }
 
     /** oom, oom_kill and oom_group_kill from the group's memory.events; empty when unreadable. */
-    static Optional<long[]> counters(Path dir) {
+    private Optional<long[]> counters(Path dir) {
         String text;
         try {
-            text = Files.readString(dir.resolve(EVENTS_FILE), StandardCharsets.US_ASCII);
+            text = Files.readString(dir.resolve(eventsFile), StandardCharsets.US_ASCII);
         } catch (IOException e) {
             return Optional.empty();
         }
         long[] out = new long[COUNTERS.length];
         for (int i = 0; i < COUNTERS.length; i++) {
-            out[i] = OomFiles.field(text, COUNTERS[i]).orElse(0L);
+            try {
+                out[i] = CgroupText.keyed(text, COUNTERS[i]).orElse(0L);
+            } catch (IllegalArgumentException e) {
+                out[i] = 0; // a malformed line is no count; the rest of the file still is
+            }
         }
         return Optional.of(out);
     }

@@ -8,6 +8,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,8 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Delivers spooled events by HTTP POST, at least once: per (event, receiver) the first attempt
  * goes out at once, and a receiver that answers non-2xx or not at all (refused, timed out) is
  * tried again after an exponential backoff with full jitter, until it answers 2xx or the event
- * leaves the spool (dropped because the spool was full). Requests are asynchronous (the JDK
- * HttpClient), so a slow receiver holds no thread and never delays the OOM watcher.
+ * leaves the spool (dropped because the spool was full). Requests are asynchronous, so a slow
+ * receiver never delays the OOM watcher: {@code http://} receivers get a {@link HttpPost} on a
+ * virtual thread each (a socket read parks it, not its carrier), {@code https://} receivers the
+ * JDK's HttpClient. That client is built only when an https receiver is known ({@link #expect}),
+ * on a thread of its own, so neither its 7 MiB nor its 0.6-1.6 s of set-up fall on an event.
  */
 public final class WebhookSender implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WebhookSender.class.getName());
@@ -31,7 +38,8 @@ public final class WebhookSender implements AutoCloseable {
     private final Backoff backoff;
     private final Duration timeout;
     private final DeliveryStats stats;
-    private final HttpClient client;
+    /** The JDK client for https receivers; null until one is expected or needed. */
+    private volatile HttpClient tlsClient;
     private final ScheduledExecutorService retries;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean closed;
@@ -42,11 +50,6 @@ public final class WebhookSender implements AutoCloseable {
         this.backoff = backoff;
         this.timeout = timeout;
         this.stats = stats;
-        this.client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade dance on plain http
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
         this.retries = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("jgovernor-webhook-retry").daemon(true).factory());
     }
@@ -56,6 +59,38 @@ public final class WebhookSender implements AutoCloseable {
     /** Where delivery reports each attempt it prepares (busy while it does) and the attempts that failed inside. */
     public void health(LoopHealth.Loop loop) {
         this.health = loop;
+    }
+
+    /**
+     * Says which receivers events may go to: when one is {@code https://}, the TLS client is built
+     * now, on a thread of its own, rather than at the first event. Cheap to call on every pass.
+     */
+    public void expect(Collection<URI> receivers) {
+        if (tlsClient == null && receivers.stream().anyMatch(WebhookSender::tls)) {
+            Thread.ofPlatform().name("jgovernor-webhook-tls").daemon(true).start(this::tlsClient);
+        }
+    }
+
+    private static boolean tls(URI receiver) {
+        return "https".equalsIgnoreCase(receiver.getScheme());
+    }
+
+    private HttpClient tlsClient() {
+        HttpClient c = tlsClient;
+        if (c == null) {
+            synchronized (this) {
+                c = tlsClient;
+                if (c == null) {
+                    c = HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .connectTimeout(timeout)
+                            .followRedirects(HttpClient.Redirect.NEVER)
+                            .build();
+                    tlsClient = c;
+                }
+            }
+        }
+        return c;
     }
 
     /** Starts delivering {@code e} to every receiver that still needs it. Never blocks on the network. */
@@ -70,33 +105,50 @@ public final class WebhookSender implements AutoCloseable {
             return;
         }
         byte[] body = e.bodyBytes();
-        HttpRequest.Builder request = HttpRequest.newBuilder(receiver)
-                .timeout(timeout)
-                .header("Content-Type", CONTENT_TYPE)
-                .header("User-Agent", "jgovernor")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        signer.ifPresent(s -> request.header(Signer.HEADER, s.sign(body)));
+        List<Map.Entry<String, String>> headers = new ArrayList<>(3);
+        headers.add(Map.entry("Content-Type", CONTENT_TYPE));
+        headers.add(Map.entry("User-Agent", "jgovernor"));
+        signer.ifPresent(s -> headers.add(Map.entry(Signer.HEADER, s.sign(body))));
         inFlight.incrementAndGet();
         try {
-            client.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
-                    .whenComplete((response, error) -> {
-                        try {
-                            done(e, receiver, attempt, response, error);
-                        } catch (Throwable t) {
-                            // a CompletableFuture would swallow this: the event would wait for the next start
-                            health.failed("handling the answer for event " + e.event().id(), t);
-                        } finally {
-                            inFlight.decrementAndGet();
-                        }
-                    });
+            if (tls(receiver)) {
+                HttpRequest.Builder request = HttpRequest.newBuilder(receiver).timeout(timeout)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+                headers.forEach(h -> request.header(h.getKey(), h.getValue()));
+                tlsClient().sendAsync(request.build(), HttpResponse.BodyHandlers.discarding())
+                        .whenComplete((response, error) -> answered(e, receiver, attempt,
+                                response == null ? 0 : response.statusCode(), error));
+            } else {
+                Thread.ofVirtual().name("jgovernor-webhook").start(() -> {
+                    int status = 0;
+                    Throwable error = null;
+                    try {
+                        status = HttpPost.post(receiver, headers, body, timeout);
+                    } catch (IOException | RuntimeException ex) {
+                        error = ex;
+                    }
+                    answered(e, receiver, attempt, status, error);
+                });
+            }
         } catch (RuntimeException ex) {
             inFlight.decrementAndGet();
-            done(e, receiver, attempt, null, ex);
+            done(e, receiver, attempt, 0, ex);
         }
     }
 
-    private void done(Spool.Entry e, URI receiver, int attempt, HttpResponse<Void> response, Throwable error) {
-        if (error == null && response.statusCode() / 100 == 2) {
+    private void answered(Spool.Entry e, URI receiver, int attempt, int status, Throwable error) {
+        try {
+            done(e, receiver, attempt, status, error);
+        } catch (Throwable t) {
+            // nothing above would report this: the event would wait for the next start
+            health.failed("handling the answer for event " + e.event().id(), t);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void done(Spool.Entry e, URI receiver, int attempt, int status, Throwable error) {
+        if (error == null && status / 100 == 2) {
             stats.success.increment();
             try {
                 spool.ack(e, receiver);
@@ -116,7 +168,7 @@ public final class WebhookSender implements AutoCloseable {
             return; // stays in the spool; the next start tries again
         }
         long wait = backoff.delayMillis(attempt, ThreadLocalRandom.current());
-        String why = error != null ? describe(error) : "HTTP " + response.statusCode();
+        String why = error != null ? describe(error) : "HTTP " + status;
         // the first failure is worth a warning; a receiver down for hours should not flood the log
         System.Logger.Level level = attempt == 0 || Integer.bitCount(attempt) == 1
                 ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
@@ -174,7 +226,10 @@ public final class WebhookSender implements AutoCloseable {
                 break;
             }
         }
-        client.shutdownNow();
+        HttpClient c = tlsClient;
+        if (c != null) {
+            c.shutdownNow();
+        }
     }
 
     @Override

@@ -1,21 +1,21 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.DeviceIo;
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.cgroup.Psi;
-import io.jgovernor.model.Pressure;
 import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Pressure;
 import io.prometheus.metrics.model.registry.MultiCollector;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
-import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -82,15 +82,11 @@ public final class GroupCollector implements MultiCollector {
                 "Bytes written to a block device (blkio.throttle.io_service_bytes Write)");
         var pids = gauge("jgovernor_group_pids_current", null, "Tasks (threads) in the group (pids.current)");
         var processes = gauge("jgovernor_group_processes", null, "Processes in the group (cgroup.procs)");
-        var workingSet = gauge("jgovernor_group_memory_working_set_bytes", Unit.BYTES,
-                "Memory usage minus inactive file pages, as cAdvisor defines it (memory.usage_in_bytes - "
-                        + "total_inactive_file; v2 memory.current - inactive_file)");
-        var memoryEvents = counter("jgovernor_group_memory_events", null,
-                "cgroup v2 memory.events counters of the group and its children, by event (low, high, max, oom, "
-                        + "oom_kill, oom_group_kill)");
+
+        // the controllers' own series (GroupSample.Series), by metric name, in the order first seen
+        java.util.Map<String, Object> own = new java.util.LinkedHashMap<>();
         PressureSeries groupPressure = new PressureSeries("jgovernor_group_pressure_",
                 "of the group's processes (its cgroup2 directory's %s.pressure %s total)");
-
         for (GroupName g : names) {
             GroupSample s;
             try {
@@ -124,11 +120,18 @@ public final class GroupCollector implements MultiCollector {
             }
             s.pidsCurrent().ifPresent(v -> pids.dataPoint(g(l, v)));
             s.processes().ifPresent(v -> processes.dataPoint(g(l, v)));
-            s.memoryWorkingSetBytes().ifPresent(v -> workingSet.dataPoint(g(l, v)));
-            for (String event : GroupSample.MEMORY_EVENTS) {
-                Long v = s.memoryEvents().get(event);
-                if (v != null) {
-                    memoryEvents.dataPoint(c(Labels.of("event", event, "group", g.value()), v));
+            for (GroupSample.Series x : s.series()) {
+                Labels xl = l;
+                for (var e : x.labels().entrySet()) {
+                    xl = xl.add(e.getKey(), e.getValue());
+                }
+                Object b = own.computeIfAbsent(x.metric(), m -> x.counter()
+                        ? counter(m, x.unit() == null ? null : new Unit(x.unit()), x.help())
+                        : gauge(m, x.unit() == null ? null : new Unit(x.unit()), x.help()));
+                if (b instanceof CounterSnapshot.Builder cb) {
+                    cb.dataPoint(c(xl, x.value()));
+                } else if (b instanceof GaugeSnapshot.Builder gb) {
+                    gb.dataPoint(g(xl, x.value()));
                 }
             }
             try {
@@ -147,13 +150,14 @@ public final class GroupCollector implements MultiCollector {
         var errors = counter("jgovernor_scrape_errors", null,
                 "cgroup files that could not be read or parsed during scrapes (their series were left out)");
         errors.dataPoint(c(Labels.EMPTY, stats.errors() + pressure.errors() + ownErrors.get()));
-        MetricSnapshots.Builder out = MetricSnapshots.builder();
-        out.metricSnapshot(cpu.build()).metricSnapshot(quota.build()).metricSnapshot(throttledPeriods.build())
-                .metricSnapshot(throttledSeconds.build()).metricSnapshot(memUsage.build())
-                .metricSnapshot(memLimit.build()).metricSnapshot(oomEvents.build()).metricSnapshot(oomKills.build())
-                .metricSnapshot(ioRead.build()).metricSnapshot(ioWrite.build()).metricSnapshot(pids.build())
-                .metricSnapshot(processes.build()).metricSnapshot(workingSet.build())
-                .metricSnapshot(memoryEvents.build());
+        MetricSnapshots.Builder out = MetricSnapshots.builder().metricSnapshot(cpu.build()).metricSnapshot(quota.build())
+                .metricSnapshot(throttledPeriods.build()).metricSnapshot(throttledSeconds.build())
+                .metricSnapshot(memUsage.build()).metricSnapshot(memLimit.build()).metricSnapshot(oomEvents.build())
+                .metricSnapshot(oomKills.build()).metricSnapshot(ioRead.build()).metricSnapshot(ioWrite.build())
+                .metricSnapshot(pids.build()).metricSnapshot(processes.build());
+        for (Object b : own.values()) {
+            out.metricSnapshot(b instanceof CounterSnapshot.Builder cb ? cb.build() : ((GaugeSnapshot.Builder) b).build());
+        }
         groupPressure.addTo(out);
         hostPressure.addTo(out);
         return out.metricSnapshot(errors.build()).build();
@@ -182,10 +186,10 @@ public final class GroupCollector implements MultiCollector {
             }
         }
 
-        void add(Labels labels, Map<Pressure.Resource, Psi> totals) {
+        void add(Labels labels, java.util.Map<Pressure.Resource, Psi> totals) {
             for (var e : totals.entrySet()) {
                 for (Pressure.Stall st : Pressure.Stall.values()) {
-                    OptionalLong micros = e.getValue().micros(st);
+                    java.util.OptionalLong micros = e.getValue().micros(st);
                     if (micros.isPresent()) {
                         builders[e.getKey().ordinal()][st.ordinal()].dataPoint(c(labels, micros.getAsLong() / 1e6));
                     }

@@ -51,6 +51,14 @@ public interface HostFacts {
         return Optional.empty();
     }
 
+    /**
+     * The daemon's state directory (upper layers, volumes, records): no layer may be inside it.
+     * The default does not know it.
+     */
+    default Optional<Path> stateDir() {
+        return Optional.empty();
+    }
+
     /** Whether a user name is known here (numeric uids always are). The default cannot tell: true. */
     default boolean userExists(String name) {
         return true;

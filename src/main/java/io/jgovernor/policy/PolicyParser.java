@@ -9,6 +9,7 @@ import io.jgovernor.model.Limit;
 import io.jgovernor.model.MatchRule;
 import io.jgovernor.model.Policy;
 import io.jgovernor.model.Pressure;
+import io.jgovernor.model.ProcessKnobs;
 import io.jgovernor.model.Resources;
 import io.jgovernor.model.RunSpec;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -46,7 +47,7 @@ import java.util.regex.Pattern;
 public final class PolicyParser {
     static final List<String> TOP_KEYS =
             List.of("name", "description", "match", "run", "cpu", "cpuset", "memory", "io", "pids", "devices",
-                    "files", "events");
+                    "files", "events", "process");
     private static final List<String> CPU_KEYS = List.of("shares", "weight", "quota", "period", "idle");
     private static final List<String> CPUSET_KEYS = List.of("cpus", "mems", "numaNode");
     private static final List<String> MEMORY_KEYS = List.of("limit", "swapLimit", "oomKillDisable", "high", "low", "min",
@@ -218,10 +219,14 @@ public final class PolicyParser {
             List<URI> webhooks = f.containsKey("events") ? events(f.get("events").getValueNode()) : List.of();
             List<Pressure.Trigger> triggers = f.containsKey("events")
                     ? pressureTriggers(f.get("events").getValueNode()) : List.of();
-            if (n.errorCount() > errorsBefore || name == null) {
+            Optional<ProcessKnobs> process = f.containsKey("process")
+                    ? new ProcessParser(n).process(f.get("process").getValueNode()) : Optional.empty();
+            if (n.errorCount() > errorsBefore || name == null || process == null) {
                 return null;
             }
-            return new ParsedPolicy(new Policy(name, description, match, run, resources, webhooks, triggers),
+            // the workload gets the knobs from the exec stage, before its first instruction
+            run = run.map(r -> r.withProcess(process));
+            return new ParsedPolicy(new Policy(name, description, match, run, resources, webhooks, process, triggers),
                     nameMark.getLine() + 1, nameMark.getColumn() + 1);
         }
 

@@ -30,7 +30,14 @@ final class RunParser {
             java.util.stream.Stream.concat(Stream.of("command", "user", "group", "workingDir", "env", "restart",
                     "stopTimeout", "isolate"), ConfinementParser.KEYS.stream()).toList();
     private static final List<String> ISOLATE_KEYS =
-            List.of("namespaces", "hostname", "rootfs", "readOnlyRootfs", "mounts", "uidMap");
+            List.of("namespaces", "hostname", "rootfs", "layers", "readOnlyRootfs", "mounts", "volumes", "uidMap");
+    private static final List<String> VOLUME_KEYS = List.of("name", "target", "readOnly");
+    /** A volume's directory name in state-dir/volumes: one plain entry. */
+    private static final Pattern VOLUME_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** run.user values that are root: with them a user namespace maps root inside to root outside. */
+    private static final Set<String> ROOT = Set.of("root", "0");
+    /** As many layers as the exec stage takes (MAX_ITEMS in stage.h). */
+    private static final int MAX_LAYERS = 64;
     private static final List<String> MOUNT_KEYS = List.of("source", "target", "readOnly");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     /** RFC 1123 labels; the kernel allows 64 bytes in a UTS hostname. */
@@ -45,6 +52,7 @@ final class RunParser {
     private Node userNode;
     private Node groupNode;
     private Node rootfsNode;
+    private final List<Node> layerNodes = new ArrayList<>();
     private final List<Node> mountSourceNodes = new ArrayList<>();
 
     RunParser(Nodes nodes, HostFacts host) {
@@ -98,6 +106,8 @@ final class RunParser {
                 host.pathProblem(program, HostFacts.PathUse.ENTRY).ifPresent(p -> n.error(commandNode,
                         "run.command[0]: " + spec.command().getFirst() + " " + p + " in the rootfs (" + program + ")"));
             }
+        } else if (spec.isolate().map(i -> !i.layers().isEmpty()).orElse(false)) {
+            checkLayers(spec);
         } else {
             host.pathProblem(Path.of(spec.command().getFirst()), HostFacts.PathUse.EXECUTABLE).ifPresent(p ->
                     n.error(commandNode, "run.command[0]: " + spec.command().getFirst() + " " + p));
@@ -109,6 +119,44 @@ final class RunParser {
             host.pathProblem(source, HostFacts.PathUse.EXISTS).ifPresent(p -> n.error(mountSourceNodes.get(index),
                     "run.isolate.mounts[" + index + "].source: " + source + " " + p + " on this host"));
         }
+    }
+
+    /**
+     * Each layer a directory outside the state directory (where the daemon keeps the upper
+     * layers: a layer there could be another workload's upper layer, written while it is read);
+     * the program in one of them, the topmost that has it winning as in the overlay.
+     */
+    private void checkLayers(RunSpec spec) {
+        List<Path> layers = spec.isolate().orElseThrow().layers();
+        boolean usable = true;
+        for (int i = 0; i < layers.size() && i < layerNodes.size(); i++) {
+            Path layer = layers.get(i);
+            String at = "run.isolate.layers[" + i + "]: " + layer + " ";
+            Optional<String> problem = host.pathProblem(layer, HostFacts.PathUse.DIRECTORY);
+            if (problem.isPresent()) {
+                n.error(layerNodes.get(i), at + problem.get() + "; a layer is a directory, read and never written");
+                usable = false;
+            } else if (host.stateDir().isPresent() && (layer.startsWith(host.stateDir().get())
+                    || host.stateDir().get().startsWith(layer))) {
+                n.error(layerNodes.get(i), at + "overlaps the daemon's state directory " + host.stateDir().get()
+                        + ", where it keeps upper layers and volumes; keep layers elsewhere (like /var/lib/jgovernor-layers)");
+                usable = false;
+            }
+        }
+        if (!usable) {
+            return;
+        }
+        String program = spec.command().getFirst().substring(1);
+        List<String> problems = new ArrayList<>();
+        for (Path layer : layers.reversed()) {
+            Optional<String> p = host.pathProblem(layer.resolve(program), HostFacts.PathUse.ENTRY);
+            if (p.isEmpty()) {
+                return;
+            }
+            problems.add(layer.resolve(program) + " " + p.get());
+        }
+        n.error(commandNode, "run.command[0]: " + spec.command().getFirst() + " is in none of the layers ("
+                + String.join("; ", problems) + ")");
     }
 
     private static Node value(Map<String, NodeTuple> f, String key) {
@@ -238,12 +286,38 @@ final class RunParser {
                 rootfs = Optional.of(p);
             }
         }
+        List<Path> layers = List.of();
+        if (value(f, "layers") != null) {
+            Node l = value(f, "layers");
+            layers = layers(l);
+            if (layers != null && value(f, "rootfs") != null) {
+                n.error(l, "run.isolate.layers: give either rootfs or layers, not both (layers are joined into the"
+                        + " workload's root by overlayfs; rootfs is a root of one directory)");
+                layers = null;
+            } else if (layers != null && requires(l, "run.isolate.layers", namespaces, RunSpec.Namespace.MOUNT)
+                    && namespaces != null && namespaces.contains(RunSpec.Namespace.USER)
+                    && (value(f, "uidMap") != null || (userNode instanceof ScalarNode u && !ROOT.contains(u.getValue())))) {
+                n.error(l, "run.isolate.layers: with the user namespace only when root inside is root outside (no"
+                        + " run.user but root, no uidMap): overlayfs checks the layers and the upper layer in the state"
+                        + " directory with the ids of the namespace's root, which another user cannot reach; remove"
+                        + " user from run.isolate.namespaces or use rootfs");
+                layers = null;
+            }
+        }
+        List<RunSpec.Volume> volumes = List.of();
+        if (value(f, "volumes") != null) {
+            Node v = value(f, "volumes");
+            volumes = volumes(v);
+            if (volumes != null && !volumes.isEmpty()) {
+                requires(v, "run.isolate.volumes", namespaces, RunSpec.Namespace.MOUNT);
+            }
+        }
         if (value(f, "readOnlyRootfs") != null) {
             Node r = value(f, "readOnlyRootfs");
             Boolean b = n.bool(r, "run.isolate.readOnlyRootfs");
-            if (Boolean.TRUE.equals(b) && value(f, "rootfs") == null) {
-                n.error(r, "run.isolate.readOnlyRootfs: needs run.isolate.rootfs; only a rootfs the workload pivots"
-                        + " into can be made read-only");
+            if (Boolean.TRUE.equals(b) && value(f, "rootfs") == null && value(f, "layers") == null) {
+                n.error(r, "run.isolate.readOnlyRootfs: needs run.isolate.rootfs or layers; only a root the workload"
+                        + " pivots into can be made read-only");
             } else if (b != null) {
                 readOnlyRootfs = b;
             }
@@ -262,10 +336,10 @@ final class RunParser {
                 requires(u, "run.isolate.uidMap", namespaces, RunSpec.Namespace.USER);
             }
         }
-        if (namespaces == null || mounts == null || uidMap == null) {
+        if (namespaces == null || mounts == null || uidMap == null || layers == null || volumes == null) {
             return null;
         }
-        return new RunSpec.Isolation(namespaces, hostname, rootfs, readOnlyRootfs, mounts, uidMap);
+        return new RunSpec.Isolation(namespaces, hostname, rootfs, readOnlyRootfs, mounts, uidMap, layers, volumes);
     }
 
     private boolean requires(Node at, String path, Set<RunSpec.Namespace> namespaces, RunSpec.Namespace needed) {
@@ -334,6 +408,100 @@ final class RunParser {
             }
         }
         return bad ? null : mounts;
+    }
+
+    /**
+     * Absolute directories, bottom first. The exec stage hands them to overlayfs by descriptor,
+     * but a comma, colon or backslash in a layer's path is refused all the same: in overlayfs's
+     * option string they separate options and layers, and a path with one is a mistake or an
+     * attack, never a layer.
+     */
+    private List<Path> layers(Node node) {
+        List<Node> items = n.list(node, "run.isolate.layers");
+        if (items == null) {
+            return null;
+        }
+        if (items.isEmpty() || items.size() > MAX_LAYERS) {
+            n.error(node, "run.isolate.layers: " + (items.isEmpty() ? "is empty; list at least one directory"
+                    : "has " + items.size() + " layers; at most " + MAX_LAYERS));
+            return null;
+        }
+        List<Path> layers = new ArrayList<>();
+        boolean bad = false;
+        for (int i = 0; i < items.size(); i++) {
+            String path = "run.isolate.layers[" + i + "]";
+            Path p = PolicyParser.absolute(n, items.get(i), path, "a read-only layer of the workload's root");
+            if (p == null) {
+                bad = true;
+                continue;
+            }
+            String text = p.toString();
+            String why = null;
+            for (Path component : p) {
+                if (component.toString().equals("..")) {
+                    why = "has a \"..\" component; write the layer's own path";
+                }
+            }
+            for (char c : new char[] {',', ':', '\\'}) {
+                if (text.indexOf(c) >= 0) {
+                    why = "holds " + Nodes.quote(String.valueOf(c)) + ", which separates options or layers in"
+                            + " overlayfs's mount options; rename the directory";
+                }
+            }
+            if (why == null && layers.contains(p.normalize())) {
+                why = "is listed twice";
+            }
+            if (why != null) {
+                n.error(items.get(i), path + ": " + Nodes.quote(text) + " " + why);
+                bad = true;
+            } else {
+                layers.add(p.normalize());
+                layerNodes.add(items.get(i));
+            }
+        }
+        return bad ? null : layers;
+    }
+
+    private List<RunSpec.Volume> volumes(Node node) {
+        List<Node> items = n.list(node, "run.isolate.volumes");
+        if (items == null) {
+            return null;
+        }
+        List<RunSpec.Volume> volumes = new ArrayList<>();
+        boolean bad = false;
+        for (int i = 0; i < items.size(); i++) {
+            String path = "run.isolate.volumes[" + i + "]";
+            Map<String, NodeTuple> f = n.mapping(items.get(i), path, VOLUME_KEYS);
+            if (f == null) {
+                bad = true;
+                continue;
+            }
+            String name = null;
+            if (value(f, "name") == null) {
+                n.error(items.get(i), path + ": missing required key \"name\" (the volume's name, like data)");
+            } else {
+                String given = n.text(value(f, "name"), path + ".name", "a volume name");
+                if (given != null && !VOLUME_NAME.matcher(given).matches()) {
+                    n.error(value(f, "name"), path + ".name: " + Nodes.quote(given) + " is not a volume name (letters,"
+                            + " digits, '_', '.', '-', starting with a letter or digit, at most 64)");
+                } else if (given != null && volumes.stream().anyMatch(v -> v.name().equals(given))) {
+                    n.error(value(f, "name"), path + ".name: " + Nodes.quote(given) + " is listed twice");
+                } else {
+                    name = given;
+                }
+            }
+            Path target = required(items.get(i), f, "target", path, "the place inside the workload's root");
+            if (target != null) {
+                target = target(value(f, "target"), target, path + ".target");
+            }
+            Boolean readOnly = value(f, "readOnly") == null ? Boolean.FALSE : n.bool(value(f, "readOnly"), path + ".readOnly");
+            if (name == null || target == null || readOnly == null) {
+                bad = true;
+            } else {
+                volumes.add(new RunSpec.Volume(name, target, readOnly));
+            }
+        }
+        return bad ? null : volumes;
     }
 
     private static final Path PROC = Path.of("/proc");

@@ -1,5 +1,6 @@
 package io.jgovernor.policy;
 
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.sys.Accounts;
@@ -39,6 +40,8 @@ public final class SysfsHostFacts implements HostFacts {
 
     private final Path sysfs;
     private final Path cgroupMount;
+    private final java.util.function.BooleanSupplier cgroupV2;
+    private final Path stateDir;
     /** Answers by question, with when they were read; safe for the catalog's parallel parsing. */
     private final java.util.concurrent.ConcurrentHashMap<String, Answer> answers = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -73,19 +76,38 @@ public final class SysfsHostFacts implements HostFacts {
         this(sysfsRoot, sysfsRoot.resolve("fs/cgroup"));
     }
 
-    /** @param cgroupMount the cgroup mount root (jgovernor.cgroup.mount) */
+    /**
+     * Where no backend was built (a {@code validate} command, a test's fake tree): the version is
+     * what {@link Backend#cgroupV2At} sees at the mount root.
+     *
+     * @param cgroupMount the cgroup mount root (jgovernor.cgroup.mount)
+     */
     public SysfsHostFacts(Path sysfsRoot, Path cgroupMount) {
-        this.sysfs = sysfsRoot;
-        this.cgroupMount = cgroupMount;
+        this(sysfsRoot, cgroupMount, null);
     }
 
-    /**
-     * cgroup2 mounted at the mount root itself, as CgroupMode.detect decides UNIFIED: only a cgroup2
-     * directory has cgroup.controllers, and on a hybrid host it sits in a subdirectory ("unified").
-     */
+    /** @param stateDir the daemon's state directory (jgovernor.state-dir), where no layer may be; null: unknown */
+    public SysfsHostFacts(Path sysfsRoot, Path cgroupMount, Path stateDir) {
+        this(sysfsRoot, cgroupMount, () -> Backend.cgroupV2At(cgroupMount), stateDir);
+    }
+
+    /** @param cgroupV2 the backend's answer ({@link Backend#cgroupV2()}): the parser asks it, it does not detect */
+    public SysfsHostFacts(Path sysfsRoot, Path cgroupMount, java.util.function.BooleanSupplier cgroupV2, Path stateDir) {
+        this.sysfs = sysfsRoot;
+        this.cgroupMount = cgroupMount;
+        this.cgroupV2 = cgroupV2;
+        this.stateDir = stateDir;
+    }
+
+    @Override
+    public Optional<Path> stateDir() {
+        return Optional.ofNullable(stateDir);
+    }
+
+    /** The backend's answer (the daemon's), or what the mount root shows (see the constructors). */
     @Override
     public boolean cgroupV2() {
-        return fresh("cgroupV2", () -> Files.isRegularFile(cgroupMount.resolve("cgroup.controllers")));
+        return fresh("cgroupV2", cgroupV2::getAsBoolean);
     }
 
     /**

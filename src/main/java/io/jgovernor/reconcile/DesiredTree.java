@@ -41,16 +41,27 @@ final class DesiredTree {
         this.groups = groups;
     }
 
-    static DesiredTree build(Map<GroupName, Policy> policies, Map<Hierarchy, List<Controller>> controllers) {
+    /**
+     * @param everyGroup the hierarchies where every group has a directory whatever it uses
+     *                   ({@link io.jgovernor.cgroup.Backend#everyGroupHasDirectory})
+     */
+    static DesiredTree build(Map<GroupName, Policy> policies, Map<Hierarchy, List<Controller>> controllers,
+                             java.util.function.Predicate<Hierarchy> everyGroup) {
         // Which hierarchies a node needs, as a bit mask over this list: every pass builds the tree
         // for every group, so it stays cheap (hash maps while building, one shared set per mask).
         List<Hierarchy> order = List.copyOf(controllers.keySet());
+        int always = 0;
+        for (int i = 0; i < order.size(); i++) {
+            if (everyGroup.test(order.get(i))) {
+                always |= 1 << i;
+            }
+        }
         Map<GroupName, Resources> resources = new HashMap<>(policies.size() * 2);
         Map<GroupName, Integer> needs = new HashMap<>(policies.size() * 2);
         for (var e : policies.entrySet()) {
             Resources r = e.getValue().resources();
             resources.put(e.getKey(), r);
-            needs.put(e.getKey(), mask(r, order, controllers));
+            needs.put(e.getKey(), mask(r, order, controllers, always));
         }
         // Nested groups are contained (policy.md): on v1 a child has a directory in every
         // hierarchy an ancestor sets something in, or its processes would stay outside that
@@ -78,7 +89,7 @@ final class DesiredTree {
             for (Optional<GroupName> p = e.getKey().parent(); p.isPresent(); p = p.get().parent()) {
                 Integer up = needs.get(p.get());
                 if (up == null) {
-                    needs.put(p.get(), mask(Resources.NONE, order, controllers) | m);
+                    needs.put(p.get(), mask(Resources.NONE, order, controllers, always) | m);
                 } else if ((up | m) != up) {
                     needs.put(p.get(), up | m);
                 } else if (resources.containsKey(p.get())) {
@@ -151,13 +162,12 @@ final class DesiredTree {
         return java.util.Collections.unmodifiableSet(out);
     }
 
-    private static int mask(Resources r, List<Hierarchy> order, Map<Hierarchy, List<Controller>> controllers) {
-        int m = 0;
+    /** @param always the hierarchies (bits over {@code order}) where every group has a directory */
+    private static int mask(Resources r, List<Hierarchy> order, Map<Hierarchy, List<Controller>> controllers,
+                            int always) {
+        int m = always;
         for (int i = 0; i < order.size(); i++) {
-            if (order.get(i).isUnified()) {
-                // v2: every group has its one directory, as every v1 group has its cpuacct one:
-                // cpu.stat counts its CPU time without any controller enabled, and members join it
-                m |= 1 << i;
+            if ((m & (1 << i)) != 0) {
                 continue;
             }
             for (Controller c : controllers.get(order.get(i))) {

@@ -1,5 +1,6 @@
 package io.jgovernor.reconcile;
 
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
@@ -7,7 +8,6 @@ import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
 import io.jgovernor.cgroup.Hierarchy;
 import io.jgovernor.cgroup.Write;
-import io.jgovernor.cgroup.v2.SubtreeControl;
 import io.jgovernor.model.CpuList;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Resources;
@@ -29,24 +29,18 @@ import java.util.function.Predicate;
  */
 final class Planner {
     private static final String ROOT = "(root)";
-    /**
-     * On v2, where processes of a removed group go: a leaf directly beneath the daemon's root. v1
-     * moves them to the nearest surviving ancestor, but a v2 directory that enables controllers for
-     * its children can hold no processes (the "no internal processes" rule: EBUSY), and every
-     * ancestor of a group is such a directory. The leaf has no limits, as v1's root has none. Its
-     * name is no valid group name, so no policy can ask for it.
-     */
-    static final String RELEASED = "_released";
 
+    private final Backend backend;
     private final CgroupLayout layout;
     private final CgroupFiles files;
     private final Map<Hierarchy, List<Controller>> controllers;
     /** The control files of each hierarchy, probed once: a fresh directory has exactly these. */
     private final Map<Hierarchy, Set<String>> controlFiles;
 
-    Planner(CgroupLayout layout, CgroupFiles files, Map<Hierarchy, List<Controller>> controllers,
+    Planner(Backend backend, CgroupFiles files, Map<Hierarchy, List<Controller>> controllers,
             Map<Hierarchy, Set<String>> controlFiles) {
-        this.layout = layout;
+        this.backend = backend;
+        this.layout = backend.layout();
         this.files = files;
         this.controllers = controllers;
         this.controlFiles = controlFiles;
@@ -120,15 +114,13 @@ final class Planner {
         // per parent, none beneath a missing one) instead of a stat per group; a scoped pass over
         // a few groups stats them.
         Existence existence = scope.all() ? new Existence(files) : null;
-        // v1 cpuset directories start empty and take their parent's; v2 ones inherit by themselves
-        boolean cpuset = h.controllers().contains("cpuset") && !h.isUnified();
+        // where a new directory starts with an empty cpuset, it takes its parent's (v1)
+        boolean cpuset = backend.copiesParentCpuset(h);
         Cpuset rootParent = cpuset ? parentCpuset(h, layout.rootDir(h).getParent()) : Cpuset.NONE;
         DesiredTree.Node root = tree.root();
         Cpuset rootEffective = rootParent.inside(root.resources());
         if (root.hierarchies().contains(h)) {
-            if (h.isUnified() && h.hasControllers()) {
-                planDelegation(h, root.below(), out.steps, out.unreadable);
-            }
+            planAboveRoot(h, root.below(), out.steps, out.unreadable);
             // The root is planned on every pass that needs it: it is one directory, and a
             // scoped pass may be the first to use a hierarchy.
             boolean sameBelow = previous != null && previous.root().below().equals(root.below());
@@ -152,8 +144,9 @@ final class Planner {
                     out.steps, out.unreadable);
         }
         planRemovals(h, tree, scope, out.removals);
-        if (h.isUnified() && h.hasControllers() && !out.removals.isEmpty() && !Files.isDirectory(released(h))) {
-            out.steps.add(new Plan.Mkdir(ROOT, released(h), false));
+        Optional<Path> released = backend.releasedDir(h);
+        if (released.isPresent() && !out.removals.isEmpty() && !Files.isDirectory(released.get())) {
+            out.steps.add(new Plan.Mkdir(ROOT, released.get(), false));
         }
         return out;
     }
@@ -205,27 +198,20 @@ final class Planner {
     }
 
     /**
-     * v2 delegation: every directory from the daemon's delegated cgroup (its own, for a relative
-     * root; the hierarchy's root for an absolute one) down to the root's parent must enable what
-     * the root's subtree uses, or those files never appear below. Only added there: those
-     * directories are not jgovernor's alone.
+     * The directories above the root that must hand down what the root's subtree uses (v2
+     * delegation, see {@link Backend#aboveRoot}). Only added there: those directories are not
+     * jgovernor's alone.
      */
-    private void planDelegation(Hierarchy h, java.util.Set<String> wanted, List<Plan.Step> steps,
-                                List<ReconcileError> unreadable) {
-        Path root = layout.rootDir(h);
-        Path top = layout.root().startsWith("/") ? h.mountPoint() : h.ownDir();
-        List<Path> path = new ArrayList<>();
-        for (Path p = root.getParent(); p != null && p.startsWith(top); p = p.getParent()) {
-            path.addFirst(p);
-        }
-        for (Path dir : path) {
+    private void planAboveRoot(Hierarchy h, java.util.Set<String> wanted, List<Plan.Step> steps,
+                               List<ReconcileError> unreadable) {
+        for (Path dir : backend.aboveRoot(h)) {
             String label = delegationLabel(dir);
-            if (!Files.isDirectory(dir)) {
+            boolean exists = Files.isDirectory(dir);
+            if (!exists) {
                 steps.add(new Plan.Mkdir(label, dir, false));
             }
             try {
-                String seen = Files.isDirectory(dir) ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
-                Write w = SubtreeControl.reconcile(wanted, seen, false);
+                Write w = backend.handDown(files, dir, exists, wanted, false);
                 if (w != null) {
                     steps.add(new Plan.WriteFile(label, dir, w, false));
                 }
@@ -240,10 +226,6 @@ final class Planner {
         return "(above root: " + dir + ")";
     }
 
-    private Path released(Hierarchy h) {
-        return layout.rootDir(h).resolve(RELEASED);
-    }
-
     private void planNode(Hierarchy h, List<Controller> here, String group, Path dir, boolean exists,
                           Resources resources, Cpuset parent, java.util.Set<String> below, boolean sameBelow,
                           Map<String, Resources> applied, List<Plan.Step> steps, List<ReconcileError> unreadable) {
@@ -252,18 +234,15 @@ final class Planner {
         if (!exists) {
             steps.add(new Plan.Mkdir(group, dir, drift));
         }
-        if (h.isUnified() && h.hasControllers()) {
-            // enabled before this group's children are made or written, which the top-down order gives
-            try {
-                String seen = exists ? files.read(dir, SubtreeControl.FILE).orElse("") : "";
-                Write w = SubtreeControl.reconcile(below, seen, true);
-                if (w != null) {
-                    steps.add(new Plan.WriteFile(group, dir, w, drift && sameBelow));
-                }
-            } catch (CgroupException e) {
-                unreadable.add(new ReconcileError(group, e));
-                return;
+        // handed down before this group's children are made or written, which the top-down order gives
+        try {
+            Write w = backend.handDown(files, dir, exists, below, true);
+            if (w != null) {
+                steps.add(new Plan.WriteFile(group, dir, w, drift && sameBelow));
             }
+        } catch (CgroupException e) {
+            unreadable.add(new ReconcileError(group, e));
+            return;
         }
         Set<String> present = controlFiles.getOrDefault(h, Set.of());
         for (Controller c : here) {
@@ -290,8 +269,9 @@ final class Planner {
         Set<Path> seen = new HashSet<>();
         if (scope.all()) {
             Path root = layout.rootDir(h);
+            Optional<Path> released = backend.releasedDir(h);
             for (String child : childDirectories(root)) {
-                if (h.isUnified() && h.hasControllers() && child.equals(RELEASED)) {
+                if (released.isPresent() && root.resolve(child).equals(released.get())) {
                     continue;
                 }
                 consider(h, root.resolve(child), child, wanted, seen, removals);
@@ -318,7 +298,7 @@ final class Planner {
         // remove all the same, since everything beneath the root belongs to the daemon.
         boolean keep = GroupName.problem(rel) == null && wanted.test(new GroupName(rel));
         if (!keep) {
-            removals.add(new Plan.Remove(rel, dir, h.isUnified() && h.hasControllers() ? released(h) : survivingAncestor(h, rel, wanted),
+            removals.add(new Plan.Remove(rel, dir, backend.releasedDir(h).orElseGet(() -> survivingAncestor(h, rel, wanted)),
                     false));
         }
         for (String child : childDirectories(dir)) {

@@ -1,5 +1,6 @@
 package io.jgovernor.reconcile;
 
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
@@ -38,6 +39,7 @@ import java.util.stream.Stream;
 public final class Reconciler implements GroupDirectories {
     private static final System.Logger LOG = System.getLogger(Reconciler.class.getName());
 
+    private final Backend backend;
     private final CgroupLayout layout;
     private final CgroupFiles files;
     private final Map<Hierarchy, List<Controller>> controllers;
@@ -57,11 +59,13 @@ public final class Reconciler implements GroupDirectories {
     private volatile Occupants occupants = Occupants.NONE;
 
     /**
-     * @param controllerFor the controller implementations of this cgroup version by kernel name;
-     *                      hierarchies whose controllers have none are not touched
+     * @param backend this host's cgroup version: its controllers by kernel name (hierarchies whose
+     *                controllers have none are not touched) and the shape of its tree
      */
-    public Reconciler(CgroupLayout layout, CgroupFiles files, Function<String, Controller> controllerFor) {
-        this.layout = layout;
+    public Reconciler(Backend backend, CgroupFiles files) {
+        this.backend = backend;
+        this.layout = backend.layout();
+        Function<String, Controller> controllerFor = backend.controllerFor();
         this.files = files;
         Map<Hierarchy, List<Controller>> byHierarchy = new LinkedHashMap<>();
         for (Hierarchy h : layout.hierarchies()) {
@@ -140,7 +144,7 @@ public final class Reconciler implements GroupDirectories {
         long start = System.nanoTime();
         List<ReconcileError> errors = new ArrayList<>();
         ensureRoot(errors);
-        DesiredTree tree = DesiredTree.build(desired, controllers);
+        DesiredTree tree = DesiredTree.build(desired, controllers, backend::everyGroupHasDirectory);
         List<ReconcileError> unreadable = new ArrayList<>();
         Plan plan = planner().plan(tree, lastTree, scope, applied, unreadable);
         Applier.Outcome outcome = applier.apply(plan);
@@ -217,7 +221,7 @@ public final class Reconciler implements GroupDirectories {
      * changes (the daemon's root is not made; a missing one shows as its mkdir).
      */
     public synchronized Preview preview(SortedMap<GroupName, Policy> desired) {
-        DesiredTree tree = DesiredTree.build(desired, controllers);
+        DesiredTree tree = DesiredTree.build(desired, controllers, backend::everyGroupHasDirectory);
         List<ReconcileError> unreadable = new ArrayList<>();
         Plan plan = planner().plan(tree, lastTree, Scope.ALL, applied, unreadable);
         return new Preview(plan, unreadable);
@@ -256,8 +260,8 @@ public final class Reconciler implements GroupDirectories {
             try {
                 for (Path dir : missing) {
                     files.mkdir(dir);
-                    // v1 only: a v2 cpuset directory inherits its parent's cpus and mems by itself
-                    if (h.controllers().contains("cpuset") && !h.isUnified()) {
+                    // where a new cpuset directory starts empty (v1), it takes its parent's
+                    if (backend.copiesParentCpuset(h)) {
                         for (String file : List.of("cpuset.cpus", "cpuset.mems")) {
                             String parentValue = files.read(dir.getParent(), file).orElse("");
                             files.write(dir, file, parentValue.strip().isEmpty() ? "\n" : parentValue.strip());
@@ -271,10 +275,9 @@ public final class Reconciler implements GroupDirectories {
         }
     }
 
-    private static boolean enabledControllersAboveGroups(Plan plan) {
+    private boolean enabledControllersAboveGroups(Plan plan) {
         for (Plan.Step step : plan.steps()) {
-            if (step instanceof Plan.WriteFile w && w.group().startsWith("(")
-                    && w.write().file().equals(io.jgovernor.cgroup.v2.SubtreeControl.FILE)) {
+            if (step instanceof Plan.WriteFile w && w.group().startsWith("(") && backend.handsDown(w.write())) {
                 return true;
             }
         }
@@ -287,7 +290,7 @@ public final class Reconciler implements GroupDirectories {
             for (Hierarchy h : controllers.keySet()) {
                 controlFiles.put(h, probeControlFiles(layout.rootDir(h)));
             }
-            planner = new Planner(layout, files, controllers, controlFiles);
+            planner = new Planner(backend, files, controllers, controlFiles);
         }
         return planner;
     }

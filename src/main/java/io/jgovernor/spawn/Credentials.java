@@ -19,6 +19,29 @@ import java.util.Set;
  * it is used for uids and gids alike, and {@code run.user}/{@code run.group} name the ids inside.
  */
 record Credentials(long uid, long gid, List<Long> groups, List<String> uidMap, List<String> gidMap) {
+    /** The uid as the host sees it: through the uid map inside a user namespace (-1 when unmapped). */
+    long hostUid() {
+        return outside(uid, uidMap);
+    }
+
+    long hostGid() {
+        return outside(gid, gidMap);
+    }
+
+    private static long outside(long id, List<String> map) {
+        if (map.isEmpty()) {
+            return id;
+        }
+        for (String line : map) {
+            String[] f = line.split(" ");
+            long inside = Long.parseLong(f[0]);
+            if (id >= inside && id - inside < Long.parseLong(f[2])) {
+                return Long.parseLong(f[1]) + id - inside;
+            }
+        }
+        return -1;
+    }
+
     static Credentials resolve(RunSpec spec, Accounts accounts) throws StartFailure {
         String userName = spec.user().orElse("0");
         Accounts.User user = accounts.user(userName)

@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * The exec stage binary, {@code jgovernor-exec} (src/main/c/jgovernor-exec.c), and the argv that
- * tells it what to do. The daemon never forks itself: it starts the stage with ProcessBuilder
- * (posix_spawn), and the stage joins the cgroups, creates the namespaces and execs the command.
+ * tells it what to do. The daemon never forks itself: it starts the stage with posix_spawn
+ * ({@link PosixSpawnProcess}), and the stage joins the cgroups, creates the namespaces and execs the command.
  */
 public final class ExecStage {
     public static final String NAME = "jgovernor-exec";
@@ -117,6 +117,26 @@ public final class ExecStage {
         }
     }
 
+    /** The group's process knobs, which the stage sets on itself before it clones the workload. */
+    private static void knobs(List<String> a, io.jgovernor.model.ProcessKnobs k) {
+        k.schedPolicy().ifPresent(p -> {
+            a.add("--sched-policy");
+            a.add(Integer.toString(p.number));
+        });
+        k.nice().ifPresent(n -> {
+            a.add("--nice");
+            a.add(Integer.toString(n));
+        });
+        k.ioprio().ifPresent(v -> {
+            a.add("--ioprio");
+            a.add(Integer.toString(v));
+        });
+        k.oomScoreAdj().ifPresent(v -> {
+            a.add("--oom-score-adj");
+            a.add(Integer.toString(v));
+        });
+    }
+
     /** The seccomp filter's text (the format of --seccomp-export, see jgovernor-exec.c). */
     static java.util.Optional<String> filter(RunSpec spec) {
         return spec.confinement().seccomp().profile().map(SeccompFilter::lines);
@@ -161,10 +181,45 @@ public final class ExecStage {
      * run spec's hash) comes first, where {@link #tagOf} reads it back.
      */
     List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c, String tag) {
+        return argv(spec, groupDirs, c, tag, null, WorkloadStorage.NONE);
+    }
+
+    /** With the group's layers and volumes in {@code storage} (see {@link WorkloadStorage}). */
+    List<String> argv(RunSpec spec, List<Path> groupDirs, Credentials c, String tag, io.jgovernor.model.GroupName group,
+                      WorkloadStorage storage) {
         List<String> a = new ArrayList<>();
         a.add(binary.toString());
         a.add(TAG);
         a.add(tag);
+        workload(a, spec, groupDirs, c, group, storage);
+        a.add("--");
+        a.addAll(spec.command());
+        return a;
+    }
+
+    /**
+     * The argv of {@code jgovernor exec} (join.c): the stage joins running workload {@code pid}
+     * (started at {@code startTime}) with the workload's cgroups, ids and confinement; the caller
+     * adds {@code --seccomp-hex HEX} when {@link #program} has one, then {@code --} and the command.
+     */
+    List<String> joinArgv(RunSpec spec, List<Path> groupDirs, Credentials c, int pid, long startTime) {
+        List<String> a = new ArrayList<>();
+        a.add(binary.toAbsolutePath().toString()); // run by the CLI, whose working directory is not the daemon's
+        a.add("--join");
+        a.add(Integer.toString(pid));
+        a.add(Long.toString(startTime));
+        for (Path d : groupDirs) {
+            a.add("--cgroup");
+            a.add(d.toString());
+        }
+        credentials(a, spec, c);
+        // --seccomp (stdin) is the workload's; exec passes the program on another descriptor
+        a.remove("--seccomp");
+        return a;
+    }
+
+    private void workload(List<String> a, RunSpec spec, List<Path> groupDirs, Credentials c,
+                          io.jgovernor.model.GroupName group, WorkloadStorage storage) {
         for (Path d : groupDirs) {
             a.add("--cgroup");
             a.add(d.toString());
@@ -184,6 +239,27 @@ public final class ExecStage {
                 a.add("--rootfs");
                 a.add(r.toString());
             });
+            for (Path layer : iso.layers()) {
+                a.add("--layer");
+                a.add(layer.toString());
+            }
+            if (!iso.layers().isEmpty()) {
+                a.add("--layer-state");
+                a.add(storage.layerState(group).toString());
+            }
+            if (!iso.volumes().isEmpty()) {
+                a.add("--volumes");
+                a.add(storage.volumes().toString());
+                a.add("--volume-owner");
+                a.add(Long.toString(c.hostUid()));
+                a.add(Long.toString(c.hostGid()));
+            }
+            for (RunSpec.Volume v : iso.volumes()) {
+                a.add("--volume");
+                a.add(v.name());
+                a.add(v.target().toString());
+                a.add(v.readOnly() ? "ro" : "rw");
+            }
             if (iso.readOnlyRootfs()) {
                 a.add("--ro-rootfs");
             }
@@ -202,6 +278,11 @@ public final class ExecStage {
             a.add("--gid-map");
             a.add(line);
         }
+        credentials(a, spec, c);
+    }
+
+    /** The ids, working directory and confinement the command runs with: a workload's and exec's alike. */
+    private static void credentials(List<String> a, RunSpec spec, Credentials c) {
         a.add("--uid");
         a.add(Long.toString(c.uid()));
         a.add("--gid");
@@ -213,9 +294,8 @@ public final class ExecStage {
             a.add(w.toString());
         });
         confinement(a, spec.confinement(), c.uid() == 0);
-        a.add("--");
-        a.addAll(spec.command());
-        return a;
+        // exec'd commands get the workload's knobs too (the stage sets them before it joins or clones)
+        spec.process().ifPresent(k -> knobs(a, k));
     }
 
     /**

@@ -322,6 +322,11 @@ final class Supervisor {
         }
     }
 
+    /** The workload running now, if any. */
+    Workload current() {
+        return current;
+    }
+
     WorkloadStatus snapshot() {
         Workload w = current;
         return new WorkloadStatus(state.name().toLowerCase(java.util.Locale.ROOT), w == null ? 0 : w.pid(),

@@ -124,6 +124,14 @@ record WorkloadRecord(GroupName group, int pid, long startTime, String specHash,
                             .map(m -> m.source() + ":" + m.target() + ":" + m.readOnly()).collect(Collectors.joining(",")))
                     .append("\nuidMap=").append(i.uidMap().stream()
                             .map(m -> m.inside() + " " + m.outside() + " " + m.count()).collect(Collectors.joining(",")));
+            // only when given: the hash of every spec without them stays what it was (no restart at an upgrade)
+            if (!i.layers().isEmpty()) {
+                b.append("\nlayers=").append(i.layers().stream().map(Path::toString).collect(Collectors.joining(":")));
+            }
+            if (!i.volumes().isEmpty()) {
+                b.append("\nvolumes=").append(i.volumes().stream()
+                        .map(v -> v.name() + ":" + v.target() + ":" + v.readOnly()).collect(Collectors.joining(",")));
+            }
         });
         // Confinement: a changed capability, limit or filter restarts the workload. The filter is
         // hashed as the stage receives it, so an edited profile file counts, once the policy is read again.
@@ -133,6 +141,9 @@ record WorkloadRecord(GroupName group, int pid, long startTime, String specHash,
                 .append("\nlimits=").append(conf.rlimits())
                 .append("\nseccomp=").append(conf.seccomp().source()).append('\n')
                 .append(conf.seccomp().profile().map(SeccompFilter::lines).orElse(""));
+        // only when present: a spec without knobs keeps the hash it had before they existed, so
+        // an upgraded daemon adopts the workloads it finds instead of restarting them
+        s.process().ifPresent(k -> b.append("\nprocess=").append(k));
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(b.toString().getBytes(StandardCharsets.UTF_8)));

@@ -62,6 +62,7 @@ public final class Workloads implements IntPredicate {
     private final CgroupFiles files;
     private final Accounts accounts;
     private final Path recordDir;
+    private final WorkloadStorage storage;
     private final Map<GroupName, Supervisor> supervisors = new ConcurrentHashMap<>();
     /** Supervisors that only stop a workload found running ({@link #stopper}), while they stop. */
     private final Set<Supervisor> leaving = ConcurrentHashMap.newKeySet();
@@ -83,6 +84,12 @@ public final class Workloads implements IntPredicate {
         this.files = files;
         this.accounts = accounts;
         this.recordDir = recordDir;
+        // the records are state-dir/workloads: layers and volumes are its siblings
+        this.storage = new WorkloadStorage(recordDir.toAbsolutePath().getParent());
+    }
+
+    public WorkloadStorage storage() {
+        return storage;
     }
 
     /** Before a pass: stops the workloads of groups that no longer have a {@code run}. */
@@ -98,6 +105,14 @@ public final class Workloads implements IntPredicate {
             gone.addAll(leftBehind(desired));
         }
         stopInParallel(gone, true);
+        // the upper layer goes with the policy (or its layers), once no workload of the group runs on it
+        storage.removeLayersExcept(g -> hasLayers(runOf(desired, g))
+                || (supervisors.get(g) != null && hasLayers(Optional.of(supervisors.get(g).spec)))
+                || leaving.stream().anyMatch(l -> l.group.equals(g)));
+    }
+
+    private static boolean hasLayers(Optional<RunSpec> run) {
+        return run.flatMap(RunSpec::isolate).map(i -> !i.layers().isEmpty()).orElse(false);
     }
 
     /**
@@ -379,8 +394,9 @@ public final class Workloads implements IntPredicate {
             throw new StartFailure(e.getMessage());
         }
         String hash = WorkloadRecord.hash(spec);
+        storage.prepare(spec);
         writeRecord(WorkloadRecord.starting(g, hash));
-        Workload w = Workload.launch(exec, g, spec, dirs.of(g), c);
+        Workload w = Workload.launch(exec, g, spec, dirs.of(g), c, storage);
         starts.incrementAndGet();
         writeRecord(new WorkloadRecord(g, w.pid(), w.startTime(), hash));
         LOG.log(System.Logger.Level.INFO, "workload " + g.value() + " started: pid " + w.pid() + ", " + spec.command());
@@ -521,6 +537,68 @@ public final class Workloads implements IntPredicate {
         if (s != null) {
             s.oomKilled();
         }
+    }
+
+    /** What {@code jgovernor exec} runs: the stage's argv up to "--", the environment, the seccomp program. */
+    public record Join(List<String> argv, Map<String, String> env, Optional<byte[]> seccomp) {
+    }
+
+    /** Why a group cannot be joined: it has no workload, or none runs now. */
+    public static final class Refused extends Exception {
+        public Refused(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * How to run a command inside group {@code g}'s running workload (join.c): its pid and start
+     * time, its cgroups, its ids and its confinement, from the run spec it was started with.
+     */
+    public Join join(GroupName g) throws Refused {
+        Supervisor s = supervisors.get(g);
+        if (s == null) {
+            throw new Refused("group " + g.value() + " has no workload (its policy has no run:)");
+        }
+        Workload w = s.current();
+        WorkloadStatus st = s.snapshot();
+        if (w == null || !st.state().equals("running") || w.pid() <= 0) {
+            throw new Refused("group " + g.value() + " has no running workload (it is " + st.state()
+                    + (st.lastError() == null ? "" : ": " + st.lastError()) + ")");
+        }
+        try {
+            Credentials c = Credentials.resolve(s.spec, accounts);
+            return new Join(exec.joinArgv(s.spec, dirs.of(g), c, w.pid(), w.startTime()), s.spec.env(),
+                    exec.program(s.spec));
+        } catch (StartFailure | UncheckedIOException e) {
+            throw new Refused("group " + g.value() + ": " + e.getMessage());
+        }
+    }
+
+    /** The named volumes, with the groups whose workloads name them. */
+    public List<WorkloadStorage.VolumeInfo> volumes() {
+        Map<GroupName, RunSpec> runs = new TreeMap<>();
+        supervisors.forEach((g, s) -> runs.put(g, s.spec));
+        return storage.list(runs);
+    }
+
+    /**
+     * Removes volume {@code name} unless a workload that names it is starting, running, waiting
+     * to restart or stopping; under this object's lock, so no {@link #sync} starts one meanwhile.
+     *
+     * @return false when there is no such volume
+     * @throws Refused (its message says which group) when one uses it
+     */
+    public synchronized boolean removeVolume(String name) throws Refused, IOException {
+        for (Supervisor s : supervisors.values()) {
+            boolean names = s.spec.isolate().map(i -> i.volumes().stream().anyMatch(v -> v.name().equals(name)))
+                    .orElse(false);
+            String state = s.snapshot().state();
+            if (names && !Set.of("exited", "failed", "stopped").contains(state)) {
+                throw new Refused("volume " + name + " is in use by the workload of group " + s.group.value()
+                        + " (" + state + "); remove it from that policy, or stop the workload, first");
+            }
+        }
+        return storage.remove(name);
     }
 
     /** Per group: state, pid, restarts, last error. */

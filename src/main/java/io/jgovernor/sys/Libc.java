@@ -79,6 +79,7 @@ public final class Libc {
 
     public static final int SCHED_OTHER = 0;
     public static final int SCHED_FIFO = 1;
+    public static final int SCHED_RR = 2;
     /** Or-ed into the policy: children and threads the caller makes start as SCHED_OTHER. */
     public static final int SCHED_RESET_ON_FORK = 0x40000000;
 
@@ -165,6 +166,8 @@ public final class Libc {
     // directory for its children needs no stat(2) per control file.
     private static final MethodHandle GETDENTS64 = handle("getdents64", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
     private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
+    /** execve(2): {@code jgovernor exec} hands its process to the exec stage. */
+    private static final MethodHandle EXECVE = handle("execve", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER), true, -1);
     private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER), true, -1);
@@ -175,7 +178,29 @@ public final class Libc {
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
     // syscall(2) is variadic after the number; bpf(2) has no glibc wrapper
     private static final MethodHandle SYSCALL = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_POINTER, C_INT), true, 1);
+    // setpriority(2) and ioprio_set(2)/ioprio_get(2) (through syscall(2): glibc has no wrapper)
+    // take a thread id: nice and the I/O priority are per thread, whatever "PRIO_PROCESS" says
+    private static final MethodHandle SETPRIORITY = handle("setpriority", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
+    private static final MethodHandle SYSCALL_3INT = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_INT, C_INT), true, 1);
     private static final MethodHandle SCHED_SETSCHEDULER = handle("sched_setscheduler", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER), true, -1);
+    // posix_spawn(3) and what it takes, for starting the exec stage without the JDK's jspawnhelper
+    // (see spawnProcess). The spawn functions return an error number instead of setting errno.
+    private static final MethodHandle PIPE2 = handle("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle POSIX_SPAWN = handle("posix_spawn", FunctionDescriptor.of(C_INT, C_POINTER,
+            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER), false, -1);
+    private static final MethodHandle SPAWN_FILE_ACTIONS_INIT = handle("posix_spawn_file_actions_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SPAWN_FILE_ACTIONS_ADDDUP2 = handle("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT), false, -1);
+    private static final MethodHandle SPAWN_FILE_ACTIONS_DESTROY = handle("posix_spawn_file_actions_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_INIT = handle("posix_spawnattr_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_SETFLAGS = handle("posix_spawnattr_setflags", FunctionDescriptor.of(C_INT, C_POINTER, C_SHORT), false, -1);
+    private static final MethodHandle SPAWNATTR_SETSIGMASK = handle("posix_spawnattr_setsigmask", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_SETSIGDEFAULT = handle("posix_spawnattr_setsigdefault", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
+    private static final MethodHandle SPAWNATTR_DESTROY = handle("posix_spawnattr_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SIGEMPTYSET = handle("sigemptyset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle SIGFILLSET = handle("sigfillset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+    private static final MethodHandle WAITID = handle("waitid", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle WAITPID = handle("waitpid", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
+    private static final MethodHandle KILL = handle("kill", FunctionDescriptor.of(C_INT, C_INT, C_INT), true, -1);
 
     private static final class PageSize {
         static final long VALUE = sysconfOrFail(_SC_PAGESIZE);
@@ -323,6 +348,30 @@ public final class Libc {
         }
     }
 
+    /**
+     * execve(2): this process becomes {@code path} with {@code argv} and {@code env} ("NAME=value"),
+     * keeping its pid and its descriptors without close-on-exec (stdio). Returns only on failure.
+     */
+    public static ErrnoException execve(String path, List<String> argv, List<String> env) {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            int r = (int) EXECVE.invokeExact(state, arena.allocateFrom(path), strings(arena, argv), strings(arena, env));
+            return new ErrnoException("execve", path, r == 0 ? 0 : errno(state));
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** A NULL-terminated array of C strings. */
+    private static MemorySegment strings(Arena arena, List<String> list) {
+        MemorySegment array = arena.allocate(C_POINTER, list.size() + 1L);
+        for (int i = 0; i < list.size(); i++) {
+            array.setAtIndex(ValueLayout.ADDRESS, i, arena.allocateFrom(list.get(i)));
+        }
+        array.setAtIndex(ValueLayout.ADDRESS, list.size(), MemorySegment.NULL);
+        return array;
+    }
+
     // ---- typed wrappers ----
 
     public static int open(String path, int flags) throws ErrnoException {
@@ -448,11 +497,212 @@ public final class Libc {
      * {@code struct sched_param {int sched_priority}}; 0 or {@code -errno}.
      */
     public static int schedSetschedulerRaw(int policy, int priority) {
+        return schedSetschedulerRaw(0, policy, priority);
+    }
+
+    /**
+     * sched_setscheduler(2) for thread {@code tid} (0: the caller): {@code policy} (SCHED_OTHER,
+     * SCHED_BATCH, SCHED_IDLE with priority 0; SCHED_FIFO, SCHED_RR with 1-99); 0 or {@code -errno}
+     * (ESRCH: no such thread). The thread's nice value is kept.
+     */
+    public static int schedSetschedulerRaw(int tid, int policy, int priority) {
         MemorySegment state = STATE.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment param = arena.allocate(C_INT);
             param.set(C_INT, 0, priority);
-            int r = (int) SCHED_SETSCHEDULER.invokeExact(state, 0, policy, param);
+            int r = (int) SCHED_SETSCHEDULER.invokeExact(state, tid, policy, param);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static final int PRIO_PROCESS = 0;
+
+    /** setpriority(PRIO_PROCESS, tid, nice): the nice value of one thread; 0 or {@code -errno}. */
+    public static int setNiceRaw(int tid, int nice) {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) SETPRIORITY.invokeExact(state, PRIO_PROCESS, tid, nice);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** IOPRIO_WHO_PROCESS: ioprio_set/ioprio_get act on one thread. */
+    public static final int IOPRIO_WHO_PROCESS = 1;
+    private static final boolean ARM64 = System.getProperty("os.arch", "").matches("aarch64|arm64");
+    private static final long SYS_IOPRIO_SET = ARM64 ? 30 : 251;
+    private static final long SYS_IOPRIO_GET = ARM64 ? 31 : 252;
+
+    /** ioprio_set(IOPRIO_WHO_PROCESS, tid, ioprio) (class << 13 | level); 0 or {@code -errno}. */
+    public static int ioprioSetRaw(int tid, int ioprio) {
+        MemorySegment state = STATE.get();
+        try {
+            long r = (long) SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_SET, IOPRIO_WHO_PROCESS, tid, ioprio);
+            return r == 0 ? 0 : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** ioprio_get(IOPRIO_WHO_PROCESS, tid, -): the thread's I/O priority (class << 13 | level), or {@code -errno}. */
+    public static int ioprioGetRaw(int tid) {
+        MemorySegment state = STATE.get();
+        try {
+            long r = (long) SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_GET, IOPRIO_WHO_PROCESS, tid, 0);
+            return r >= 0 ? (int) r : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- starting and reaping a child without the JDK (the exec stage, spawn/PosixSpawnProcess) ----
+
+    /** posix_spawnattr flags (glibc's values, the same on every Linux architecture). */
+    private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    /** Room for posix_spawn_file_actions_t (80 bytes on x86-64 glibc) and posix_spawnattr_t (336), sigset_t (128), siginfo_t (128). */
+    private static final long SPAWN_STRUCT_SIZE = 1024;
+    private static final int P_PID = 1;
+    private static final int WEXITED = 4;
+    private static final int WNOWAIT = 0x01000000;
+
+    /** pipe2(2): {read end, write end}. */
+    public static int[] pipe2(int flags) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(C_INT, 2);
+            int r = (int) PIPE2.invokeExact(state, fds, flags);
+            if (r != 0) {
+                throw new ErrnoException("pipe2", "", errno(state));
+            }
+            return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * posix_spawn(3) of {@code argv} (its first word the program's path) with exactly the
+     * environment {@code env} ("NAME=value" words) and {@code stdio}'s three descriptors as its
+     * 0, 1 and 2; the child's pid. The child starts with no signal blocked and every signal at
+     * its default disposition (a JVM thread blocks some and ignores others). Every other
+     * descriptor the caller holds must be close-on-exec or closed by the program itself: the
+     * exec stage closes all but 0, 1 and 2 first. glibc's posix_spawn is clone(CLONE_VM |
+     * CLONE_VFORK) and execve on a stack of its own: nothing of the JVM runs in the child.
+     */
+    public static int spawnProcess(List<String> argv, List<String> env, int[] stdio) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment attr = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment none = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment all = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            MemorySegment pid = arena.allocate(C_INT);
+            spawnCheck("posix_spawn_file_actions_init", (int) SPAWN_FILE_ACTIONS_INIT.invokeExact(actions));
+            try {
+                spawnCheck("posix_spawnattr_init", (int) SPAWNATTR_INIT.invokeExact(attr));
+                try {
+                    for (int fd = 0; fd < 3; fd++) {
+                        spawnCheck("posix_spawn_file_actions_adddup2",
+                                (int) SPAWN_FILE_ACTIONS_ADDDUP2.invokeExact(actions, stdio[fd], fd));
+                    }
+                    spawnCheck("sigemptyset", (int) SIGEMPTYSET.invokeExact(none) == 0 ? 0 : Errno.EINVAL);
+                    spawnCheck("sigfillset", (int) SIGFILLSET.invokeExact(all) == 0 ? 0 : Errno.EINVAL);
+                    spawnCheck("posix_spawnattr_setsigmask", (int) SPAWNATTR_SETSIGMASK.invokeExact(attr, none));
+                    spawnCheck("posix_spawnattr_setsigdefault", (int) SPAWNATTR_SETSIGDEFAULT.invokeExact(attr, all));
+                    spawnCheck("posix_spawnattr_setflags", (int) SPAWNATTR_SETFLAGS.invokeExact(attr,
+                            (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
+                    MemorySegment path = arena.allocateFrom(argv.getFirst());
+                    int r = (int) POSIX_SPAWN.invokeExact(pid, path, actions, attr, words(arena, argv), words(arena, env));
+                    if (r != 0) {
+                        throw new ErrnoException("posix_spawn", argv.getFirst(), r);
+                    }
+                    return pid.get(C_INT, 0);
+                } finally {
+                    int ignored = (int) SPAWNATTR_DESTROY.invokeExact(attr);
+                }
+            } finally {
+                int ignored = (int) SPAWN_FILE_ACTIONS_DESTROY.invokeExact(actions);
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static void spawnCheck(String call, int error) throws ErrnoException {
+        if (error != 0) {
+            throw new ErrnoException(call, "", error);
+        }
+    }
+
+    /** A NULL-terminated array of NUL-terminated strings (argv, envp). */
+    private static MemorySegment words(Arena arena, List<String> words) {
+        MemorySegment array = arena.allocate(C_POINTER, words.size() + 1L);
+        for (int i = 0; i < words.size(); i++) {
+            array.setAtIndex(ValueLayout.ADDRESS, i, arena.allocateFrom(words.get(i)));
+        }
+        array.setAtIndex(ValueLayout.ADDRESS, words.size(), MemorySegment.NULL);
+        return array;
+    }
+
+    /**
+     * Blocks until child {@code pid} has ended, leaving it a zombie (waitid WNOWAIT): its pid
+     * stays taken, so a signal sent to it now cannot reach another process. {@link #waitpid} then reaps it.
+     */
+    public static void waitExited(int pid) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(SPAWN_STRUCT_SIZE, 16);
+            while (true) {
+                int r = (int) WAITID.invokeExact(state, P_PID, pid, info, WEXITED | WNOWAIT);
+                if (r == 0) {
+                    return;
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("waitid", Integer.toString(pid), errno);
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** waitpid(2): reaps child {@code pid}, blocking until it ends; its wait status. */
+    public static int waitpid(int pid) throws ErrnoException {
+        MemorySegment state = STATE.get();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(C_INT);
+            while (true) {
+                int r = (int) WAITPID.invokeExact(state, pid, status, 0);
+                if (r == pid) {
+                    return status.get(C_INT, 0);
+                }
+                int errno = errno(state);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("waitpid", Integer.toString(pid), errno);
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** kill(2); 0 or {@code -errno}. */
+    public static int killRaw(int pid, int sig) {
+        MemorySegment state = STATE.get();
+        try {
+            int r = (int) KILL.invokeExact(state, pid, sig);
             return r == 0 ? 0 : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);

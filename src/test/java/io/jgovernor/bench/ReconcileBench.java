@@ -206,7 +206,7 @@ public final class ReconcileBench {
             catalog = new PolicyCatalog(new PolicyParser(new SysfsHostFacts(Path.of("/sys"), CgroupLayout.DEFAULT_MOUNT)),
                     policyDir, accepted);
             // v1 or v2 as the daemon picks it (on v2 the bench runs with an absolute root, from a leaf)
-            reconciler = new Reconciler(layout, files, Backend.of(layout, files).controllerFor());
+            reconciler = new Reconciler(Backend.of(layout, files), files);
             setupMs = ms(System.nanoTime() - t0);
         }
     }

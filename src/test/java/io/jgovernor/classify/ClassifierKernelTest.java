@@ -1,7 +1,6 @@
 package io.jgovernor.classify;
 
 import io.jgovernor.cgroup.Hierarchy;
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.policy.CatalogState;
@@ -62,7 +61,7 @@ class ClassifierKernelTest {
     @BeforeEach
     void setUp() throws IOException {
         cg = TestCgroups.create();
-        reconciler = new Reconciler(cg.layout(), cg.files(), name -> V1Controllers.forName(name).orElse(null));
+        reconciler = new Reconciler(io.jgovernor.cgroup.Backend.of(cg.layout(), cg.files()), cg.files());
         bin = Files.createTempDirectory("jgovernor-test-");
     }
 

@@ -33,6 +33,10 @@ class ProcEventsTest {
         public void ack(int error) {
             heard.add("ack " + error);
         }
+
+        public void fork(int parentTgid, int childPid, int childTgid) {
+            heard.add("fork " + parentTgid + " " + childPid + " " + childTgid);
+        }
     };
 
     /** One message: nlmsghdr, cn_msg {idx, val}, proc_event {what, cpu, timestamp_ns (offset 44), data...}. */
@@ -81,13 +85,15 @@ class ProcEventsTest {
     }
 
     @Test
-    void ignoresForksOtherConnectorsAndTruncatedMessages() {
+    void decodesForksOfProcessesAndThreadsAndIgnoresOtherConnectorsAndTruncatedMessages() {
         try (Arena a = Arena.ofConfined()) {
-            parse(message(a, 1, 0x1, 1, 1, 2, 2), message(a, 7, ProcEvents.PROC_EVENT_EXEC, 5, 5));
+            // fork_proc_event {parent_pid, parent_tgid, child_pid, child_tgid}: a process, then a thread of it
+            parse(message(a, 1, ProcEvents.PROC_EVENT_FORK, 1, 1, 2, 2), message(a, 1, ProcEvents.PROC_EVENT_FORK, 2, 2, 5, 2),
+                    message(a, 7, ProcEvents.PROC_EVENT_EXEC, 5, 5));
             MemorySegment whole = message(a, 1, ProcEvents.PROC_EVENT_EXEC, 6, 6);
             ProcEvents.parse(whole, 40, sink); // the datagram ends inside the message
         }
-        assertEquals(List.of(), heard);
+        assertEquals(List.of("fork 1 2 2", "fork 2 5 2"), heard);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.jgovernor.events;
 
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.testing.Json;
 import io.jgovernor.testing.TestCgroups;
@@ -39,6 +40,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * on loopback.
  */
 class OomKernelTest {
+    /** The v1 memory controller: memory.oom_control, an eventfd. */
+    private static final OomFiles OOM = new io.jgovernor.cgroup.v1.MemoryController();
+
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Backoff FAST = new Backoff(Duration.ofMillis(20), Duration.ofMillis(300));
     private static final long LIMIT = 32L << 20;
@@ -73,8 +77,8 @@ class OomKernelTest {
         spool = new Spool(tmp.resolve("spool"), 1000, deliveries);
         spool.load();
         WebhookSender sender = new WebhookSender(spool, Optional.of(signer), FAST, Duration.ofSeconds(5), deliveries);
-        events = new OomEvents(cg.files(), OomFiles.v1(cg.files()), "testhost", daemonWide, spool, sender, stats, history,
-                listener -> new V1OomSource(cg.files(), listener));
+        events = new OomEvents(cg.files(), OOM, "testhost", daemonWide, spool, sender, stats, history,
+                listener -> new V1OomSource(cg.files(), OOM, listener));
         return events;
     }
 
@@ -85,8 +89,8 @@ class OomKernelTest {
     private OomEvents startRun(List<URI> daemonWide) throws IOException {
         spool = new Spool(tmp.resolve("spool"), 1000, deliveries);
         WebhookSender sender = new WebhookSender(spool, Optional.of(signer), FAST, Duration.ofSeconds(5), deliveries);
-        events = new OomEvents(cg.files(), OomFiles.v1(cg.files()), "testhost", daemonWide, spool, sender, stats, history,
-                KillCounts.load(tmp.resolve("oom-kills")), listener -> new V1OomSource(cg.files(), listener));
+        events = new OomEvents(cg.files(), OOM, "testhost", daemonWide, spool, sender, stats, history,
+                KillCounts.load(tmp.resolve("oom-kills")), listener -> new V1OomSource(cg.files(), OOM, listener));
         events.replaySpool();
         return events;
     }

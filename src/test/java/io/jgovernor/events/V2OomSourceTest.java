@@ -1,6 +1,8 @@
 package io.jgovernor.events;
 
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupText;
+import io.jgovernor.cgroup.OomFiles;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.testing.TestReceiver;
 import org.junit.jupiter.api.Test;
@@ -30,6 +32,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * kernfs reports a counter change; the real kernel is exercised by the v2 VM test.
  */
 class V2OomSourceTest {
+    /** The v2 memory controller: memory.events, inotify. */
+    private static final OomFiles OOM = new io.jgovernor.cgroup.v2.MemoryController();
+
     private static final String QUIET = "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n";
 
     @TempDir
@@ -50,7 +55,7 @@ class V2OomSourceTest {
     void onlyAGrowingOomCounterIsAnOomAndTheKillItWaitedForIsNotASecondOne() throws Exception {
         Path dir = group("web", QUIET);
         LinkedBlockingQueue<GroupName> seen = new LinkedBlockingQueue<>();
-        try (V2OomSource source = new V2OomSource((g, d) -> {
+        try (V2OomSource source = new V2OomSource(OOM, (g, d) -> {
             seen.add(g);
             try {
                 events(d, 5, 3, 1, 1); // the kill lands while the listener reads the group
@@ -73,7 +78,7 @@ class V2OomSourceTest {
     @Test
     void aRemovedGroupDropsOutAndAnUnreadableOneIsRefusedWithItsPath() throws Exception {
         Path dir = group("gone", QUIET);
-        try (V2OomSource source = new V2OomSource((g, d) -> { })) {
+        try (V2OomSource source = new V2OomSource(OOM, (g, d) -> { })) {
             source.register(new GroupName("gone"), dir);
             Files.delete(dir.resolve("memory.events"));
             await(() -> source.registered().isEmpty(), "the removed group to drop out");
@@ -98,8 +103,8 @@ class V2OomSourceTest {
             WebhookSender sender = new WebhookSender(spool, Optional.empty(),
                     new Backoff(Duration.ofMillis(20), Duration.ofMillis(200)), Duration.ofSeconds(5), deliveries);
             CgroupFiles files = new CgroupFiles();
-            try (OomEvents events = new OomEvents(files, OomFiles.v2(files), "testhost", List.of(receiver.url("/oom")),
-                    spool, sender, stats, new OomHistory(10), V2OomSource::new)) {
+            try (OomEvents events = new OomEvents(files, OOM, "testhost", List.of(receiver.url("/oom")),
+                    spool, sender, stats, new OomHistory(10), listener -> new V2OomSource(OOM, listener))) {
                 events.follow(List.of(new OomEvents.Watch(new GroupName("db"), dir, "/jgovernor/db", List.of())));
                 events(dir, 0, 4, 1, 2);
                 await(() -> receiver.all().size() == 1, "the event to be delivered");
@@ -117,11 +122,11 @@ class V2OomSourceTest {
     @Test
     void fieldsAreReadByWholeName() {
         String text = "oom 1\noom_kill 7\noom_group_kill 2\n";
-        assertEquals(Optional.of(1L), OomFiles.field(text, "oom"));
-        assertEquals(Optional.of(7L), OomFiles.field(text, "oom_kill"));
-        assertEquals(Optional.of(2L), OomFiles.field(text, "oom_group_kill"));
-        assertEquals(Optional.empty(), OomFiles.field(text, "oom_kil"));
-        assertEquals(Optional.empty(), OomFiles.field("oom x\n", "oom"));
+        assertEquals(java.util.OptionalLong.of(1L), CgroupText.keyed(text, "oom"));
+        assertEquals(java.util.OptionalLong.of(7L), CgroupText.keyed(text, "oom_kill"));
+        assertEquals(java.util.OptionalLong.of(2L), CgroupText.keyed(text, "oom_group_kill"));
+        assertEquals(java.util.OptionalLong.empty(), CgroupText.keyed(text, "oom_kil"));
+        assertThrows(IllegalArgumentException.class, () -> CgroupText.keyed("oom x\n", "oom"));
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {

@@ -97,4 +97,44 @@ class WebhookSenderTest {
             assertEquals(1, ok.all().size(), "the receiver that acknowledged is not sent the event again");
         }
     }
+
+    @Test
+    void anHttpsReceiverThatIsDownIsRetriedThroughTheTlsClient() throws Exception {
+        DeliveryStats stats = new DeliveryStats();
+        Spool spool = new Spool(tmp, 10, stats);
+        spool.load();
+        URI url = URI.create("https://127.0.0.1:" + TestReceiver.freePort() + "/oom");
+        try (WebhookSender sender = new WebhookSender(spool, Optional.empty(), FAST, Duration.ofSeconds(5), stats)) {
+            sender.expect(List.of(url));
+            sender.submit(spool.add(SpoolTest.event("web"), List.of(url)));
+            long end = System.nanoTime() + WAIT.toNanos();
+            while (stats.failure() < 2 && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertTrue(stats.failure() >= 2, "refused https connections count as failures: " + stats.failure());
+            assertEquals(1, spool.size(), "and the event stays owed");
+        }
+    }
+
+    @Test
+    void aHungReceiverDoesNotDelayTheNextOne() throws Exception {
+        DeliveryStats stats = new DeliveryStats();
+        Spool spool = new Spool(tmp, 10, stats);
+        spool.load();
+        // accepts connections (the backlog) and never answers
+        try (java.net.ServerSocket hung = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             TestReceiver ok = TestReceiver.start();
+             WebhookSender sender = new WebhookSender(spool, Optional.empty(), FAST, Duration.ofSeconds(30), stats)) {
+            URI stuck = URI.create("http://127.0.0.1:" + hung.getLocalPort() + "/");
+            for (int i = 0; i < 20; i++) {
+                sender.submit(spool.add(SpoolTest.event("hung" + i), List.of(stuck)));
+            }
+            long t0 = System.nanoTime();
+            sender.submit(spool.add(SpoolTest.event("web"), List.of(ok.url("/"))));
+            ok.take(Duration.ofSeconds(5));
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(5).toNanos());
+            assertTrue(sender.inFlight() >= 20, "the 20 hung requests still wait, each on its own virtual thread: "
+                    + sender.inFlight());
+        }
+    }
 }

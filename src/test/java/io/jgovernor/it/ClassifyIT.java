@@ -111,4 +111,85 @@ class ClassifyIT extends DaemonFixture {
         daemon.await(() -> in(before.pid(), "pids", home) && in(after.pid(), "pids", home), SOON,
                 "both processes to return where they were found once the rule is gone");
     }
+
+    /** nice (field 19) and policy (41) of /proc/PID/task/TID/stat, and what ionice -p TID says. */
+    private static String knobs(long pid, String tid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/task/" + tid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return "nice " + f[16] + " policy " + f[38] + " " + run(List.of("ionice", "-p", tid)).strip();
+        } catch (IOException | InterruptedException | AssertionError e) {
+            return "gone";
+        }
+    }
+
+    private static Map<String, String> threadKnobs(long pid) throws IOException {
+        Map<String, String> out = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                out.put(t.getFileName().toString(), knobs(pid, t.getFileName().toString()));
+            }
+        }
+        return out;
+    }
+
+    private static String oomScoreAdj(long pid) throws IOException {
+        return Files.readString(Path.of("/proc/" + pid + "/oom_score_adj")).strip();
+    }
+
+    @Test
+    void aMultiThreadedPythonGetsTheProcessKnobsOnEveryThreadAndItsOwnBackWhenTheRuleGoes() throws Exception {
+        String token = "jgknobs-" + UUID.randomUUID().toString().substring(0, 8);
+        // four threads that wait; each line on stdin starts one more; nice 2 to begin with
+        String script = "import sys, threading\n"
+                + "e = threading.Event()\n"
+                + "for i in range(4): threading.Thread(target=e.wait, daemon=True).start()\n"
+                + "print('ready', flush=True)\n"
+                + "for line in sys.stdin:\n"
+                + "    threading.Thread(target=e.wait, daemon=True).start()\n"
+                + "    print('made', flush=True)\n";
+        Process py = new ProcessBuilder("nice", "-n", "2", "/usr/bin/python3", "-c", script, token)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        cgroups.register(py.toHandle());
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(py.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("ready", out.readLine());
+        Map<String, String> before = threadKnobs(py.pid());
+        assertEquals(5, before.size(), before.toString());
+        before.values().forEach(v -> assertEquals("nice 2 policy 0 none: prio 0", v, before.toString()));
+        String oomBefore = oomScoreAdj(py.pid());
+
+        write("name: web\nmatch:\n  - cmdline: '" + token + "'\npids: {max: 100}\n"
+                + "process: {nice: 10, ioClass: idle, oomScoreAdj: 500, schedPolicy: batch}\n");
+        daemon = DaemonProcess.start(tmp.resolve("daemon.log"), "jgovernor.policy-dir=" + policies,
+                "jgovernor.state-dir=" + tmp.resolve("state"), "jgovernor.cgroup.root=" + cgroups.root(),
+                "quarkus.http.port=" + port, "jgovernor.api.socket=" + socket);
+        cgroups.register(ProcessHandle.of(daemon.pid()).orElseThrow());
+        daemon.awaitLog("Listening on", Duration.ofSeconds(30));
+        daemon.await(() -> in(py.pid(), "pids", groupPath("pids")), SOON, "python to join web");
+        daemon.await(() -> {
+            try {
+                return threadKnobs(py.pid()).values().stream().allMatch("nice 10 policy 3 idle"::equals);
+            } catch (IOException e) {
+                return false;
+            }
+        }, SOON, "every thread to have the knobs");
+        assertEquals("500", oomScoreAdj(py.pid()));
+
+        py.getOutputStream().write("t\n".getBytes(StandardCharsets.US_ASCII));
+        py.getOutputStream().flush();
+        assertEquals("made", out.readLine());
+        Map<String, String> six = threadKnobs(py.pid());
+        assertEquals(6, six.size(), six.toString());
+        six.forEach((tid, v) -> assertEquals("nice 10 policy 3 idle", v, "thread " + tid + " of " + six));
+
+        write("name: web\npids: {max: 100}\nprocess: {nice: 10, ioClass: idle, oomScoreAdj: 500, schedPolicy: batch}\n");
+        daemon.await(() -> {
+            try {
+                return threadKnobs(py.pid()).values().stream().allMatch("nice 2 policy 0 none: prio 0"::equals)
+                        && oomScoreAdj(py.pid()).equals(oomBefore);
+            } catch (IOException e) {
+                return false;
+            }
+        }, SOON, "every thread, the one made later too, to have its earlier values back once the rule is gone");
+    }
 }

@@ -182,7 +182,7 @@ class CommandsIT extends DaemonFixture {
                 json.toString());
 
         // every command: --help exits 0; an unknown option exits 2
-        for (String command : List.of("validate", "plan", "status", "tree", "top", "why", "reload")) {
+        for (String command : List.of("validate", "plan", "status", "tree", "top", "why", "reload", "exec", "volume")) {
             Result help = jgovernor(command, "--help");
             assertEquals(0, help.exit(), help.toString());
             assertTrue(help.out().startsWith("usage: jgovernor " + command), help.toString());

@@ -23,6 +23,10 @@ class StopIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(15);
     /** Older than a minute, as the issue saw it. */
     private static final Duration AGE = Duration.ofSeconds(65);
+    /** run.stopTimeout of every workload in TestPolicies.QUIET_WORKLOADS. */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(2);
+    /** What the daemon's exit may take beyond the workloads' stopTimeout: SIGKILL, reaping, Quarkus' shutdown. */
+    private static final Duration MARGIN = Duration.ofSeconds(5);
 
 
     private static boolean alive(int pid) {
@@ -30,7 +34,7 @@ class StopIT extends DaemonFixture {
     }
 
     @Test
-    void sigtermEndsTheDaemonAndItsQuietWorkloadsOlderThanAMinuteWithinFifteenSeconds() throws Exception {
+    void sigtermEndsTheDaemonAndItsQuietWorkloadsOlderThanAMinuteWithinTheirStopTimeout() throws Exception {
         Path f = policies.resolve("quiet.yaml");
         Files.writeString(f, io.jgovernor.testing.TestPolicies.QUIET_WORKLOADS);
         Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
@@ -52,5 +56,9 @@ class StopIT extends DaemonFixture {
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         pids.forEach((g, pid) -> assertFalse(alive(pid), g + " (pid " + pid + ") stopped with the daemon"));
         System.out.println("StopIT: daemon exited " + took.toMillis() + " ms after SIGTERM");
+        // Within the workloads' timeout: "deaf" ignores SIGTERM, so only SIGKILL after stopTimeout ends it.
+        assertTrue(took.compareTo(STOP_TIMEOUT) >= 0, "SIGKILL came only after stopTimeout: " + took.toMillis() + " ms");
+        assertTrue(took.compareTo(STOP_TIMEOUT.plus(MARGIN)) <= 0, "the daemon and its workloads ended within stopTimeout ("
+                + STOP_TIMEOUT.toMillis() + " ms) + " + MARGIN.toMillis() + " ms: took " + took.toMillis() + " ms");
     }
 }

@@ -1,11 +1,14 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.cgroup.CgroupException;
+import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.sys.Errno;
 
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -23,6 +26,12 @@ final class FakeStatFiles implements StatFiles {
             roots.put(c, ROOT.resolve(c).resolve("jgovernor"));
         }
         return roots;
+    }
+
+    /** The v1 controllers that have stats, each at its root of {@link #roots()}. */
+    static List<Backend.StatSource> sources() {
+        return roots().entrySet().stream()
+                .map(e -> new Backend.StatSource(V1Controllers.forName(e.getKey()).orElseThrow(), e.getValue())).toList();
     }
 
     FakeStatFiles put(String controller, String group, String file, String text) {

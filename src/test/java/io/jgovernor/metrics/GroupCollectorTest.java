@@ -1,6 +1,13 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.Backend;
+import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.StatReader;
+import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Resources;
 import io.jgovernor.policy.CatalogState;
 import io.jgovernor.reconcile.Report;
 import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
@@ -9,22 +16,22 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-import static io.jgovernor.metrics.CgroupTextTest.captured;
+import static io.jgovernor.cgroup.CgroupTextTest.captured;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GroupCollectorTest {
     private final FakeStatFiles files = new FakeStatFiles();
-    private final GroupStats stats = new GroupStats(files, FakeStatFiles.roots());
+    private final GroupStats stats = new GroupStats(files, FakeStatFiles.sources());
 
     private Metrics metrics(List<GroupName> groups) {
         return new Metrics(new GroupCollector(() -> groups, stats, EventCounters.NONE),
@@ -127,6 +134,62 @@ class GroupCollectorTest {
         assertTrue(t.contains("jgovernor_webhook_deliveries_total{result=\"failure\"} 0.0\n"), t);
         assertTrue(t.contains("jgovernor_webhook_queue_depth 0.0\n"), t);
         assertTrue(t.contains("jgovernor_policies{state=\"valid\"} 0.0\n"), t);
+    }
+
+    /**
+     * A controller's own series (hugetlb's, freezer's) reach the scrape with no field in
+     * GroupSample and no line in the collector: the controller reads its file and adds them.
+     */
+    @Test
+    void aControllersOwnSeriesAreReportedAsItSaysWithTheGroupsLabel() throws IOException {
+        files.put("freezer", "web", "freezer.state", "FROZEN\n");
+        Controller freezer = new Controller() {
+            @Override
+            public String name() {
+                return "freezer";
+            }
+
+            @Override
+            public boolean usedBy(Resources resources) {
+                return false;
+            }
+
+            @Override
+            public List<String> observedFiles() {
+                return List.of();
+            }
+
+            @Override
+            public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
+                return List.of();
+            }
+
+            @Override
+            public Map<String, String> fresh(GroupContext context) {
+                return Map.of();
+            }
+
+            @Override
+            public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+                String state = in.text(dir, "freezer.state");
+                if (state != null) {
+                    sample.series(new GroupSample.Series("jgovernor_group_frozen", "1 when frozen", null, false, Map.of(),
+                            state.strip().equals("FROZEN") ? 1 : 0));
+                    sample.series(new GroupSample.Series("jgovernor_group_hugetlb_failcnt", "refused", null, true,
+                            Map.of("pagesize", "2MB"), 3));
+                }
+            }
+        };
+        List<Backend.StatSource> sources = new ArrayList<>(FakeStatFiles.sources());
+        sources.add(new Backend.StatSource(freezer, FakeStatFiles.ROOT.resolve("freezer").resolve("jgovernor")));
+        GroupStats withFreezer = new GroupStats(files, sources);
+        Metrics m = new Metrics(new GroupCollector(() -> List.of(new GroupName("web"), new GroupName("db")), withFreezer,
+                EventCounters.NONE), new DaemonCollector(() -> null, () -> 0, () -> 0, EventCounters.NONE), false);
+        String t = text(m, null);
+        assertTrue(t.contains("# HELP jgovernor_group_frozen 1 when frozen\n"), t);
+        assertTrue(t.contains("jgovernor_group_frozen{group=\"web\"} 1.0\n"), t);
+        assertFalse(t.contains("jgovernor_group_frozen{group=\"db\"}"), "db has no freezer.state: " + t);
+        assertTrue(t.contains("jgovernor_group_hugetlb_failcnt_total{group=\"web\",pagesize=\"2MB\"} 3.0\n"), t);
     }
 
     @Test

@@ -1,6 +1,10 @@
 package io.jgovernor.metrics;
 
+import io.jgovernor.cgroup.Backend;
+import io.jgovernor.cgroup.DeviceIo;
 import io.jgovernor.cgroup.Fixtures;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.v2.V2Controllers;
 import io.jgovernor.model.GroupName;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GroupStatsV2Test {
     static final Path ROOT = Path.of("/sys/fs/cgroup/system.slice/jgovernor.service/jgovernor");
     final Map<Path, String> files = new HashMap<>();
-    final GroupStats stats = GroupStats.v2((dir, file) -> Optional.ofNullable(files.get(dir.resolve(file))), ROOT);
+    final GroupStats stats = new GroupStats((dir, file) -> Optional.ofNullable(files.get(dir.resolve(file))),
+            V2Controllers.all().stream().map(c -> new Backend.StatSource(c, ROOT)).toList());
 
     void put(String group, String file, String text) {
         files.put(ROOT.resolve(group).resolve(file), text);
@@ -50,9 +55,12 @@ class GroupStatsV2Test {
         assertEquals(List.of(new DeviceIo("254:0", 4857856, 0)), s.io());
         assertEquals(OptionalLong.of(3), s.pidsCurrent());
         assertEquals(OptionalLong.of(2), s.processes());
-        assertEquals(OptionalLong.of(1_000_000), s.memoryWorkingSetBytes(), "memory.current - inactive_file");
-        assertEquals(Map.of("low", 0L, "high", 0L, "max", 7L, "oom", 2L, "oom_kill", 1L, "oom_group_kill", 0L),
-                s.memoryEvents());
+        Map<String, Double> own = new java.util.TreeMap<>();
+        s.series().forEach(x -> own.put(x.metric() + x.labels(), x.value()));
+        assertEquals(1_000_000.0, own.get("jgovernor_group_memory_working_set_bytes{}"), "memory.current - inactive_file");
+        assertEquals(7.0, own.get("jgovernor_group_memory_events{event=max}"));
+        assertEquals(2.0, own.get("jgovernor_group_memory_events{event=oom}"));
+        assertEquals(0.0, own.get("jgovernor_group_memory_events{event=oom_group_kill}"), own.toString());
         assertEquals(0, stats.errors());
     }
 

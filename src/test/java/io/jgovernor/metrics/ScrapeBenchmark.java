@@ -60,7 +60,7 @@ class ScrapeBenchmark {
                 }
             }
             CgroupFiles files = cg.files();
-            GroupStats stats = GroupStats.of(StatFiles.of(files), cg.layout());
+            GroupStats stats = GroupStats.of(StatFiles.of(files), io.jgovernor.cgroup.Backend.of(cg.layout(), files));
             // the host's three /proc/pressure files are read once per scrape: once per round in the floor too
             for (String f : new String[]{"cpu", "memory", "io"}) {
                 dirs.add(PressureStats.HOST);

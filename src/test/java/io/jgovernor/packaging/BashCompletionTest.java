@@ -55,6 +55,8 @@ class BashCompletionTest {
         assertEquals(List.of("--help", "--json"), complete("jgovernor", "plan", "--"));
         assertEquals(List.of("--help"), complete("jgovernor", "reload", "-"));
         assertEquals(List.of("ls", "rm"), complete("jgovernor", "volume", ""));
+        assertEquals(List.of("--help", "--socket"), complete("jgovernor", "exec", "--"));
+        assertEquals(List.of("--help", "--json", "--socket"), complete("jgovernor", "volume", "--"));
     }
 
     @Test

@@ -67,7 +67,8 @@ class ManPagesTest {
     void jgovernorPolicy5NamesEveryKeyTheParserAccepts() throws Exception {
         String page = Files.readString(SOURCES.resolve("jgovernor.policy.5.scd"));
         TreeSet<String> keys = new TreeSet<>();
-        for (Class<?> parser : List.of(PolicyParser.class, Class.forName("io.jgovernor.policy.RunParser"))) {
+        for (Class<?> parser : List.of(PolicyParser.class, Class.forName("io.jgovernor.policy.RunParser"),
+                Class.forName("io.jgovernor.policy.ProcessParser"))) {
             for (Field f : parser.getDeclaredFields()) {
                 if (Modifier.isStatic(f.getModifiers()) && f.getName().endsWith("_KEYS") && List.class.isAssignableFrom(f.getType())) {
                     f.setAccessible(true);

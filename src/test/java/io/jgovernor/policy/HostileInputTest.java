@@ -74,6 +74,16 @@ class HostileInputTest {
                         + " longer than any duration jgovernor can wait"),
                 Arguments.of("pressure-threshold-tiny", "4:47: events.pressure[0].threshold: 0.00001% of 1s is less than"
                         + " 1us, the kernel's least stall time"),
+                Arguments.of("process-nice-huge", "3:9: process.nice: the number -99999999999999999999999... (51 characters)"
+                        + " is out of range of any limit"),
+                Arguments.of("process-ioclass-nul", "3:12: process.ioClass: holds the control character U+0000 at"
+                        + " character 5 of \"idle\\0realtime\"; a NUL ends a command, path or environment string in the kernel"),
+                Arguments.of("process-oom-hex", "3:16: process.oomScoreAdj: 1001 is out of range -1000..1000"
+                        + " (/proc/PID/oom_score_adj: -1000 never OOM-killed, 1000 killed first)"),
+                Arguments.of("layer-option-injection", "6:14: run.isolate.layers[0]: \"/srv/base,upperdir=/etc,workdir=/tmp\""
+                        + " holds \",\", which separates options or layers in overlayfs's mount options; rename the directory"),
+                Arguments.of("volume-name-escape", "6:22: run.isolate.volumes[0].name: \"../../etc\" is not a volume name"
+                        + " (letters, digits, '_', '.', '-', starting with a letter or digit, at most 64)"),
                 Arguments.of("alias-bomb", "9:25: more than 50 aliases (*f); aliases can make a small file stand for a"
                         + " huge one, and a policy needs few"),
                 Arguments.of("user-unknown", "3:11: match[0].user: no user \"no-such-user-x\" on this host (/etc/passwd);"

@@ -390,7 +390,24 @@ class PolicyParserTest {
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [uts], hostname: web_1}\n", "4:42: run.isolate.hostname: \"web_1\" is not a valid hostname (up to 64 letters, digits, hyphens and dots)"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {rootfs: /r}\n", "4:21: run.isolate.rootfs: needs the mount namespace; add mount to run.isolate.namespaces"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], rootfs: r}\n", "4:42: run.isolate.rootfs: \"r\" is not an absolute path; the workload pivots into this directory"),
-                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], readOnlyRootfs: true}\n", "4:50: run.isolate.readOnlyRootfs: needs run.isolate.rootfs; only a rootfs the workload pivots into can be made read-only"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], readOnlyRootfs: true}\n", "4:50: run.isolate.readOnlyRootfs: needs run.isolate.rootfs or layers; only a root the workload pivots into can be made read-only"),
+                // layers: OR rootfs, plain absolute directories overlayfs can take, not with a user namespace (yet)
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], rootfs: /r, layers: [/a]}\n", "4:54: run.isolate.layers: give either rootfs or layers, not both (layers are joined into the workload's root by overlayfs; rootfs is a root of one directory)"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {layers: [/a]}\n", "4:21: run.isolate.layers: needs the mount namespace; add mount to run.isolate.namespaces"),
+                                bad("name: web\nrun:\n  command: [/bin/x]\n  user: nobody\n  isolate: {namespaces: [mount, user], layers: [/a]}\n", "5:48: run.isolate.layers: with the user namespace only when root inside is root outside (no run.user but root, no uidMap): overlayfs checks the layers and the upper layer in the state directory with the ids of the namespace's root, which another user cannot reach; remove user from run.isolate.namespaces or use rootfs"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount, user], layers: [/a], uidMap: \"0 1000 1\"}\n", "4:48: run.isolate.layers: with the user namespace only when root inside is root outside (no run.user but root, no uidMap): overlayfs checks the layers and the upper layer in the state directory with the ids of the namespace's root, which another user cannot reach; remove user from run.isolate.namespaces or use rootfs"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: []}\n", "4:42: run.isolate.layers: is empty; list at least one directory"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: [a]}\n", "4:43: run.isolate.layers[0]: \"a\" is not an absolute path; a read-only layer of the workload's root"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: [/a, \"/b:/c\"]}\n", "4:47: run.isolate.layers[1]: \"/b:/c\" holds \":\", which separates options or layers in overlayfs's mount options; rename the directory"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: [\"/a,upperdir=/etc\"]}\n", "4:43: run.isolate.layers[0]: \"/a,upperdir=/etc\" holds \",\", which separates options or layers in overlayfs's mount options; rename the directory"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: [/a/../etc]}\n", "4:43: run.isolate.layers[0]: \"/a/../etc\" has a \"..\" component; write the layer's own path"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], layers: [/a, /a/]}\n", "4:47: run.isolate.layers[1]: \"/a\" is listed twice"),
+                // volumes: a plain name, a target like a mount's
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {volumes: [{name: d, target: /d}]}\n", "4:22: run.isolate.volumes: needs the mount namespace; add mount to run.isolate.namespaces"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], volumes: [{name: ../etc, target: /d}]}\n", "4:51: run.isolate.volumes[0].name: \"../etc\" is not a volume name (letters, digits, '_', '.', '-', starting with a letter or digit, at most 64)"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], volumes: [{name: d, target: /d}, {name: d, target: /e}]}\n", "4:74: run.isolate.volumes[1].name: \"d\" is listed twice"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], volumes: [{name: d}]}\n", "4:44: run.isolate.volumes[0]: missing required key \"target\" (the place inside the workload's root)"),
+                bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], volumes: [{name: d, target: /proc}]}\n", "4:62: run.isolate.volumes[0].target: \"/proc\" is /proc, the kernel's own filesystem: the stage mounts it (with its masked and read-only paths), and a bind there would hide it or undo a mask"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {mounts: [{source: /a, target: /b}]}\n", "4:21: run.isolate.mounts: needs the mount namespace; add mount to run.isolate.namespaces"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], mounts: [{source: a, target: /b}]}\n", "4:52: run.isolate.mounts[0].source: \"a\" is not an absolute path; it names the host directory to bind"),
                 bad("name: web\nrun:\n  command: [/bin/x]\n  isolate: {namespaces: [mount], mounts: [{source: /a}]}\n", "4:43: run.isolate.mounts[0]: missing required key \"target\" (the place inside the workload's root)"),
@@ -427,6 +444,67 @@ class PolicyParserTest {
     @MethodSource("badInputs")
     void badInputIsLocated(String yaml, String expected) {
         assertEquals(List.of(expected), errors(yaml));
+    }
+
+    @Test
+    void layersAndVolumesParseBottomFirst() {
+        RunSpec.Isolation iso = only("""
+                name: web
+                run:
+                  command: [/bin/x]
+                  isolate:
+                    namespaces: [mount]
+                    layers: [/srv/base, /srv/app]
+                    readOnlyRootfs: true
+                    volumes: [{name: data, target: /data}, {name: cache.1, target: /c, readOnly: true}]
+                """).run().orElseThrow().isolate().orElseThrow();
+        assertEquals(List.of(Path.of("/srv/base"), Path.of("/srv/app")), iso.layers());
+        assertTrue(iso.readOnlyRootfs());
+        assertEquals(List.of(new RunSpec.Volume("data", Path.of("/data"), false),
+                new RunSpec.Volume("cache.1", Path.of("/c"), true)), iso.volumes());
+        assertTrue(iso.hasRoot());
+        // a user namespace where root inside is root outside: overlayfs reaches the state directory
+        assertEquals(List.of(Path.of("/a")), only("name: web\nrun:\n  command: [/bin/x]\n  user: root\n"
+                + "  isolate: {namespaces: [mount, user], layers: [/a]}\n").run().orElseThrow().isolate().orElseThrow().layers());
+    }
+
+    @Test
+    void aLayerMustBeADirectoryOutsideTheStateDirectoryAndHoldTheProgram() {
+        HostFacts host = new FakeHost.Like() {
+            @Override
+            public Optional<Path> stateDir() {
+                return Optional.of(Path.of("/var/lib/jgovernor"));
+            }
+
+            @Override
+            public Optional<String> pathProblem(Path path, PathUse use) {
+                return path.startsWith("/missing") ? Optional.of("does not exist")
+                        : path.equals(Path.of("/srv/app/bin/x")) || path.equals(Path.of("/srv/base/bin/x"))
+                        ? Optional.of("does not exist") : Optional.empty();
+            }
+        };
+        String yaml = "name: web\nrun:\n  command: [/bin/x]\n  isolate:\n    namespaces: [mount]\n    layers: [%s]\n";
+        assertEquals(List.of(WEB + ":6:14: run.isolate.layers[0]: /missing does not exist; a layer is a directory, read and never written"),
+                errors(new PolicyParser(host), yaml.formatted("/missing")));
+        assertEquals(List.of(WEB + ":6:14: run.isolate.layers[0]: /var/lib/jgovernor/layers/web/upper overlaps the daemon's"
+                        + " state directory /var/lib/jgovernor, where it keeps upper layers and volumes; keep layers elsewhere"
+                        + " (like /var/lib/jgovernor-layers)"),
+                errors(new PolicyParser(host), yaml.formatted("/var/lib/jgovernor/layers/web/upper")));
+        assertEquals(List.of(WEB + ":6:14: run.isolate.layers[0]: /var/lib overlaps the daemon's state directory"
+                        + " /var/lib/jgovernor, where it keeps upper layers and volumes; keep layers elsewhere (like"
+                        + " /var/lib/jgovernor-layers)"),
+                errors(new PolicyParser(host), yaml.formatted("/var/lib")));
+        assertEquals(List.of(WEB + ":3:13: run.command[0]: /bin/x is in none of the layers (/srv/app/bin/x does not exist;"
+                        + " /srv/base/bin/x does not exist)"),
+                errors(new PolicyParser(host), yaml.formatted("/srv/base, /srv/app")));
+        assertEquals(List.of(), errors(new PolicyParser(host), yaml.formatted("/srv/base, /srv/other")),
+                "the program in one layer is enough");
+    }
+
+    private static List<String> errors(PolicyParser p, String yaml) {
+        ParseResult r = p.parse(WEB, yaml);
+        return r instanceof ParseResult.Rejected rejected
+                ? rejected.errors().stream().map(PolicyError::toString).toList() : List.of();
     }
 
     @Test

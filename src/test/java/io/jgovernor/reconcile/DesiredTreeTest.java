@@ -56,7 +56,7 @@ class DesiredTreeTest {
     @Test
     void everyGroupIsAccountedAndGetsTheHierarchiesItsSectionsUse() {
         DesiredTree tree = DesiredTree.build(policies("name: web\nmemory: {limit: 64Mi}\n---\nname: idle\n"),
-                controllers("hybrid-host"));
+                controllers("hybrid-host"), h -> false);
         assertEquals(Set.of("cpuacct", "memory"), hierarchies(tree.group(new GroupName("web")).orElseThrow()));
         assertEquals(Set.of("cpuacct"), hierarchies(tree.group(new GroupName("idle")).orElseThrow()));
         assertEquals(Set.of("cpuacct", "memory"), hierarchies(tree.root()));
@@ -65,7 +65,7 @@ class DesiredTreeTest {
     @Test
     void aParentNeedsEveryHierarchyItsDescendantsUseAndMissingParentsAreImplied() {
         DesiredTree tree = DesiredTree.build(policies("name: a/b/c\npids: {max: 5}\n---\nname: a\ncpu: {shares: 100}\n"),
-                controllers("hybrid-host"));
+                controllers("hybrid-host"), h -> false);
         DesiredTree.Node a = tree.group(new GroupName("a")).orElseThrow();
         DesiredTree.Node b = tree.group(new GroupName("a/b")).orElseThrow();
         assertEquals(Set.of("cpu", "cpuacct", "pids"), hierarchies(a));
@@ -79,14 +79,14 @@ class DesiredTreeTest {
 
     @Test
     void coMountedCpuAndCpuacctAreOneDirectory() {
-        DesiredTree tree = DesiredTree.build(policies("name: web\ncpu: {shares: 100}\n"), controllers("rhel7"));
+        DesiredTree tree = DesiredTree.build(policies("name: web\ncpu: {shares: 100}\n"), controllers("rhel7"), h -> false);
         assertEquals(Set.of("cpu,cpuacct"), hierarchies(tree.group(new GroupName("web")).orElseThrow()));
     }
 
     @Test
     void aPartialScopeCoversChangedSubtreesAndSingleAncestors() {
         DesiredTree tree = DesiredTree.build(policies(
-                "name: a\n---\nname: a/b\n---\nname: a/b/c\n---\nname: a/x\n---\nname: a/bb\n"), controllers("hybrid-host"));
+                "name: a\n---\nname: a/b\n---\nname: a/b/c\n---\nname: a/x\n---\nname: a/bb\n"), controllers("hybrid-host"), h -> false);
         Scope scope = Scope.of(Set.of(new GroupName("a/b")), Set.of(new GroupName("a")));
         List<String> looked = new java.util.ArrayList<>();
         tree.in(scope).forEach(n -> looked.add(n.label()));

@@ -1,7 +1,6 @@
 package io.jgovernor.reconcile;
 
 import io.jgovernor.cgroup.Hierarchy;
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.testing.TestCgroups;
@@ -20,19 +19,28 @@ final class KernelGroups implements AutoCloseable {
     final TestCgroups cgroups;
     final Reconciler reconciler;
 
+    /** On a fresh test root, with the controllers of this host's backend, as the daemon builds them. */
     KernelGroups() {
-        this(TestCgroups.create(), name -> V1Controllers.forName(name).orElse(null));
+        this(TestCgroups.create());
+    }
+
+    private KernelGroups(TestCgroups cgroups) {
+        this(cgroups, backend(cgroups));
+    }
+
+    static io.jgovernor.cgroup.Backend backend(TestCgroups cgroups) {
+        try {
+            return io.jgovernor.cgroup.Backend.of(cgroups.layout(), cgroups.files());
+        } catch (io.jgovernor.cgroup.CgroupException e) {
+            cgroups.close();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** On {@code cgroups}, with the controllers of {@code controllerFor} (the v2 ones, say). */
-    KernelGroups(TestCgroups cgroups, java.util.function.Function<String, io.jgovernor.cgroup.Controller> controllerFor) {
-        this(cgroups, cgroups.layout(), controllerFor);
-    }
-
-    private KernelGroups(TestCgroups cgroups, io.jgovernor.cgroup.CgroupLayout layout,
-                         java.util.function.Function<String, io.jgovernor.cgroup.Controller> controllerFor) {
+    KernelGroups(TestCgroups cgroups, io.jgovernor.cgroup.Backend backend) {
         this.cgroups = cgroups;
-        this.reconciler = new Reconciler(layout, cgroups.files(), controllerFor);
+        this.reconciler = new Reconciler(backend, cgroups.files());
     }
 
     /**
@@ -41,7 +49,12 @@ final class KernelGroups implements AutoCloseable {
      */
     static KernelGroups withUnifiedGroups() {
         TestCgroups cg = TestCgroups.create();
-        return new KernelGroups(cg, cg.layout().withUnifiedGroups(), name -> V1Controllers.forName(name).orElse(null));
+        try {
+            return new KernelGroups(cg, io.jgovernor.cgroup.Backend.of(cg.layout().withUnifiedGroups(), cg.files()));
+        } catch (io.jgovernor.cgroup.CgroupException e) {
+            cg.close();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Moves a process into every directory the reconciler gives the group (GroupDirectories). */

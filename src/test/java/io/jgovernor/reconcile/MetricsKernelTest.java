@@ -1,9 +1,10 @@
 package io.jgovernor.reconcile;
 
+import io.jgovernor.cgroup.Backend;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.EventCounters;
 import io.jgovernor.metrics.GroupCollector;
-import io.jgovernor.metrics.GroupSample;
+import io.jgovernor.cgroup.GroupSample;
 import io.jgovernor.metrics.GroupStats;
 import io.jgovernor.metrics.Metrics;
 import io.jgovernor.metrics.StatFiles;
@@ -35,9 +36,9 @@ class MetricsKernelTest {
     private GroupStats stats;
 
     @BeforeEach
-    void setUp() {
+    void setUp() throws Exception {
         k = new KernelGroups();
-        stats = GroupStats.of(StatFiles.of(k.cgroups.files()), k.cgroups.layout());
+        stats = GroupStats.of(StatFiles.of(k.cgroups.files()), Backend.of(k.cgroups.layout(), k.cgroups.files()));
     }
 
     @AfterEach

@@ -1,6 +1,5 @@
 package io.jgovernor.reconcile;
 
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.testing.KernelTest;
@@ -28,7 +27,7 @@ class OccupantsKernelTest {
 
     @Test
     void aRemovedGroupHoldingItsWorkloadKeepsItsDirectoriesUntilTheWorkloadIsGone(TestCgroups cg) throws Exception {
-        Reconciler r = new Reconciler(cg.layout(), cg.files(), name -> V1Controllers.forName(name).orElse(null));
+        Reconciler r = new Reconciler(io.jgovernor.cgroup.Backend.of(cg.layout(), cg.files()), cg.files());
         GroupName svc = new GroupName("svc");
         SortedMap<GroupName, Policy> desired = TestPolicies.parse(Path.of("svc.yaml"),
                 "name: svc\nmemory: {limit: 64Mi}\npids: {max: 50}\n");

@@ -30,6 +30,19 @@ class ReconcilerKernelTest {
         k.close();
     }
 
+    /** issue 14: weight 100 is cpu.shares 1024 on v1 (systemd's formula), as the kernel reads it back. */
+    @Test
+    void weightIsWrittenAsSharesOnV1() throws Exception {
+        k.apply("name: w\ncpu: {shares: 512}\n");
+        assertEquals("512", k.read("cpu", "w", "cpu.shares"));
+        k.apply("name: w\ncpu: {weight: 100}\n");
+        assertEquals("1024", k.read("cpu", "w", "cpu.shares"));
+        k.apply("name: w\ncpu: {weight: 250}\n");
+        assertEquals("2560", k.read("cpu", "w", "cpu.shares"));
+        assertEquals(0, k.reconciler.reconcileAll(k.policies("name: w\ncpu: {weight: 250}\n")).writes(),
+                "read back equal: nothing to write again");
+    }
+
     @Test
     void aSecondPassOverUnchangedPoliciesWritesNothing() {
         String yaml = """

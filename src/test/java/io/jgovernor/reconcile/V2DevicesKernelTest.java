@@ -58,7 +58,7 @@ class V2DevicesKernelTest {
     /** A reconciler with the v2 backend, as the daemon builds it. */
     private static KernelGroups groups(TestCgroups cg) throws Exception {
         assertEquals(CgroupMode.UNIFIED, cg.layout().mode());
-        return new KernelGroups(cg, Backend.of(cg.layout(), cg.files()).controllerFor());
+        return new KernelGroups(cg, Backend.of(cg.layout(), cg.files()));
     }
 
     /** What is attached to the group's directory, ours and others. */
@@ -149,8 +149,7 @@ class V2DevicesKernelTest {
         assertEquals(2, attached("dev").size());
 
         // a new reconciler on the same tree, as after a daemon restart: nothing to do
-        KernelGroups restarted = new KernelGroups(k.cgroups, Backend.of(k.cgroups.layout(), k.cgroups.files())
-                .controllerFor());
+        KernelGroups restarted = new KernelGroups(k.cgroups, Backend.of(k.cgroups.layout(), k.cgroups.files()));
         assertEquals(0, restarted.apply(devices("c 1:3 rwm")).writes());
         // an edit replaces ours, and only ours
         assertEquals(1, restarted.apply(devices("c 1:5 rwm")).writes());

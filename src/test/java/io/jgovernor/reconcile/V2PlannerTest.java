@@ -4,6 +4,7 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.v2.V2Backend;
 import io.jgovernor.cgroup.v2.V2Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
@@ -68,9 +69,9 @@ class V2PlannerTest {
     }
 
     private List<String> plan(String yaml, Scope scope) {
-        Planner planner = new Planner(layout, new CgroupFiles(), controllers, Map.of(h, Set.of()));
+        Planner planner = new Planner(new V2Backend(layout), new CgroupFiles(), controllers, Map.of(h, Set.of()));
         List<ReconcileError> errors = new ArrayList<>();
-        Plan plan = planner.plan(DesiredTree.build(policies(yaml), controllers), scope, new HashMap<>(), errors);
+        Plan plan = planner.plan(DesiredTree.build(policies(yaml), controllers, hierarchy -> true), scope, new HashMap<>(), errors);
         assertEquals(List.of(), errors);
         return plan.steps().stream().map(s -> s.toString().replace(mount.toString(), "")).toList();
     }

@@ -6,8 +6,10 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -299,6 +301,72 @@ class ConfinementKernelTest {
         }
     }
 
+    /** A root shell {@code script} in {@code rootfs} with five namespaces and {@code out} on /out; its pid. */
+    private static int startIsolatedRoot(SpawnHarness h, String name, String script, Path rootfs, Path out) {
+        h.apply("""
+                name: %s
+                run:
+                  command: ["/bin/sh", "-c", "%s"]
+                  restart: never
+                  isolate:
+                    namespaces: [pid, mount, uts, ipc, net]
+                    rootfs: %s
+                    mounts:
+                      - {source: %s, target: /out}
+                """.formatted(name, script, rootfs, out));
+        return h.awaitRunning(name);
+    }
+
+    /**
+     * Issue 13: an isolated root workload "cannot read a host disk through mknod". It holds
+     * CAP_MKNOD (one of runc's 14) and its /dev is a tmpfs without nodev, so the node is made;
+     * the device allow list of its group (v1 devices cgroup) refuses to open it.
+     */
+    @Test
+    void anIsolatedRootWorkloadCannotReadAHostDiskThroughANodeItMakes() throws Exception {
+        // A block device the host (this test, root) can open: the disk / is on when it can (a
+        // sandbox may refuse even root that one), else the first that opens. Its open in the
+        // workload is what must be refused, so the test can fail.
+        long dev = (Long) Files.getAttribute(Path.of("/"), "unix:dev");
+        String rootDisk = (((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL)) + ":" + ((dev & 0xff) | ((dev >>> 12) & ~0xffL));
+        List<String> devices = new java.util.ArrayList<>();
+        devices.add(rootDisk);
+        try (Stream<Path> all = Files.list(Path.of("/sys/dev/block"))) {
+            all.map(d -> d.getFileName().toString()).sorted().forEach(devices::add);
+        }
+        String majorMinor = null;
+        for (String d : devices) {
+            String devname = Files.readAllLines(Path.of("/sys/dev/block", d, "uevent")).stream()
+                    .filter(l -> l.startsWith("DEVNAME=")).findFirst().map(l -> l.substring(8)).orElse("");
+            try (var in = Files.newInputStream(Path.of("/dev", devname))) {
+                majorMinor = d;
+                break;
+            } catch (IOException | IllegalArgumentException e) {
+                // refused to the host too (or no node): not a device that can prove anything
+            }
+        }
+        assertTrue(majorMinor != null, "no block device this host can open: " + devices);
+        String major = majorMinor.substring(0, majorMinor.indexOf(':'));
+        String minor = majorMinor.substring(majorMinor.indexOf(':') + 1);
+        try (SpawnHarness h = new SpawnHarness()) {
+            Path rootfs = h.busyboxRootfs();
+            Path out = out(h);
+            String script = String.join("; ",
+                    "exec > /out/r 2>&1",
+                    "echo mknod=$(busybox mknod /dev/disk b " + major + " " + minor + " && echo made || echo refused)",
+                    "echo read=$(head -c 512 /dev/disk 2>/dev/null | wc -c)",
+                    "echo error=$(head -c 1 /dev/disk 2>&1 >/dev/null)",
+                    "echo done=1",
+                    "exec sleep 60");
+            startIsolatedRoot(h, "disk", script, rootfs, out);
+            Map<String, String> r = report(out);
+            assertEquals("made", r.get("mknod"), "CAP_MKNOD is kept (runc's 14): the node is made: " + r);
+            assertEquals("0", r.get("read"), "not one byte of block device " + majorMinor + ": " + r);
+            assertTrue(r.get("error").contains("Operation not permitted"), "the device cgroup refuses to open block device "
+                    + majorMinor + ", which the host opens: " + r);
+        }
+    }
+
     @Test
     void anIsolatedRootWorkloadInABusyboxRootfsIsConfinedToo() throws Exception {
         try (SpawnHarness h = new SpawnHarness()) {
@@ -310,18 +378,7 @@ class ConfinementKernelTest {
                     "echo mount=$(mount -t tmpfs none /out 2>&1 || echo refused)",
                     "echo done=1",
                     "exec sleep 60");
-            h.apply("""
-                    name: iso
-                    run:
-                      command: ["/bin/sh", "-c", "%s"]
-                      restart: never
-                      isolate:
-                        namespaces: [pid, mount, uts, ipc, net]
-                        rootfs: %s
-                        mounts:
-                          - {source: %s, target: /out}
-                    """.formatted(script, rootfs, out));
-            int pid = h.awaitRunning("iso");
+            int pid = startIsolatedRoot(h, "iso", script, rootfs, out);
             Map<String, String> r = report(out);
             Map<String, String> s = status(pid);
             assertEquals(RUNC_DEFAULT, s.get("CapBnd"));

@@ -1,13 +1,17 @@
 package io.jgovernor.spawn;
 
+import io.jgovernor.model.Confinement;
+import io.jgovernor.model.RunSpec;
 import io.jgovernor.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -193,6 +197,38 @@ class MountNamespaceKernelTest {
             try (Stream<Path> s = Files.list(hostDir)) {
                 assertEquals(List.of(), s.toList(), "nothing made on the host");
             }
+        }
+    }
+
+    /**
+     * A ".." target never reaches the stage through a policy (the parser refuses it, see
+     * PolicyParserTest); given to the exec stage directly, it is refused there too, and nothing is
+     * made beside the rootfs.
+     */
+    @Test
+    void aDotDotTargetGivenToTheStageDirectlyIsRefusedAndCreatesNothingOutside() throws Exception {
+        try (SpawnHarness h = new SpawnHarness()) {
+            Path rootfs = h.busyboxRootfs();
+            Path source = Files.createDirectories(h.temp.resolve("source"));
+            Files.createDirectories(rootfs.resolve("data"));
+            // resolved as a string on the host, this would be h.temp/escaped, beside the rootfs
+            RunSpec spec = new RunSpec(List.of("/bin/true"), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                    Optional.of(new RunSpec.Isolation(EnumSet.of(RunSpec.Namespace.PID, RunSpec.Namespace.MOUNT),
+                            Optional.empty(), Optional.of(rootfs), false,
+                            List.of(new RunSpec.BindMount(source, Path.of("/data/../../escaped/x"), false)), List.of())),
+                    Confinement.NONE);
+            ExecStage stage = ExecStage.locate();
+            List<String> argv = stage.argv(spec, List.of(), new Credentials(0, 0, List.of(), List.of(), List.of()), "0");
+            Process p = PosixSpawnProcess.start(argv, Map.of(), false);
+            String control;
+            try (var err = p.getErrorStream(); var o = p.getInputStream()) {
+                control = new String(err.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+            assertEquals(127, p.waitFor(), control);
+            assertTrue(control.contains("error: bind mount target /data/../../escaped/x: \"..\" is refused"), control);
+            assertFalse(Files.exists(h.temp.resolve("escaped")), "nothing made beside the rootfs");
+            assertFalse(Files.exists(rootfs.resolve("escaped")), "nor inside it");
         }
     }
 

@@ -83,7 +83,19 @@ public final class SpawnBench {
         // Diagnostic: the same stage joining no cgroup, to show what the cgroup.procs writes cost.
         List<String> noCgroups = stage.argv(isolated, List.of(), userNsCreds, WorkloadRecord.hash(isolated));
         paths.put("jgovernor stage, isolated, joining no cgroup (diagnostic)", () -> {
-            ProcessBuilder pb = new ProcessBuilder(noCgroups);
+            Process p = PosixSpawnProcess.start(noCgroups, Map.of(), true);
+            try (var in = p.getOutputStream()) {
+                in.write(stage.program(isolated).orElseThrow());
+            }
+            try (var o = p.getInputStream(); var e = p.getErrorStream()) {
+                return p.waitFor();
+            }
+        });
+        // Diagnostic: the confined isolated start as it was launched before (ProcessBuilder, whose
+        // jspawnhelper execs first), to show what posix_spawn saves in the same run.
+        List<String> withCgroups = stage.argv(isolated, dirs, userNsCreds, WorkloadRecord.hash(isolated));
+        paths.put("jgovernor stage, isolated, confined, started by ProcessBuilder (diagnostic: the launch before)", () -> {
+            ProcessBuilder pb = new ProcessBuilder(withCgroups);
             pb.environment().clear();
             Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try (var in = p.getOutputStream()) {
@@ -91,18 +103,69 @@ public final class SpawnBench {
             }
             return p.waitFor();
         });
-        paths.put("unshare --fork (pid, mount, uts, ipc, net; private), no cgroup", () -> new ProcessBuilder(
-                "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
-                "--propagation", "private", probe.toString(), out.resolve("t").toString()).start().waitFor());
+        // Layers (issue 16): the same rootfs as the bottom layer, a second layer over it, an upper
+        // layer in a state directory; no user namespace (layers refuse one), so its peer is the
+        // same isolated start on the rootfs alone without one.
+        Path layer = Files.createDirectories(work.resolve("layer2"));
+        Files.writeString(layer.resolve("from-layer2"), "2");
+        WorkloadStorage storage = new WorkloadStorage(Files.createDirectories(work.resolve("state")));
+        java.util.Set<RunSpec.Namespace> noUser = EnumSet.complementOf(EnumSet.of(RunSpec.Namespace.USER));
+        RunSpec rootfsNoUser = new RunSpec(isolated.command(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                Optional.of(new RunSpec.Isolation(noUser, Optional.of("bench"), Optional.of(work.resolve("rootfs")), false,
+                        List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of())), confined);
+        RunSpec layered = new RunSpec(isolated.command(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                Optional.of(new RunSpec.Isolation(noUser, Optional.of("bench"), Optional.empty(), false,
+                        List.of(new RunSpec.BindMount(out, Path.of("/out"), false)), List.of(),
+                        List.of(work.resolve("rootfs"), layer), List.of())), confined);
+        storage.prepare(layered);
+        paths.put("jgovernor, isolated on a rootfs, no user namespace (6 namespaces; peer of the layered start)",
+                () -> Workload.launch(stage, group, rootfsNoUser, dirs, rootCreds).awaitExit());
+        paths.put("jgovernor, isolated on 2 layers (overlayfs, upper layer in the state directory; 6 namespaces)",
+                () -> Workload.launch(stage, group, layered, dirs, rootCreds, storage).awaitExit());
+
+        // exec (issue 16): a command started inside a running isolated workload, against nsenter
+        // and crun exec into a running container of the same rootfs.
+        RunSpec target = new RunSpec(List.of("/bin/sh", "-c", "exec /bin/busybox sleep 100000"), Optional.empty(),
+                Optional.empty(), Optional.empty(), Map.of(), RunSpec.Restart.NEVER, RunSpec.DEFAULT_STOP_TIMEOUT,
+                rootfsNoUser.isolate(), confined);
+        Workload running = Workload.launch(stage, new GroupName("bench-exec"), target, dirs, rootCreds);
+        List<String> join = new ArrayList<>(stage.joinArgv(target, dirs, rootCreds, running.pid(), running.startTime()));
+        // as the CLI passes it: the program in hex on the command line
+        join.addAll(List.of("--seccomp-hex", java.util.HexFormat.of().formatHex(stage.program(target).orElseThrow())));
+        join.addAll(List.of("--", "/firstinsn", "/out/t"));
+        paths.put("jgovernor exec stage (--join: cgroups, 6 namespaces, caps, seccomp; without the CLI's JVM start)", () -> {
+            return new ProcessBuilder(join).redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        });
+        paths.put("nsenter -t PID -a (every namespace and root; no cgroup, no confinement)", () -> new ProcessBuilder(
+                "nsenter", "-t", Integer.toString(running.pid()), "-a", "/firstinsn", "/out/t").start().waitFor());
+        String execContainer = "bench-exec-" + ProcessHandle.current().pid();
+        boolean crunExec = new ProcessBuilder("crun", "--cgroup-manager=disabled", "run", "-d", "-b",
+                work.resolve("bundle-exec").toString(), execContainer).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start().waitFor() == 0;
+        if (crunExec) {
+            paths.put("crun exec (into a running container of the same rootfs)", () -> new ProcessBuilder("crun", "exec",
+                    execContainer, "/firstinsn", "/out/t").inheritIO().start().waitFor());
+        }
+        List<String> unshare = List.of("/usr/bin/unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
+                "--propagation", "private", probe.toString(), out.resolve("t").toString());
+        paths.put("unshare --fork (pid, mount, uts, ipc, net; private), no cgroup", () -> new ProcessBuilder(unshare)
+                .start().waitFor());
+        // The peers started as the daemon starts its stage (posix_spawn, no jspawnhelper): like for like.
+        paths.put("unshare --fork (same), started by posix_spawn as the stage is", () -> direct(unshare));
         String cg = "cpu:" + cgexecCpu;
         String mem = "memory:" + cgexecMemory;
         paths.put("cgexec (cpu, memory) + unshare --fork (pid, mount, uts, ipc, net; private)", () -> new ProcessBuilder(
                 "cgexec", "-g", cg, "-g", mem, "unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--net",
                 "--propagation", "private", probe.toString(), out.resolve("t").toString()).start().waitFor());
         int[] id = {0};
+        String crunPath = Path.of("/usr/bin/crun").toString();
+        java.util.function.Supplier<List<String>> crun = () -> List.of(crunPath, "--cgroup-manager=disabled", "run", "-b",
+                work.resolve("bundle").toString(), "bench-" + ProcessHandle.current().pid() + "-" + id[0]++);
         paths.put("crun run (--cgroup-manager=disabled; pid, net, ipc, uts, mount; ro rootfs, bind mount)",
-                () -> new ProcessBuilder("crun", "--cgroup-manager=disabled", "run", "-b", work.resolve("bundle").toString(),
-                        "bench-" + ProcessHandle.current().pid() + "-" + id[0]++).inheritIO().start().waitFor());
+                () -> new ProcessBuilder(crun.get()).inheritIO().start().waitFor());
+        paths.put("crun run (same), started by posix_spawn as the stage is", () -> direct(crun.get()));
         Map<String, List<Double>> ms = new LinkedHashMap<>();
         paths.keySet().forEach(k -> ms.put(k, new ArrayList<>()));
         try {
@@ -128,6 +191,11 @@ public final class SpawnBench {
                 }
             }
         } finally {
+            running.signal(true);
+            running.awaitExit();
+            if (crunExec) {
+                new ProcessBuilder("crun", "delete", "-f", execContainer).inheritIO().start().waitFor();
+            }
             for (Path d : dirs.reversed()) {
                 files.rmdir(d);
             }
@@ -139,6 +207,20 @@ public final class SpawnBench {
             System.out.printf("| %s | %.2f | %.2f | %.2f |%n", e.getKey(), v.get(v.size() / 2),
                     v.get((int) Math.min(v.size() - 1, Math.ceil(v.size() * 0.9) - 1)), v.getFirst());
         }
+    }
+
+    /**
+     * Started as Workload.launch starts the exec stage (posix_spawn, not ProcessBuilder's
+     * jspawnhelper). Its output is read after it ended (the peers write little or nothing), so no
+     * reader thread competes with the start being measured.
+     */
+    private static int direct(List<String> argv) throws Exception {
+        Process p = PosixSpawnProcess.start(argv, System.getenv(), false);
+        int status = p.waitFor();
+        try (var o = p.getInputStream(); var err = p.getErrorStream()) {
+            err.transferTo(System.err);
+        }
+        return status;
     }
 
     private interface Start {

@@ -1,6 +1,5 @@
 package io.jgovernor.spawn;
 
-import io.jgovernor.cgroup.v1.V1Controllers;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.reconcile.Reconciler;
@@ -41,7 +40,11 @@ final class SpawnHarness implements AutoCloseable {
     }
 
     private void wire() {
-        reconciler = new Reconciler(cgroups.layout(), cgroups.files(), name -> V1Controllers.forName(name).orElse(null));
+        try {
+            reconciler = new Reconciler(io.jgovernor.cgroup.Backend.of(cgroups.layout(), cgroups.files()), cgroups.files());
+        } catch (io.jgovernor.cgroup.CgroupException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         workloads = new Workloads(ExecStage.locate(), reconciler, cgroups.files(), Accounts.host(), records());
         reconciler.keepOccupied(workloads::holds);
     }
@@ -80,8 +83,12 @@ final class SpawnHarness implements AutoCloseable {
 
     /** Waits until the group's workload runs and returns its host pid. */
     int awaitRunning(String group) {
-        await(() -> status(group) != null && status(group).pid() > 0 && status(group).state().equals("running"),
-                "workload " + group + " running");
+        try {
+            await(() -> status(group) != null && status(group).pid() > 0 && status(group).state().equals("running"),
+                    "workload " + group + " running");
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + " (its status: " + status(group) + ")", e);
+        }
         return status(group).pid();
     }
 

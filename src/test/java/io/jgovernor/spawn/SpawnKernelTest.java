@@ -1,5 +1,7 @@
 package io.jgovernor.spawn;
 
+import io.jgovernor.model.GroupName;
+import io.jgovernor.model.RunSpec;
 import io.jgovernor.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
@@ -14,6 +16,7 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** Workloads started by the real exec stage, in real cgroups and namespaces. */
 @KernelTest
@@ -179,6 +182,62 @@ class SpawnKernelTest {
             // nobody is in no group in Debian's /etc/group: none of root's groups may leak in
             assertTrue(status.lines().anyMatch(l -> l.matches("Groups:\\s*")), status);
             assertTrue(status.lines().anyMatch(l -> l.matches("SigIgn:\\s*0+")), "no ignored signal inherited: " + status);
+        }
+    }
+
+    @Test
+    void aDescriptorTheDaemonHoldsWithoutCloseOnExecDoesNotReachTheWorkload() throws Exception {
+        // The stage is started by posix_spawn (PosixSpawnProcess), not through jspawnhelper, which
+        // closed such descriptors: the stage now closes them itself before anything else.
+        int leaky = io.jgovernor.sys.Libc.open("/dev/null", io.jgovernor.sys.Libc.O_RDONLY);
+        try (SpawnHarness h = new SpawnHarness()) {
+            h.apply("""
+                    name: fds
+                    run:
+                      command: ["/bin/sleep", "60"]
+                      restart: never
+                    """);
+            int pid = h.awaitRunning("fds");
+            assertTrue(Files.exists(Path.of("/proc/self/fd", Integer.toString(leaky))), "the test holds fd " + leaky);
+            try (var fds = Files.list(Path.of("/proc", Integer.toString(pid), "fd"))) {
+                assertEquals(List.of("0", "1", "2"), fds.map(f -> f.getFileName().toString()).sorted().toList(),
+                        "the workload has only stdin, stdout and stderr");
+            }
+        } finally {
+            io.jgovernor.sys.Libc.close(leaky);
+        }
+    }
+
+    @Test
+    void failedStartsLeaveNoDescriptorOpenInTheDaemon() throws Exception {
+        try (SpawnHarness h = new SpawnHarness()) {
+            h.apply("name: failing\nmemory: {limit: 64Mi}\n");
+            RunSpec spec = io.jgovernor.testing.TestPolicies.parse(Path.of("failing.yaml"),
+                    "name: failing\nrun: {command: [/bin/true], workingDir: /no/such/dir}\n").values().iterator().next()
+                    .run().orElseThrow();
+            ExecStage stage = ExecStage.locate();
+            Credentials root = new Credentials(0, 0, List.of(), List.of(), List.of());
+            long before = 0;
+            for (int i = -1; i < 20; i++) { // the first compiles the filter and loads what a start needs
+                if (i == 0) {
+                    before = openDescriptors();
+                }
+                try {
+                    Workload.launch(stage, new GroupName("failing"), spec, h.dirs("failing"), root);
+                    fail("a start in a missing workingDir fails");
+                } catch (StartFailure e) {
+                    assertTrue(e.getMessage().contains("chdir /no/such/dir"), e.getMessage());
+                }
+            }
+            long after = openDescriptors();
+            // each leaked start would keep its stage's stdout and stderr pipes: 40
+            assertTrue(after - before <= 3, "descriptors before " + before + ", after 20 failed starts " + after);
+        }
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
         }
     }
 

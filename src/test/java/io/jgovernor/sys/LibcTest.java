@@ -14,6 +14,34 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LibcTest {
+    /** The per-thread calls of process knobs: a thread that is gone is ESRCH (which ThreadKnobs takes as "nothing to do"). */
+    @Test
+    void perThreadCallsOnAThreadThatIsGoneAreEsrch() throws Exception {
+        Process p = new ProcessBuilder("/bin/true").start();
+        p.waitFor();
+        int gone = (int) p.pid(); // reaped: no such thread now (a pid is not reused this soon)
+        assertEquals(-Errno.ESRCH, Libc.setNiceRaw(gone, 5));
+        assertEquals(-Errno.ESRCH, Libc.ioprioSetRaw(gone, 3 << 13));
+        assertEquals(-Errno.ESRCH, Libc.ioprioGetRaw(gone));
+        assertEquals(-Errno.ESRCH, Libc.schedSetschedulerRaw(gone, 3, 0));
+    }
+
+    @Test
+    void ioprioOfAThreadReadsBackWhatWasSet() throws Exception {
+        Process p = new ProcessBuilder("/bin/sleep", "30").start();
+        try {
+            int tid = (int) p.pid();
+            assertEquals(0, Libc.ioprioSetRaw(tid, 2 << 13 | 5));
+            assertEquals(2 << 13 | 5, Libc.ioprioGetRaw(tid));
+            assertEquals(-Errno.EINVAL, Libc.ioprioSetRaw(tid, 5 << 13), "no class 5");
+            assertEquals(0, Libc.setNiceRaw(tid, 7));
+            String stat = Files.readString(Path.of("/proc/" + tid + "/stat"));
+            assertEquals("7", stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+    }
+
     @Test
     void getpidIsThisProcess() {
         assertEquals(ProcessHandle.current().pid(), Libc.getpid());

@@ -1,10 +1,13 @@
 package io.jgovernor.cgroup.v1;
 
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.CgroupException;
 import io.jgovernor.cgroup.CgroupFiles;
+import io.jgovernor.cgroup.CgroupText;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.model.Limit;
@@ -186,5 +189,18 @@ public final class BlkioController implements Controller {
             out.put(t.file(), "");
         }
         return out;
+    }
+
+    /** Bytes read and written per device, from the throttle layer's counters (they count with or without a throttle). */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String text = in.text(dir, "blkio.throttle.io_service_bytes");
+        if (text != null) {
+            try {
+                sample.io = CgroupText.ioServiceBytes(text);
+            } catch (IllegalArgumentException e) {
+                in.failed(dir, "blkio.throttle.io_service_bytes", e.getMessage());
+            }
+        }
     }
 }

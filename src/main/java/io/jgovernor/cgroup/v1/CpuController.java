@@ -1,15 +1,19 @@
 package io.jgovernor.cgroup.v1;
 
-import io.jgovernor.cgroup.CpuWeight;
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.CpuWeight;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /** cgroup v1 "cpu": cpu.shares and CFS bandwidth (cpu.cfs_period_us, cpu.cfs_quota_us). */
@@ -107,5 +111,25 @@ public final class CpuController implements Controller {
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(SHARES, DEFAULT_SHARES + "\n", CFS_PERIOD_US, DEFAULT_PERIOD_US + "\n",
                 CFS_QUOTA_US, UNLIMITED_QUOTA + "\n");
+    }
+
+    /** cpu.stat's throttling counters (ns), and the quota in cores when there is one. */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String stat = in.text(dir, "cpu.stat");
+        if (stat == null) {
+            return;
+        }
+        sample.throttledPeriods = in.keyed(dir, "cpu.stat", stat, "nr_throttled");
+        sample.throttledNanos = in.keyed(dir, "cpu.stat", stat, "throttled_time");
+        String q = in.text(dir, CFS_QUOTA_US);
+        String p = q == null ? null : in.text(dir, CFS_PERIOD_US);
+        if (q != null && p != null) {
+            OptionalLong quota = in.parse(dir, CFS_QUOTA_US, q, true);
+            OptionalLong period = in.parse(dir, CFS_PERIOD_US, p, false);
+            if (quota.isPresent() && period.isPresent() && quota.getAsLong() > 0 && period.getAsLong() > 0) {
+                sample.cpuQuotaCores = OptionalDouble.of((double) quota.getAsLong() / period.getAsLong());
+            }
+        }
     }
 }

@@ -1,12 +1,17 @@
 package io.jgovernor.cgroup.v1;
 
+import io.jgovernor.cgroup.CgroupText;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * cgroup v1 "cpuacct": accounting only (cpuacct.usage feeds the CPU usage metric). It has nothing
@@ -36,5 +41,15 @@ public final class CpuacctController implements Controller {
     @Override
     public Map<String, String> fresh(GroupContext context) {
         return Map.of();
+    }
+
+    /** cpuacct.usage (ns, the group and its descendants) and the group's processes: every group has a cpuacct directory. */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        sample.cpuUsageNanos = in.number(dir, "cpuacct.usage");
+        String procs = in.text(dir, "cgroup.procs");
+        if (procs != null) {
+            sample.processes = OptionalLong.of(CgroupText.lines(procs));
+        }
     }
 }

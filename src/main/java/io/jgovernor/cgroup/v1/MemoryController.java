@@ -1,13 +1,18 @@
 package io.jgovernor.cgroup.v1;
 
-import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.OomFiles;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 import io.jgovernor.sys.Libc;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +26,7 @@ import java.util.OptionalLong;
  * limit is reclaimed first; nothing protects a group below it). {@code oomGroup} has no v1 file:
  * the OOM events side kills the rest of the group (events/OomEvents).
  */
-public final class MemoryController implements Controller {
+public final class MemoryController implements Controller, OomFiles {
     public static final String LIMIT = "memory.limit_in_bytes";
     public static final String MEMSW_LIMIT = "memory.memsw.limit_in_bytes";
     public static final String OOM_CONTROL = "memory.oom_control";
@@ -200,5 +205,62 @@ public final class MemoryController implements Controller {
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(LIMIT, unlimited + "\n", MEMSW_LIMIT, unlimited + "\n",
                 OOM_CONTROL, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n", SOFT_LIMIT, unlimited + "\n");
+    }
+
+    /**
+     * Usage, the limit (none when it reads back as the page counter's maximum, as {@link
+     * #normalize} decides) and the OOM kills counted in memory.oom_control.
+     */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String usage = in.text(dir, "memory.usage_in_bytes");
+        if (usage == null) {
+            return;
+        }
+        sample.memoryUsageBytes = in.parse(dir, "memory.usage_in_bytes", usage, false);
+        OptionalLong limit = in.number(dir, LIMIT);
+        if (limit.isPresent() && pageRound(limit.getAsLong()) < 0) {
+            sample.memoryUnlimited = true;
+        } else {
+            sample.memoryLimitBytes = limit;
+        }
+        String oom = in.text(dir, OOM_CONTROL);
+        if (oom != null) {
+            sample.oomKills = in.keyed(dir, OOM_CONTROL, oom, "oom_kill");
+        }
+        GroupSample.workingSet(in, dir, sample, "total_inactive_file");
+    }
+
+    // --- OOM: memory.oom_control's counters, told of by an eventfd (cgroup.event_control) ---
+
+    @Override
+    public Notice notice() {
+        return Notice.EVENTFD;
+    }
+
+    @Override
+    public String noticeFile() {
+        return OOM_CONTROL;
+    }
+
+    /** v1 has no memory.oom.group: the daemon kills the rest of the group (events/OomEvents). */
+    @Override
+    public boolean kernelKillsGroup() {
+        return false;
+    }
+
+    @Override
+    public long limit(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, LIMIT);
+    }
+
+    @Override
+    public long usage(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, "memory.usage_in_bytes");
+    }
+
+    @Override
+    public boolean killDisabled(CgroupFiles files, Path dir) {
+        return OomFiles.counter(files, dir, OOM_CONTROL, "oom_kill_disable").orElse(0L) == 1;
     }
 }

@@ -1,12 +1,15 @@
 package io.jgovernor.cgroup.v1;
 
-import io.jgovernor.cgroup.Normalize;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -46,5 +49,10 @@ public final class PidsController implements Controller {
     @Override
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(MAX, "max\n");
+    }
+
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        sample.pidsCurrent = in.number(dir, "pids.current");
     }
 }

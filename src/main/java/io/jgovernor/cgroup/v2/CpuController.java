@@ -1,16 +1,21 @@
 package io.jgovernor.cgroup.v2;
 
-import io.jgovernor.cgroup.CpuWeight;
-import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.CgroupText;
 import io.jgovernor.cgroup.Controller;
+import io.jgovernor.cgroup.CpuWeight;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.OptionalLong;
 
 /**
@@ -112,5 +117,41 @@ public final class CpuController implements Controller {
     @Override
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(WEIGHT, DEFAULT_WEIGHT + "\n", MAX, "max " + DEFAULT_PERIOD_US + "\n", IDLE, "0\n");
+    }
+
+    /**
+     * cpu.stat (usage_usec and throttled_usec, in microseconds where v1 has ns: made ns here),
+     * cpu.max's quota in cores, and the group's processes: cpu.stat and cgroup.procs are in every
+     * v2 directory, enabled controller or not, as every v1 group has its cpuacct directory.
+     */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String stat = in.text(dir, "cpu.stat");
+        if (stat != null) {
+            sample.cpuUsageNanos = nanos(in.keyed(dir, "cpu.stat", stat, "usage_usec"));
+            sample.throttledPeriods = in.keyed(dir, "cpu.stat", stat, "nr_throttled");
+            sample.throttledNanos = nanos(in.keyed(dir, "cpu.stat", stat, "throttled_usec"));
+        }
+        String max = in.text(dir, MAX);
+        if (max != null) {
+            String[] f = max.strip().split("\\s+");
+            if (f.length == 2 && !f[0].equals(Normalize.MAX)) {
+                OptionalLong q = in.parse(dir, MAX, f[0], false);
+                OptionalLong p = in.parse(dir, MAX, f[1], false);
+                if (q.isPresent() && p.isPresent() && p.getAsLong() > 0) {
+                    sample.cpuQuotaCores = OptionalDouble.of((double) q.getAsLong() / p.getAsLong());
+                }
+            } else if (f.length != 2) {
+                in.failed(dir, MAX, "expected \"QUOTA PERIOD\", got \"" + max.strip() + "\"");
+            }
+        }
+        String procs = in.text(dir, "cgroup.procs");
+        if (procs != null) {
+            sample.processes = OptionalLong.of(CgroupText.lines(procs));
+        }
+    }
+
+    private static OptionalLong nanos(OptionalLong usec) {
+        return usec.isPresent() ? OptionalLong.of(usec.getAsLong() * 1000) : usec;
     }
 }

@@ -1,13 +1,17 @@
 package io.jgovernor.cgroup.v2;
 
-import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.CgroupText;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.DeviceNumber;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -166,5 +170,18 @@ public final class IoController implements Controller {
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(WEIGHT, "default " + DEFAULT_WEIGHT + "\n", BFQ_WEIGHT, "default " + DEFAULT_WEIGHT + "\n",
                 MAX, "");
+    }
+
+    /** Bytes read and written per device, from io.stat (rbytes, wbytes). */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String text = in.text(dir, "io.stat");
+        if (text != null) {
+            try {
+                sample.io = CgroupText.ioStat(text);
+            } catch (IllegalArgumentException e) {
+                in.failed(dir, "io.stat", e.getMessage());
+            }
+        }
     }
 }

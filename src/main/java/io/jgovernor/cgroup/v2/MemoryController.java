@@ -1,13 +1,18 @@
 package io.jgovernor.cgroup.v2;
 
-import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.GroupContext;
+import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Normalize;
+import io.jgovernor.cgroup.OomFiles;
+import io.jgovernor.cgroup.StatReader;
 import io.jgovernor.cgroup.Write;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.Resources;
 import io.jgovernor.sys.Libc;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,13 +25,15 @@ import java.util.Optional;
  * (v1's memsw); v2 limits swap alone, so memory.swap.max = swapLimit - limit. There is no v2
  * oom_kill_disable: the parser rejects {@code oomKillDisable} on v2, so it is not looked at here.
  */
-public final class MemoryController implements Controller {
+public final class MemoryController implements Controller, OomFiles {
     public static final String MAX = "memory.max";
     public static final String SWAP_MAX = "memory.swap.max";
     public static final String HIGH = "memory.high";
     public static final String LOW = "memory.low";
     public static final String MIN = "memory.min";
     public static final String OOM_GROUP = "memory.oom.group";
+    /** The counters of OOM states and kills; a change to it is an inotify IN_MODIFY. */
+    public static final String EVENTS = "memory.events";
 
     private final long pageSize;
 
@@ -119,5 +126,55 @@ public final class MemoryController implements Controller {
     @Override
     public Map<String, String> fresh(GroupContext context) {
         return Map.of(MAX, "max\n", SWAP_MAX, "max\n", HIGH, "max\n", LOW, "0\n", MIN, "0\n", OOM_GROUP, "0\n");
+    }
+
+    /** memory.current, memory.max ("max": no limit) and the OOM kills counted in memory.events. */
+    @Override
+    public void readStats(StatReader in, Path dir, GroupSample.Builder sample) {
+        String current = in.text(dir, "memory.current");
+        if (current == null) {
+            return;
+        }
+        sample.memoryUsageBytes = in.parse(dir, "memory.current", current, false);
+        String max = in.text(dir, MAX);
+        if (max != null && max.strip().equals(Normalize.MAX)) {
+            sample.memoryUnlimited = true;
+        } else if (max != null) {
+            sample.memoryLimitBytes = in.parse(dir, MAX, max, false);
+        }
+        String events = in.text(dir, EVENTS);
+        if (events != null) {
+            sample.oomKills = in.keyed(dir, EVENTS, events, "oom_kill");
+            GroupSample.memoryEvents(in, dir, sample, events);
+        }
+        GroupSample.workingSet(in, dir, sample, "inactive_file");
+    }
+
+    // --- OOM: memory.events' counters, told of by inotify (a change to it is IN_MODIFY) ---
+
+    @Override
+    public Notice notice() {
+        return Notice.INOTIFY;
+    }
+
+    @Override
+    public String noticeFile() {
+        return EVENTS;
+    }
+
+    /** memory.oom.group, which {@link #reconcile} writes for a policy's oomGroup. */
+    @Override
+    public boolean kernelKillsGroup() {
+        return true;
+    }
+
+    @Override
+    public long limit(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, MAX);
+    }
+
+    @Override
+    public long usage(CgroupFiles files, Path dir) {
+        return OomFiles.number(files, dir, "memory.current");
     }
 }

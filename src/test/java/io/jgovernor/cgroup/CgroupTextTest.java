@@ -1,4 +1,4 @@
-package io.jgovernor.metrics;
+package io.jgovernor.cgroup;
 
 import org.junit.jupiter.api.Test;
 
@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Parsing of text captured from this kernel (6.18, cgroup v1) in src/test/resources/metrics. */
-class CgroupTextTest {
-    static String captured(String name) {
+public class CgroupTextTest {
+    public static String captured(String name) {
         try (InputStream in = CgroupTextTest.class.getResourceAsStream("/metrics/" + name)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException | NullPointerException e) {

@@ -1,20 +1,22 @@
-package io.jgovernor.metrics;
+package io.jgovernor.cgroup;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * Parsers for the text of v1 stat files, written for a scrape of a thousand groups: they scan
- * the string once, without regular expressions or split arrays. Malformed text is an
- * {@link IllegalArgumentException} naming what was expected, which the scrape counts as an error.
+ * The one set of parsers for the text of cgroup stat files (v1 and v2), written for a scrape of a
+ * thousand groups: they scan the string once, without regular expressions or split arrays.
+ * Malformed text is an {@link IllegalArgumentException} naming what was expected, which a scrape
+ * counts as an error. The controllers' stats and OOM files read through these; no other class
+ * parses a "key value" file.
  */
-final class CgroupText {
+public final class CgroupText {
     private CgroupText() {
     }
 
     /** A file holding one decimal that may be negative, like cpu.cfs_quota_us ("-1": no quota). */
-    static long signed(String text) {
+    public static long signed(String text) {
         String t = text.strip();
         if (t.startsWith("-")) {
             return -single(t.substring(1));
@@ -23,7 +25,7 @@ final class CgroupText {
     }
 
     /** A file holding one non-negative decimal, like cpuacct.usage or memory.usage_in_bytes. */
-    static long single(String text) {
+    public static long single(String text) {
         int end = text.length();
         while (end > 0 && Character.isWhitespace(text.charAt(end - 1))) {
             end--;
@@ -35,7 +37,7 @@ final class CgroupText {
      * The value of {@code key} in a flat keyed file ("key value" per line, like cpu.stat and
      * memory.oom_control); empty when the key is not there (an older kernel).
      */
-    static OptionalLong keyed(String text, String key) {
+    public static OptionalLong keyed(String text, String key) {
         int n = text.length();
         int line = 0;
         while (line < n) {
@@ -53,7 +55,7 @@ final class CgroupText {
     }
 
     /** The number of non-empty lines, e.g. the processes in cgroup.procs. */
-    static long lines(String text) {
+    public static long lines(String text) {
         long count = 0;
         int n = text.length();
         int start = 0;
@@ -74,7 +76,7 @@ final class CgroupText {
      * blkio.throttle.io_service_bytes: lines "MAJ:MIN Op N" for Op in Read, Write, Sync, Async,
      * Discard, Total, and a last line "Total N". Devices in the order the kernel lists them.
      */
-    static List<DeviceIo> ioServiceBytes(String text) {
+    public static List<DeviceIo> ioServiceBytes(String text) {
         List<DeviceIo> out = new ArrayList<>(2);
         String device = null;
         long read = 0;
@@ -123,7 +125,7 @@ final class CgroupText {
      * cgroup v2 io.stat: one line per device, "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N
      * dios=N" (the key set grows with kernel versions; only rbytes and wbytes are read).
      */
-    static List<DeviceIo> ioStat(String text) {
+    public static List<DeviceIo> ioStat(String text) {
         List<DeviceIo> out = new ArrayList<>(2);
         for (String line : text.split("\n")) {
             String l = line.strip();
