@@ -61,17 +61,6 @@ public record Psi(long someMicros, OptionalLong fullMicros) {
         while (to < end && !Character.isWhitespace(text.charAt(to))) {
             to++;
         }
-        if (to == from || to - from > 18) {
-            throw new IllegalArgumentException("total is not a number: \"" + text.substring(start, end) + "\"");
-        }
-        long v = 0;
-        for (int i = from; i < to; i++) {
-            char c = text.charAt(i);
-            if (c < '0' || c > '9') {
-                throw new IllegalArgumentException("total is not a number: \"" + text.substring(start, end) + "\"");
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v;
+        return CgroupText.single(text.substring(from, to));
     }
 }
