@@ -8,6 +8,7 @@ import io.jgovernor.cgroup.Backend;
 import io.jgovernor.metrics.DaemonCollector;
 import io.jgovernor.metrics.GroupCollector;
 import io.jgovernor.metrics.GroupStats;
+import io.jgovernor.metrics.PressureStats;
 import io.jgovernor.metrics.LoopCollector;
 import io.jgovernor.metrics.Metrics;
 import io.jgovernor.metrics.StatFiles;
@@ -91,6 +92,9 @@ public class Daemon {
         CgroupFiles files = new CgroupFiles();
         this.files = files;
         layout = CgroupLayout.detect(config.cgroup().mount(), config.cgroup().root(), files);
+        if (config.cgroup().hybridUnified()) {
+            layout = layout.withUnifiedGroups();
+        }
         Backend backend = Backend.of(layout, files);
         this.backend = backend;
         LOG.infof("backend: %s", backend.description());
@@ -114,7 +118,8 @@ public class Daemon {
         Reconciler reconciler = new Reconciler(backend, files);
         this.reconciler = reconciler;
         groupStats = GroupStats.of(StatFiles.of(files), backend);
-        metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),
+        metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters(),
+                        PressureStats.of(StatFiles.of(files), layout)),
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
                         oom.counters()),
                 true);
@@ -127,6 +132,7 @@ public class Daemon {
         reconciler.keepOccupied(workloads::holds);
         metrics.register(new WorkloadCollector(workloads));
         metrics.register(new LoopCollector(health::statuses));
+        metrics.register(new io.jgovernor.metrics.PressureEventsCollector(oom::pressureCounts));
         loop = new ReconcileLoop(catalog, reconciler, config.reconcile().interval(), config.reconcile().quiet(),
                 new ReconcileLoop.Listener() {
                     @Override
@@ -249,6 +255,7 @@ public class Daemon {
             c.catalogPassed(catalog, report.full());
         }
         oom.follow(catalog, backend, report.full());
+        oom.followPressure(catalog, layout);
         workloads.sync(catalog.desired());
         // Rejections are logged once when they appear, not on every periodic pass.
         Set<String> now = new HashSet<>();

@@ -54,6 +54,14 @@ public interface JgovernorConfig {
         /** Relative: beneath the daemon's own cgroup in each hierarchy (systemd's Delegate=yes); absolute: from the hierarchy root. */
         @WithDefault("jgovernor")
         String root();
+
+        /**
+         * On a hybrid host (v1 controllers plus systemd's controller-less unified tree): give every
+         * group a directory in the unified tree too and move its processes there, which is where
+         * the kernel counts per-group pressure (PSI) for metrics and events.pressure.
+         */
+        @WithDefault("true")
+        boolean hybridUnified();
     }
 
     interface Webhook {

@@ -11,6 +11,9 @@ import io.jgovernor.events.KillCounts;
 import io.jgovernor.events.OomEvents;
 import io.jgovernor.events.OomHistory;
 import io.jgovernor.events.OomStats;
+import io.jgovernor.events.PressureEvents;
+import io.jgovernor.events.PressureTriggers;
+import io.jgovernor.metrics.PressureEventsCollector;
 import io.jgovernor.events.Signer;
 import io.jgovernor.events.Spool;
 import io.jgovernor.events.V1OomSource;
@@ -39,6 +42,8 @@ final class OomWiring {
     private final DeliveryStats deliveries = new DeliveryStats();
     private final EventCounters counters = new OomEventCounters(stats, deliveries, this::queueDepth);
     private volatile OomEvents events;
+    /** events.pressure: the PSI triggers, sharing the spool and the sender with the OOM events. */
+    private volatile PressureEvents pressure;
     /** Watches by group, kept between passes: paths are worked out once per group, not per pass. */
     private final java.util.Map<io.jgovernor.model.GroupName, OomEvents.Watch> watchCache = new java.util.HashMap<>();
 
@@ -72,6 +77,16 @@ final class OomWiring {
                     case EVENTFD -> new V1OomSource(files, oom, listener, oomLoop);
                     case INOTIFY -> new V2OomSource(oom, listener, oomLoop);
                 });
+        LoopHealth.Loop pressureLoop = health.register("pressure", LoopBounds.OOM);
+        java.util.concurrent.ExecutorService durability = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("jgovernor-pressure-spool").daemon(true).unstarted(r));
+        pressure = new PressureEvents(OomEvents.hostname(), urls, spool, sender, durability, listener -> {
+            try {
+                return new PressureTriggers<>(listener, pressureLoop);
+            } catch (io.jgovernor.sys.ErrnoException ex) {
+                throw new java.io.UncheckedIOException(new IOException("pressure triggers: " + ex.getMessage(), ex));
+            }
+        });
         int replayed = e.replaySpool();
         LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),
                 signer.isPresent() ? " (signed)" : "", spool.dir(),
@@ -126,6 +141,42 @@ final class OomWiring {
 
     private List<OomEvents.Watch> lastWatches = List.of();
 
+    /**
+     * Every events.pressure trigger, on the group's cgroup2 directory: v2's one directory, or a
+     * hybrid host's unified-tree directory (jgovernor.cgroup.hybrid-unified). Without such a
+     * directory (a v1-only host, or hybrid-unified off) the triggers cannot be registered: the
+     * events side logs why, once.
+     */
+    void followPressure(CatalogState catalog, CgroupLayout layout) {
+        PressureEvents p = pressure;
+        Optional<Hierarchy> unified = layout.unified();
+        if (p == null || unified.isEmpty()) {
+            return;
+        }
+        List<PressureEvents.Watch> watches = new ArrayList<>();
+        for (Policy policy : catalog.desired().values()) {
+            if (policy.pressureTriggers().isEmpty()) {
+                continue;
+            }
+            Path dir = layout.groupDir(unified.get(), policy.name());
+            String cgroup = unified.get().cgroupPath(dir);
+            for (var t : policy.pressureTriggers()) {
+                watches.add(new PressureEvents.Watch(policy.name(), dir, cgroup, t));
+            }
+        }
+        p.follow(watches);
+    }
+
+    /** Pressure triggers that fired, by group, resource and stall. */
+    java.util.Map<PressureEventsCollector.Firing, Long> pressureCounts() {
+        PressureEvents p = pressure;
+        java.util.Map<PressureEventsCollector.Firing, Long> out = new java.util.HashMap<>();
+        if (p != null) {
+            p.counts().forEach((c, n) -> out.put(new PressureEventsCollector.Firing(c.group(), c.resource(), c.stall()), n));
+        }
+        return out;
+    }
+
     private static boolean sameElements(List<OomEvents.Watch> a, List<OomEvents.Watch> b) {
         if (a.size() != b.size()) {
             return false;
@@ -148,6 +199,10 @@ final class OomWiring {
 
     /** Undelivered events stay in the spool and are sent by the next start. */
     void close(JgovernorConfig config) {
+        PressureEvents p = pressure;
+        if (p != null) {
+            p.close();
+        }
         OomEvents e = events;
         if (e != null) {
             e.close(config.webhook().shutdownGrace());

@@ -173,6 +173,25 @@ public final class CgroupLayout {
         return mode;
     }
 
+    /**
+     * On a HYBRID host: the same layout, with the controller-less unified (cgroup2) tree added to
+     * {@link #hierarchies()}, so that every group gets a directory there and its processes are
+     * moved into it as into its v1 directories. The kernel keeps pressure stall information (PSI)
+     * per cgroup2 directory whatever the controllers, and accounts a process's stalls to its
+     * cgroup2 directory (memory stalls from reclaim under a v1 memory limit and waits under a v1
+     * CFS quota included, measured on kernel 6.18): this is how a hybrid host gives per-group
+     * pressure. Other modes: this layout.
+     */
+    public CgroupLayout withUnifiedGroups() {
+        if (mode != CgroupMode.HYBRID || unified == null || hierarchies.contains(unified)) {
+            return this;
+        }
+        List<Hierarchy> all = new ArrayList<>(hierarchies);
+        all.add(unified);
+        all.sort((a, b) -> a.name().compareTo(b.name()));
+        return new CgroupLayout(mode, mount, root, all, unified);
+    }
+
     /** The configured mount root, e.g. /sys/fs/cgroup. */
     public Path mount() {
         return mount;

@@ -2,6 +2,7 @@ package io.jgovernor.cgroup;
 
 import io.jgovernor.model.GroupName;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -46,6 +47,45 @@ public record GroupSample(GroupName group, OptionalLong cpuUsageNanos, OptionalL
                          double value) {
         public Series {
             labels = java.util.Map.copyOf(labels);
+        }
+    }
+
+    /** The keys of v2 memory.events reported as jgovernor_group_memory_events_total{event}, in the kernel's order. */
+    public static final List<String> MEMORY_EVENTS = List.of("low", "high", "max", "oom", "oom_kill", "oom_group_kill");
+
+    /**
+     * Working set = usage - inactive file pages, cAdvisor's figure (what kubelet evicts on): page
+     * cache the kernel would drop first is not counted. Clamped at 0, as cAdvisor does (the two
+     * files are not read at the same instant). {@code inactiveKey}: v1 memory.stat
+     * total_inactive_file (hierarchical, as usage_in_bytes is), v2 inactive_file.
+     */
+    public static void workingSet(StatReader in, Path dir, Builder sample, String inactiveKey) {
+        if (sample.memoryUsageBytes.isEmpty()) {
+            return;
+        }
+        String stat = in.text(dir, "memory.stat");
+        if (stat == null) {
+            return;
+        }
+        OptionalLong inactive = in.keyed(dir, "memory.stat", stat, inactiveKey);
+        if (inactive.isPresent()) {
+            sample.series(new Series("jgovernor_group_memory_working_set_bytes",
+                    "Memory usage minus inactive file pages, as cAdvisor defines it (memory.usage_in_bytes - "
+                            + "total_inactive_file; v2 memory.current - inactive_file)", "bytes", false, java.util.Map.of(),
+                    Math.max(0, sample.memoryUsageBytes.getAsLong() - inactive.getAsLong())));
+        }
+    }
+
+    /** v2 memory.events: each key this kernel has (oom_group_kill came in 5.4). */
+    public static void memoryEvents(StatReader in, Path dir, Builder sample, String text) {
+        for (String key : MEMORY_EVENTS) {
+            OptionalLong v = in.keyed(dir, "memory.events", text, key);
+            if (v.isPresent()) {
+                sample.series(new Series("jgovernor_group_memory_events",
+                        "cgroup v2 memory.events counters of the group and its children, by event (low, high, max, "
+                                + "oom, oom_kill, oom_group_kill)", null, true, java.util.Map.of("event", key),
+                        v.getAsLong()));
+            }
         }
     }
 

@@ -29,6 +29,15 @@ public record Hierarchy(Set<String> controllers, Path mountPoint, String mountRo
         return v2;
     }
 
+    /**
+     * Whether jgovernor enables controllers in this hierarchy: every v1 hierarchy and a v2 host's
+     * unified tree; not a hybrid host's unified tree, whose directories only hold processes (for
+     * their pressure files), so no cgroup.subtree_control is written there.
+     */
+    public boolean hasControllers() {
+        return !controllers.isEmpty();
+    }
+
     public boolean has(String controller) {
         return controllers.contains(controller);
     }

@@ -52,6 +52,51 @@ final class JsonText {
         return k > 0 && Character.isHighSurrogate(v.charAt(k - 1));
     }
 
+    private static final java.time.format.DateTimeFormatter RFC3339_MILLIS =
+            java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
+    /**
+     * The start of a CloudEvents 1.0 structured document of jgovernor's: the context attributes,
+     * then {@code "data":{"group":..,"host":..,"cgroup":..}}, left open for the event's own fields.
+     */
+    static StringBuilder cloudEvent(String type, String host, String group, String cgroup, java.util.UUID id,
+                                    java.time.Instant time) {
+        StringBuilder j = new StringBuilder(384);
+        j.append("{\"specversion\":\"1.0\",\"type\":\"").append(type).append("\",\"source\":");
+        quote(j, "jgovernor://" + host + "/" + group);
+        j.append(",\"id\":");
+        quote(j, id.toString());
+        j.append(",\"time\":\"").append(RFC3339_MILLIS.format(time)).append('"');
+        j.append(",\"datacontenttype\":\"application/json\",\"data\":{\"group\":");
+        quote(j, group);
+        j.append(",\"host\":");
+        quote(j, host);
+        j.append(",\"cgroup\":");
+        quote(j, cgroup);
+        return j;
+    }
+
+    /** The root and data of a document {@link #cloudEvent} began, checked to be of {@code type}. */
+    @SuppressWarnings("unchecked")
+    static java.util.Map<String, Object>[] cloudEventParts(String json, String type) {
+        Object parsed = parse(json);
+        if (!(parsed instanceof java.util.Map<?, ?> root) || !"1.0".equals(root.get("specversion"))
+                || !type.equals(root.get("type"))) {
+            throw new IllegalArgumentException("not a CloudEvents 1.0 " + type + " document");
+        }
+        return new java.util.Map[]{(java.util.Map<String, Object>) root,
+                (java.util.Map<String, Object>) need(root, "data", java.util.Map.class)};
+    }
+
+    /** {@code m.get(key)} as a {@code type}, or an exception naming the key. */
+    static <T> T need(java.util.Map<?, ?> m, String key, Class<T> type) {
+        Object v = m.get(key);
+        if (!type.isInstance(v)) {
+            throw new IllegalArgumentException("\"" + key + "\" is missing or not a " + type.getSimpleName());
+        }
+        return type.cast(v);
+    }
+
     /** Maps for objects, Lists for arrays, String, Long (integers) or Double, Boolean, null. */
     static Object parse(String text) {
         JsonText j = new JsonText(text);

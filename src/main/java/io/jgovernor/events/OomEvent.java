@@ -1,8 +1,6 @@
 package io.jgovernor.events;
 
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,10 +22,8 @@ import java.util.UUID;
  *                          wave); {@code oomKills} is all of them, the other fields are read at start
  */
 public record OomEvent(UUID id, Instant time, String host, String group, String cgroup, long oomKills,
-                       long memoryLimitBytes, long memoryUsageBytes, List<Process> processes, boolean whileDown) {
+                       long memoryLimitBytes, long memoryUsageBytes, List<Process> processes, boolean whileDown) implements Event {
     public static final String TYPE = "io.jgovernor.oom";
-    private static final DateTimeFormatter RFC3339_MILLIS =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     /** A process of the group: its pid and its command name ({@code /proc/PID/comm}). */
     public record Process(int pid, String comm) {
@@ -55,18 +51,7 @@ public record OomEvent(UUID id, Instant time, String host, String group, String 
      * arrays, {@code data} may hold anything.
      */
     public String toCloudEvent() {
-        StringBuilder j = new StringBuilder(384);
-        j.append("{\"specversion\":\"1.0\",\"type\":\"").append(TYPE).append("\",\"source\":");
-        JsonText.quote(j, source());
-        j.append(",\"id\":");
-        JsonText.quote(j, id.toString());
-        j.append(",\"time\":\"").append(RFC3339_MILLIS.format(time)).append('"');
-        j.append(",\"datacontenttype\":\"application/json\",\"data\":{\"group\":");
-        JsonText.quote(j, group);
-        j.append(",\"host\":");
-        JsonText.quote(j, host);
-        j.append(",\"cgroup\":");
-        JsonText.quote(j, cgroup);
+        StringBuilder j = JsonText.cloudEvent(TYPE, host, group, cgroup, id, time);
         j.append(",\"oomKills\":").append(oomKills);
         j.append(",\"memoryLimitBytes\":").append(memoryLimitBytes);
         j.append(",\"memoryUsageBytes\":").append(memoryUsageBytes);
@@ -90,37 +75,26 @@ public record OomEvent(UUID id, Instant time, String host, String group, String 
      */
     @SuppressWarnings("unchecked")
     public static OomEvent fromCloudEvent(String json) {
-        Object parsed = JsonText.parse(json);
-        if (!(parsed instanceof Map<?, ?> root) || !"1.0".equals(root.get("specversion"))
-                || !TYPE.equals(root.get("type"))) {
-            throw new IllegalArgumentException("not a CloudEvents 1.0 " + TYPE + " document");
-        }
-        Map<String, Object> data = (Map<String, Object>) need(root, "data", Map.class);
+        Map<String, Object>[] parts = JsonText.cloudEventParts(json, TYPE);
+        Map<String, Object> root = parts[0];
+        Map<String, Object> data = parts[1];
         List<Process> processes = new ArrayList<>();
         Object list = data.get("processes");
         if (list instanceof List<?> l) {
             for (Object o : l) {
                 Map<String, Object> p = (Map<String, Object>) o;
-                processes.add(new Process(need(p, "pid", Long.class).intValue(), need(p, "comm", String.class)));
+                processes.add(new Process(JsonText.need(p, "pid", Long.class).intValue(), JsonText.need(p, "comm", String.class)));
             }
         }
         try {
-            return new OomEvent(UUID.fromString(need(root, "id", String.class)),
-                    Instant.parse(need(root, "time", String.class)),
-                    need(data, "host", String.class), need(data, "group", String.class),
-                    need(data, "cgroup", String.class), need(data, "oomKills", Long.class),
-                    need(data, "memoryLimitBytes", Long.class), need(data, "memoryUsageBytes", Long.class),
+            return new OomEvent(UUID.fromString(JsonText.need(root, "id", String.class)),
+                    Instant.parse(JsonText.need(root, "time", String.class)),
+                    JsonText.need(data, "host", String.class), JsonText.need(data, "group", String.class),
+                    JsonText.need(data, "cgroup", String.class), JsonText.need(data, "oomKills", Long.class),
+                    JsonText.need(data, "memoryLimitBytes", Long.class), JsonText.need(data, "memoryUsageBytes", Long.class),
                     processes, Boolean.TRUE.equals(data.get("whileDown")));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("bad event: " + e.getMessage(), e);
         }
-    }
-
-    private static <T> T need(Map<?, ?> m, String key, Class<T> type) {
-        Object v = m.get(key);
-        if (!type.isInstance(v)) {
-            throw new IllegalArgumentException("\"" + key + "\" is missing or not a " + type.getSimpleName());
-        }
-        return type.cast(v);
     }
 }

@@ -50,7 +50,7 @@ public final class Spool {
     /** One spooled event: the document as sent, and which receivers still need it. */
     public static final class Entry {
         private final String name;
-        private final OomEvent event;
+        private final Event event;
         private final byte[] body;
         private final List<URI> receivers;
         private final Set<URI> acked = ConcurrentHashMap.newKeySet();
@@ -58,7 +58,7 @@ public final class Spool {
         /** Prepared and not persisted yet: deliverable, but not in the spool's map (guarded by the spool). */
         private boolean preparing;
 
-        Entry(String name, OomEvent event, List<URI> receivers, boolean durable) {
+        Entry(String name, Event event, List<URI> receivers, boolean durable) {
             this.name = name;
             this.event = event;
             this.body = event.toCloudEvent().getBytes(StandardCharsets.UTF_8);
@@ -66,7 +66,7 @@ public final class Spool {
             this.durable = durable;
         }
 
-        public OomEvent event() {
+        public Event event() {
             return event;
         }
 
@@ -182,12 +182,12 @@ public final class Spool {
             throw new IOException("not a whole spool file (cut short by a crash?)");
         }
         List<URI> receivers = new ArrayList<>();
-        OomEvent event = null;
+        Event event = null;
         for (String line : lines.subList(1, lines.size() - 1)) {
             if (line.startsWith("to ")) {
                 receivers.add(URI.create(line.substring(3)));
             } else if (line.startsWith("event ")) {
-                event = OomEvent.fromCloudEvent(line.substring(6));
+                event = Event.fromCloudEvent(line.substring(6));
             } else {
                 throw new IOException("unexpected line \"" + line + "\"");
             }
@@ -235,7 +235,7 @@ public final class Spool {
      *
      * @throws IOException when it cannot be written; the event can still be delivered from memory
      */
-    public synchronized Entry add(OomEvent event, List<URI> receivers) throws IOException {
+    public synchronized Entry add(Event event, List<URI> receivers) throws IOException {
         Entry e = prepare(event, receivers);
         persist(e);
         return e;
@@ -246,7 +246,7 @@ public final class Spool {
      * makes it durable. A crash in between loses it from the spool only: the kill counts that
      * {@link OomEvents} keeps after the persist report its kills again at the next start.
      */
-    public synchronized Entry prepare(OomEvent event, List<URI> receivers) {
+    public synchronized Entry prepare(Event event, List<URI> receivers) {
         String name = String.format("%016d-%s.event", nextSequence++, event.id());
         if (receivers.isEmpty()) {
             return new Entry(name, event, receivers, false);

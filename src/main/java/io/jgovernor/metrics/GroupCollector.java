@@ -2,7 +2,9 @@ package io.jgovernor.metrics;
 
 import io.jgovernor.cgroup.DeviceIo;
 import io.jgovernor.cgroup.GroupSample;
+import io.jgovernor.cgroup.Psi;
 import io.jgovernor.model.GroupName;
+import io.jgovernor.model.Pressure;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -29,13 +31,21 @@ public final class GroupCollector implements MultiCollector {
     private final Supplier<? extends Collection<GroupName>> groups;
     private final GroupStats stats;
     private final EventCounters events;
+    private final PressureStats pressure;
     private final AtomicLong ownErrors = new AtomicLong();
 
     /** @param groups the groups the policies define now (read once per scrape) */
     public GroupCollector(Supplier<? extends Collection<GroupName>> groups, GroupStats stats, EventCounters events) {
+        this(groups, stats, events, PressureStats.NONE);
+    }
+
+    /** @param pressure the groups' and the host's pressure totals (PSI) */
+    public GroupCollector(Supplier<? extends Collection<GroupName>> groups, GroupStats stats, EventCounters events,
+                          PressureStats pressure) {
         this.groups = groups;
         this.stats = stats;
         this.events = events;
+        this.pressure = pressure;
     }
 
     @Override
@@ -75,6 +85,8 @@ public final class GroupCollector implements MultiCollector {
 
         // the controllers' own series (GroupSample.Series), by metric name, in the order first seen
         java.util.Map<String, Object> own = new java.util.LinkedHashMap<>();
+        PressureSeries groupPressure = new PressureSeries("jgovernor_group_pressure_",
+                "of the group's processes (its cgroup2 directory's %s.pressure %s total)");
         for (GroupName g : names) {
             GroupSample s;
             try {
@@ -122,10 +134,22 @@ public final class GroupCollector implements MultiCollector {
                     gb.dataPoint(g(xl, x.value()));
                 }
             }
+            try {
+                groupPressure.add(l, pressure.group(g));
+            } catch (RuntimeException e) {
+                ownErrors.incrementAndGet();
+            }
+        }
+        PressureSeries hostPressure = new PressureSeries("jgovernor_host_pressure_",
+                "on the whole host (/proc/pressure/%s %s total)");
+        try {
+            hostPressure.add(Labels.EMPTY, pressure.host());
+        } catch (RuntimeException e) {
+            ownErrors.incrementAndGet();
         }
         var errors = counter("jgovernor_scrape_errors", null,
                 "cgroup files that could not be read or parsed during scrapes (their series were left out)");
-        errors.dataPoint(c(Labels.EMPTY, stats.errors() + ownErrors.get()));
+        errors.dataPoint(c(Labels.EMPTY, stats.errors() + pressure.errors() + ownErrors.get()));
         MetricSnapshots.Builder out = MetricSnapshots.builder().metricSnapshot(cpu.build()).metricSnapshot(quota.build())
                 .metricSnapshot(throttledPeriods.build()).metricSnapshot(throttledSeconds.build())
                 .metricSnapshot(memUsage.build()).metricSnapshot(memLimit.build()).metricSnapshot(oomEvents.build())
@@ -134,7 +158,52 @@ public final class GroupCollector implements MultiCollector {
         for (Object b : own.values()) {
             out.metricSnapshot(b instanceof CounterSnapshot.Builder cb ? cb.build() : ((GaugeSnapshot.Builder) b).build());
         }
+        groupPressure.addTo(out);
+        hostPressure.addTo(out);
         return out.metricSnapshot(errors.build()).build();
+    }
+
+    /**
+     * The six counters {@code PREFIX{cpu,memory,io}_{waiting,stalled}_seconds_total}: PSI's
+     * {@code some} total (some task was waiting for the resource) and {@code full} total (every
+     * non-idle task was stalled at once), in seconds from the kernel's microseconds.
+     */
+    private static final class PressureSeries {
+        private final CounterSnapshot.Builder[][] builders =
+                new CounterSnapshot.Builder[Pressure.Resource.values().length][Pressure.Stall.values().length];
+
+        PressureSeries(String prefix, String source) {
+            for (Pressure.Resource r : Pressure.Resource.values()) {
+                for (Pressure.Stall st : Pressure.Stall.values()) {
+                    String what = st == Pressure.Stall.SOME ? "waiting" : "stalled";
+                    String help = (st == Pressure.Stall.SOME
+                            ? "Time during which at least one task waited for " + r.word() + " "
+                            : "Time during which every non-idle task was stalled on " + r.word() + " at once ")
+                            + String.format(source, r.word(), st.word());
+                    builders[r.ordinal()][st.ordinal()] = counter(prefix + r.word() + "_" + what + "_seconds",
+                            Unit.SECONDS, help);
+                }
+            }
+        }
+
+        void add(Labels labels, java.util.Map<Pressure.Resource, Psi> totals) {
+            for (var e : totals.entrySet()) {
+                for (Pressure.Stall st : Pressure.Stall.values()) {
+                    java.util.OptionalLong micros = e.getValue().micros(st);
+                    if (micros.isPresent()) {
+                        builders[e.getKey().ordinal()][st.ordinal()].dataPoint(c(labels, micros.getAsLong() / 1e6));
+                    }
+                }
+            }
+        }
+
+        void addTo(MetricSnapshots.Builder out) {
+            for (CounterSnapshot.Builder[] row : builders) {
+                for (CounterSnapshot.Builder b : row) {
+                    out.metricSnapshot(b.build());
+                }
+            }
+        }
     }
 
     static CounterSnapshot.Builder counter(String name, Unit unit, String help) {

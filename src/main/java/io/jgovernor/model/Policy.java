@@ -7,18 +7,27 @@ import java.util.Optional;
 /**
  * One process group as a policy file describes it, validated. {@code process}: the knobs every
  * process that joins the group gets (by a rule; a workload gets them in its {@link RunSpec}).
+ *
+ * @param pressureTriggers {@code events.pressure}: PSI triggers whose firings become webhooks
  */
 public record Policy(GroupName name, Optional<String> description, List<MatchRule> match,
                      Optional<RunSpec> run, Resources resources, List<URI> oomWebhooks,
-                     Optional<ProcessKnobs> process) {
+                     Optional<ProcessKnobs> process, List<Pressure.Trigger> pressureTriggers) {
     public Policy {
         match = List.copyOf(match);
         oomWebhooks = List.copyOf(oomWebhooks);
+        pressureTriggers = List.copyOf(pressureTriggers);
     }
 
-    /** Without {@code process:}. */
+    /** Without pressure triggers. */
+    public Policy(GroupName name, Optional<String> description, List<MatchRule> match,
+                  Optional<RunSpec> run, Resources resources, List<URI> oomWebhooks, Optional<ProcessKnobs> process) {
+        this(name, description, match, run, resources, oomWebhooks, process, List.of());
+    }
+
+    /** Without {@code process:} and pressure triggers. */
     public Policy(GroupName name, Optional<String> description, List<MatchRule> match,
                   Optional<RunSpec> run, Resources resources, List<URI> oomWebhooks) {
-        this(name, description, match, run, resources, oomWebhooks, Optional.empty());
+        this(name, description, match, run, resources, oomWebhooks, Optional.empty(), List.of());
     }
 }

@@ -78,6 +78,14 @@ public interface HostFacts {
     }
 
     /**
+     * Whether groups can have pressure (PSI) files: the kernel has PSI on (/proc/pressure) and
+     * groups have a cgroup2 directory (v2, or a hybrid host's unified tree). The default: yes.
+     */
+    default boolean pressureFiles() {
+        return true;
+    }
+
+    /**
      * Why this host has no cgroup control file {@code name} for groups (its controller is not
      * there, or the kernel has no such file), or empty when it has. The default cannot tell and
      * finds nothing wrong; the first write reports it.

@@ -8,6 +8,7 @@ import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Limit;
 import io.jgovernor.model.MatchRule;
 import io.jgovernor.model.Policy;
+import io.jgovernor.model.Pressure;
 import io.jgovernor.model.ProcessKnobs;
 import io.jgovernor.model.Resources;
 import io.jgovernor.model.RunSpec;
@@ -55,7 +56,8 @@ public final class PolicyParser {
     private static final List<String> DEVICE_KEYS = List.of("device", "readBps", "writeBps", "readIops", "writeIops");
     private static final List<String> PIDS_KEYS = List.of("max");
     private static final List<String> DEVICES_KEYS = List.of("allow");
-    private static final List<String> EVENTS_KEYS = List.of("oom");
+    private static final List<String> EVENTS_KEYS = List.of("oom", "pressure");
+    private static final List<String> PRESSURE_KEYS = List.of("resource", "stall", "threshold", "window");
     private static final List<String> OOM_KEYS = List.of("webhooks");
     private static final List<String> MATCH_KEYS = List.of("comm", "exe", "cmdline", "user");
 
@@ -219,6 +221,8 @@ public final class PolicyParser {
                 resources = resources.withDevices(Optional.of(Resources.Devices.ISOLATED));
             }
             List<URI> webhooks = f.containsKey("events") ? events(f.get("events").getValueNode()) : List.of();
+            List<Pressure.Trigger> triggers = f.containsKey("events")
+                    ? pressureTriggers(f.get("events").getValueNode()) : List.of();
             Optional<ProcessKnobs> process = f.containsKey("process")
                     ? new ProcessParser(n).process(f.get("process").getValueNode()) : Optional.empty();
             if (n.errorCount() > errorsBefore || name == null || process == null) {
@@ -226,7 +230,7 @@ public final class PolicyParser {
             }
             // the workload gets the knobs from the exec stage, before its first instruction
             run = run.map(r -> r.withProcess(process));
-            return new ParsedPolicy(new Policy(name, description, match, run, resources, webhooks, process),
+            return new ParsedPolicy(new Policy(name, description, match, run, resources, webhooks, process, triggers),
                     nameMark.getLine() + 1, nameMark.getColumn() + 1);
         }
 
@@ -745,6 +749,130 @@ public final class PolicyParser {
                 }
             }
             return uris;
+        }
+
+        /**
+         * events.pressure: each entry a PSI trigger the kernel checks for the group. The bounds are
+         * the kernel's (kernel/sched/psi.c): a window of 500ms to 10s, a stall time of at least
+         * 1us and at most the window; out of them its write fails with EINVAL, so they are refused
+         * here where the operator can see which entry.
+         */
+        List<Pressure.Trigger> pressureTriggers(Node node) {
+            if (!(node instanceof org.snakeyaml.engine.v2.nodes.MappingNode map)) {
+                return List.of(); // events() said what is wrong
+            }
+            Node list = null;
+            for (NodeTuple t : map.getValue()) {
+                if (t.getKeyNode() instanceof org.snakeyaml.engine.v2.nodes.ScalarNode k && k.getValue().equals("pressure")) {
+                    list = t.getValueNode();
+                }
+            }
+            if (list == null) {
+                return List.of();
+            }
+            if (!host.pressureFiles()) {
+                n.error(list, "events.pressure: this host has no per-group pressure files (PSI needs cgroup v2, or a "
+                        + "hybrid host's unified tree at <mount>/unified, and a kernel with PSI on: /proc/pressure)");
+                return List.of();
+            }
+            List<Node> entries = n.list(list, "events.pressure");
+            List<Pressure.Trigger> out = new ArrayList<>();
+            for (int i = 0; entries != null && i < entries.size(); i++) {
+                String path = "events.pressure[" + i + "]";
+                Pressure.Trigger t = pressureTrigger(entries.get(i), path);
+                if (t == null) {
+                    continue;
+                }
+                int same = out.indexOf(t);
+                if (same >= 0) {
+                    n.error(entries.get(i), path + ": the same trigger as events.pressure[" + same + "]");
+                    continue;
+                }
+                out.add(t);
+            }
+            return out;
+        }
+
+        private Pressure.Trigger pressureTrigger(Node node, String path) {
+            Map<String, NodeTuple> f = n.mapping(node, path, PRESSURE_KEYS);
+            if (f == null) {
+                return null;
+            }
+            boolean bad = false;
+            for (String required : List.of("resource", "threshold", "window")) {
+                if (value(f, required) == null) {
+                    n.error(node, path + ": " + required + " is required (like {resource: memory, stall: some, "
+                            + "threshold: 10%, window: 1s})");
+                    bad = true;
+                }
+            }
+            if (bad) {
+                return null;
+            }
+            Pressure.Resource resource = word(value(f, "resource"), path + ".resource", Pressure.Resource.values());
+            Pressure.Stall stall = value(f, "stall") == null ? Pressure.Stall.SOME
+                    : word(value(f, "stall"), path + ".stall", Pressure.Stall.values());
+            Duration window = null;
+            Node w = value(f, "window");
+            String wt = n.text(w, path + ".window", "a duration like \"1s\"");
+            if (wt != null) {
+                try {
+                    Duration d = Units.duration(wt);
+                    if (d.compareTo(Pressure.MIN_WINDOW) < 0 || d.compareTo(Pressure.MAX_WINDOW) > 0) {
+                        n.error(w, path + ".window: " + Nodes.clip(wt.strip(), Nodes.QUOTE_MAX)
+                                + " is outside the kernel's trigger windows, 500ms to 10s");
+                    } else if (d.toNanos() % 1000 != 0) {
+                        n.error(w, path + ".window: " + Nodes.clip(wt.strip(), Nodes.QUOTE_MAX)
+                                + " is not a whole number of microseconds, the kernel's unit");
+                    } else {
+                        window = d;
+                    }
+                } catch (IllegalArgumentException e) {
+                    n.error(w, path + ".window: " + e.getMessage());
+                }
+            }
+            Double threshold = null;
+            Node th = value(f, "threshold");
+            String tt = n.text(th, path + ".threshold", "a percentage of the window like \"10%\"");
+            if (tt != null) {
+                try {
+                    double percent = Units.percent(tt);
+                    if (percent <= 0 || percent > 100) {
+                        n.error(th, path + ".threshold: " + Nodes.clip(tt.strip(), Nodes.QUOTE_MAX)
+                                + " is not a share of the window; write more than 0% and at most 100%");
+                    } else if (window != null && percent / 100.0 * (window.toNanos() / 1000.0) < 1) {
+                        n.error(th, path + ".threshold: " + tt.strip() + " of " + Units.format(window)
+                                + " is less than 1us, the kernel's least stall time");
+                    } else {
+                        threshold = percent;
+                    }
+                } catch (IllegalArgumentException e) {
+                    n.error(th, path + ".threshold: " + e.getMessage());
+                }
+            }
+            if (resource == null || stall == null || window == null || threshold == null) {
+                return null;
+            }
+            return new Pressure.Trigger(resource, stall, threshold, window);
+        }
+
+        /** One of {@code values} by its lower-case word, or a located error listing them. */
+        private <E extends Enum<E>> E word(Node node, String path, E[] values) {
+            List<String> words = new ArrayList<>();
+            for (E v : values) {
+                words.add(v.name().toLowerCase(java.util.Locale.ROOT));
+            }
+            String text = n.text(node, path, String.join(" | ", words));
+            if (text == null) {
+                return null;
+            }
+            int i = words.indexOf(text.strip());
+            if (i < 0) {
+                n.error(node, path + ": " + Nodes.quote(text) + " is not one of " + String.join(", ", words)
+                        + Hints.suffix(text.strip(), words));
+                return null;
+            }
+            return values[i];
         }
 
         private static URI webhook(String text) {

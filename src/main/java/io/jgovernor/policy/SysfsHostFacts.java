@@ -111,6 +111,16 @@ public final class SysfsHostFacts implements HostFacts {
     }
 
     /**
+     * PSI on (/proc/pressure/cpu, absent with psi=0 or without CONFIG_PSI) and a cgroup2 tree for
+     * the groups' directories: at the mount root (v2) or systemd's hybrid "unified" directory.
+     */
+    @Override
+    public boolean pressureFiles() {
+        return fresh("pressureFiles", () -> Files.exists(Path.of("/proc/pressure/cpu"))
+                && (cgroupV2() || Files.isRegularFile(cgroupMount.resolve("unified/cgroup.controllers"))));
+    }
+
+    /**
      * Looks for the file where a fresh group would have it: on v2 in a non-root directory (the
      * root lacks most controller files) whose controllers include the file's, on v1 in the
      * hierarchy that holds the controller. Answers are kept for {@link #FRESH}, like the others.

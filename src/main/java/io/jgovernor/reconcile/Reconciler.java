@@ -6,6 +6,7 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
+import io.jgovernor.cgroup.UnifiedDirectory;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.model.Resources;
@@ -69,8 +70,8 @@ public final class Reconciler implements GroupDirectories {
         this.files = files;
         Map<Hierarchy, List<Controller>> byHierarchy = new LinkedHashMap<>();
         for (Hierarchy h : layout.hierarchies()) {
-            List<Controller> list = h.controllers().stream().sorted().map(controllerFor)
-                    .filter(Objects::nonNull).toList();
+            List<Controller> list = h.isUnified() && !h.hasControllers() ? List.of(new UnifiedDirectory())
+                    : h.controllers().stream().sorted().map(controllerFor).filter(Objects::nonNull).toList();
             if (!list.isEmpty()) {
                 byHierarchy.put(h, list);
             }

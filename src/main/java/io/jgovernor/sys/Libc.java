@@ -90,6 +90,8 @@ public final class Libc {
     public static final int EPOLLIN = 0x1;
     public static final int EPOLLERR = 0x8;
     public static final int EPOLLHUP = 0x10;
+    /** Urgent data: what a PSI trigger signals (kernel/sched/psi.c psi_trigger_poll). */
+    public static final int EPOLLPRI = 0x2;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();

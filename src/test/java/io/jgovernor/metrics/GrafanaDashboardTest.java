@@ -22,7 +22,13 @@ class GrafanaDashboardTest {
             "jgovernor_group_io_read_bytes_total", "jgovernor_group_io_write_bytes_total",
             "jgovernor_group_pids_current", "jgovernor_group_processes", "jgovernor_policies",
             "jgovernor_reconcile_errors_total", "jgovernor_drift_corrections_total", "jgovernor_scrape_errors_total",
-            "jgovernor_reconcile_duration_seconds_bucket");
+            "jgovernor_reconcile_duration_seconds_bucket", "jgovernor_group_memory_working_set_bytes",
+            "jgovernor_group_memory_events_total", "jgovernor_pressure_events_total",
+            "jgovernor_group_pressure_cpu_waiting_seconds_total", "jgovernor_group_pressure_cpu_stalled_seconds_total",
+            "jgovernor_group_pressure_memory_waiting_seconds_total",
+            "jgovernor_group_pressure_memory_stalled_seconds_total", "jgovernor_group_pressure_io_waiting_seconds_total",
+            "jgovernor_group_pressure_io_stalled_seconds_total", "jgovernor_host_pressure_cpu_waiting_seconds_total",
+            "jgovernor_host_pressure_memory_waiting_seconds_total", "jgovernor_host_pressure_io_waiting_seconds_total");
 
     @Test
     void dashboardIsImportableAndUsesExportedMetrics() throws Exception {
@@ -40,6 +46,11 @@ class GrafanaDashboardTest {
             seen++;
         }
         assertTrue(seen > 10);
+        for (String wanted : List.of("jgovernor_group_memory_working_set_bytes",
+                "jgovernor_group_pressure_memory_waiting_seconds_total", "jgovernor_group_pressure_cpu_waiting_seconds_total",
+                "jgovernor_group_pressure_io_stalled_seconds_total")) {
+            assertTrue(text.contains(wanted), "the dashboard has a panel of " + wanted);
+        }
         for (Object p : (List<?>) d.get("panels")) {
             assertEquals("${DS_PROMETHEUS}", ((Map<?, ?>) ((Map<?, ?>) p).get("datasource")).get("uid"));
         }

@@ -44,6 +44,73 @@ class GroupCollectorTest {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** Pressure files of a v2 or unified-tree directory, in memory, beside the v1 files. */
+    private static final Path UNIFIED = Path.of("/sys/fs/cgroup/unified/jgovernor");
+    private static final Path PROC_PRESSURE = Path.of("/proc/pressure");
+
+    private Metrics withPressure(List<GroupName> groups) {
+        PressureStats pressure = new PressureStats(files, UNIFIED, PROC_PRESSURE);
+        return new Metrics(new GroupCollector(() -> groups, stats, EventCounters.NONE, pressure),
+                new DaemonCollector(() -> null, () -> 3, () -> 4, EventCounters.NONE), false);
+    }
+
+    @Test
+    void pressureTotalsInSecondsWorkingSetAndMemoryEvents() throws Exception {
+        files.fullGroup("web", 2_500_000_000L, captured("cpu.stat-throttled"), 1048576, 268435456,
+                captured("memory.oom_control-killed"), captured("blkio.throttle.io_service_bytes-host"), 7, "10\n11\n");
+        files.put("memory", "web", "memory.stat", "cache 700000\ninactive_file 4096\ntotal_cache 700000\n"
+                + "total_inactive_file 524288\n");
+        files.files.put(UNIFIED.resolve("web/cpu.pressure"), io.jgovernor.cgroup.Fixtures.text("psi/cpu.pressure-quota"));
+        files.files.put(UNIFIED.resolve("web/memory.pressure"),
+                "some avg10=10.82 avg60=2.04 avg300=0.43 total=943834\nfull avg10=10.82 avg60=2.04 avg300=0.43 total=900000\n");
+        files.files.put(UNIFIED.resolve("web/io.pressure"), "some avg10=0.00 avg60=0.00 avg300=0.00 total=297\n"
+                + "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+        files.files.put(PROC_PRESSURE.resolve("cpu"), io.jgovernor.cgroup.Fixtures.text("psi/cpu.pressure-5.10"));
+        files.files.put(PROC_PRESSURE.resolve("memory"), "some avg10=0.00 avg60=0.07 avg300=0.29 total=2602640\n"
+                + "full avg10=0.00 avg60=0.06 avg300=0.27 total=2398631\n");
+        // a v1 group without a unified-tree directory: no pressure series, and no error
+        files.put("cpuacct", "batch", "cpuacct.usage", "5\n");
+        String t = text(withPressure(List.of(new GroupName("web"), new GroupName("batch"))), null);
+        assertTrue(t.contains("jgovernor_group_pressure_cpu_waiting_seconds_total{group=\"web\"} 3.738629\n"), t);
+        assertTrue(t.contains("jgovernor_group_pressure_cpu_stalled_seconds_total{group=\"web\"} 3.738629\n"), t);
+        assertTrue(t.contains("jgovernor_group_pressure_memory_waiting_seconds_total{group=\"web\"} 0.943834\n"), t);
+        assertTrue(t.contains("jgovernor_group_pressure_memory_stalled_seconds_total{group=\"web\"} 0.9\n"), t);
+        assertTrue(t.contains("jgovernor_group_pressure_io_waiting_seconds_total{group=\"web\"} 2.97E-4\n"), t);
+        assertTrue(t.contains("jgovernor_group_pressure_io_stalled_seconds_total{group=\"web\"} 0.0\n"), t);
+        assertFalse(t.contains("group=\"batch\"} 0.0\njgovernor_group_pressure"), t);
+        assertFalse(t.contains("jgovernor_group_pressure_cpu_waiting_seconds_total{group=\"batch\"}"), t);
+        assertTrue(t.contains("jgovernor_host_pressure_cpu_waiting_seconds_total 0.0\n"), t);
+        assertFalse(t.contains("jgovernor_host_pressure_cpu_stalled_seconds_total "), "no full line before 5.13: " + t);
+        assertTrue(t.contains("jgovernor_host_pressure_memory_stalled_seconds_total 2.398631\n"), t);
+        assertFalse(t.contains("jgovernor_host_pressure_io_waiting_seconds_total "), "no /proc/pressure/io here: " + t);
+        // 1048576 - total_inactive_file (hierarchical), not the group's own inactive_file
+        assertTrue(t.contains("jgovernor_group_memory_working_set_bytes{group=\"web\"} 524288.0\n"), t);
+        assertTrue(t.contains("jgovernor_scrape_errors_total 0.0\n"), t);
+        promtoolCheckMetrics(t);
+    }
+
+    @Test
+    void aBadPressureFileCostsItsSeriesAndCountsAsAnError() throws IOException {
+        files.put("cpuacct", "web", "cpuacct.usage", "5\n");
+        files.files.put(UNIFIED.resolve("web/cpu.pressure"), "some avg10=0.00\n");
+        files.files.put(UNIFIED.resolve("web/memory.pressure"), "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n");
+        String t = text(withPressure(List.of(new GroupName("web"))), null);
+        assertFalse(t.contains("jgovernor_group_pressure_cpu_waiting_seconds_total{"), t);
+        assertTrue(t.contains("jgovernor_group_pressure_memory_waiting_seconds_total{group=\"web\"} 7.0E-6\n"), t);
+        assertTrue(t.contains("jgovernor_scrape_errors_total 1.0\n"), t);
+    }
+
+    /** promtool's lint of the exposition: no output when it is clean. */
+    static void promtoolCheckMetrics(String exposition) throws Exception {
+        Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write(exposition.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals("", out.strip(), "promtool check metrics");
+    }
+
     @Test
     void everySeriesOfAGroupFromItsFiles() throws IOException {
         files.fullGroup("web", 2_500_000_000L, captured("cpu.stat-throttled"), 1048576, 268435456,

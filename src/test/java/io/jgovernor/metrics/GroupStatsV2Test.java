@@ -38,6 +38,8 @@ class GroupStatsV2Test {
         put("web", "memory.current", "1234944\n");
         put("web", "memory.max", "33554432\n");
         put("web", "memory.events", "low 0\nhigh 0\nmax 7\noom 2\noom_kill 1\noom_group_kill 0\n");
+        put("web", "memory.stat", "anon 700000\nfile 500000\nkernel 30000\ninactive_anon 0\nactive_anon 700000\n"
+                + "inactive_file 234944\nactive_file 265056\n");
         put("web", "io.stat", Fixtures.text("v2/io.stat-vda"));
         put("web", "pids.current", "3\n");
         put("web", "cgroup.procs", "204\n789\n");
@@ -53,6 +55,12 @@ class GroupStatsV2Test {
         assertEquals(List.of(new DeviceIo("254:0", 4857856, 0)), s.io());
         assertEquals(OptionalLong.of(3), s.pidsCurrent());
         assertEquals(OptionalLong.of(2), s.processes());
+        Map<String, Double> own = new java.util.TreeMap<>();
+        s.series().forEach(x -> own.put(x.metric() + x.labels(), x.value()));
+        assertEquals(1_000_000.0, own.get("jgovernor_group_memory_working_set_bytes{}"), "memory.current - inactive_file");
+        assertEquals(7.0, own.get("jgovernor_group_memory_events{event=max}"));
+        assertEquals(2.0, own.get("jgovernor_group_memory_events{event=oom}"));
+        assertEquals(0.0, own.get("jgovernor_group_memory_events{event=oom_group_kill}"), own.toString());
         assertEquals(0, stats.errors());
     }
 

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * Not a test (no timing assertions): {@code bin/bench-scrape}, or
  * {@code ./mvnw -B -q test -Dtest=ScrapeBenchmark -Djgovernor.benchmark=true}. One scrape of 1000
- * real groups (directories in cpu, cpuacct, memory, blkio and pids: 10 files each), written out
+ * real groups (directories in cpu, cpuacct, memory, blkio and pids: 14 files each: memory.stat for the working set and, on a hybrid host, the unified directory's three pressure files), written out
  * in the text format, against the floor of reading the same 10,000 files in a plain loop: raw
  * open/read/close downcalls on pre-encoded paths into one buffer, and the same loop through
  * CgroupFiles. Interleaved rounds, medians; bytes allocated per scrape from the thread's counter.
@@ -32,9 +32,11 @@ class ScrapeBenchmark {
     private static final String[][] FILES = {
             {"cpuacct", "cpuacct.usage", "cgroup.procs"},
             {"cpu", "cpu.stat", "cpu.cfs_quota_us", "cpu.cfs_period_us"},
-            {"memory", "memory.usage_in_bytes", "memory.limit_in_bytes", "memory.oom_control"},
+            {"memory", "memory.usage_in_bytes", "memory.limit_in_bytes", "memory.oom_control", "memory.stat"},
             {"blkio", "blkio.throttle.io_service_bytes"},
-            {"pids", "pids.current"}};
+            {"pids", "pids.current"},
+            // the group's directory in a hybrid host's unified tree (jgovernor.cgroup.hybrid-unified)
+            {"", "cpu.pressure", "memory.pressure", "io.pressure"}};
 
     @Test
     void scrapeThousandGroups() throws Exception {
@@ -47,6 +49,9 @@ class ScrapeBenchmark {
                 GroupName g = new GroupName("g" + i);
                 groups.add(g);
                 for (String[] c : FILES) {
+                    if (c[0].isEmpty() && cg.layout().unified().isEmpty()) {
+                        continue;
+                    }
                     Path dir = cg.makeGroup(c[0], g);
                     for (int f = 1; f < c.length; f++) {
                         dirs.add(dir);
@@ -56,7 +61,13 @@ class ScrapeBenchmark {
             }
             CgroupFiles files = cg.files();
             GroupStats stats = GroupStats.of(StatFiles.of(files), io.jgovernor.cgroup.Backend.of(cg.layout(), files));
-            Metrics metrics = new Metrics(new GroupCollector(() -> groups, stats, EventCounters.NONE),
+            // the host's three /proc/pressure files are read once per scrape: once per round in the floor too
+            for (String f : new String[]{"cpu", "memory", "io"}) {
+                dirs.add(PressureStats.HOST);
+                names.add(f);
+            }
+            Metrics metrics = new Metrics(new GroupCollector(() -> groups, stats, EventCounters.NONE,
+                    PressureStats.of(StatFiles.of(files), cg.layout())),
                     new DaemonCollector(() -> null, () -> 0, () -> 0, EventCounters.NONE), true);
 
             Arena arena = Arena.ofConfined();

@@ -70,6 +70,10 @@ class HostileInputTest {
                         + " (a controller, a dot and the file's own name, like \"io.latency\" or \"memory.swappiness\")"),
                 Arguments.of("raw-file-huge-value", "3:22: files.memory.swappiness: 5000 characters; a control file takes"
                         + " at most 4096; leave the file out to leave it as it is"),
+                Arguments.of("pressure-window-huge", "4:50: events.pressure[0].window: \"999999999999999999999999h\" is"
+                        + " longer than any duration jgovernor can wait"),
+                Arguments.of("pressure-threshold-tiny", "4:47: events.pressure[0].threshold: 0.00001% of 1s is less than"
+                        + " 1us, the kernel's least stall time"),
                 Arguments.of("process-nice-huge", "3:9: process.nice: the number -99999999999999999999999... (51 characters)"
                         + " is out of range of any limit"),
                 Arguments.of("process-ioclass-nul", "3:12: process.ioClass: holds the control character U+0000 at"

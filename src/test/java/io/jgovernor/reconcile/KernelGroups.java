@@ -43,6 +43,29 @@ final class KernelGroups implements AutoCloseable {
         this.reconciler = new Reconciler(backend, cgroups.files());
     }
 
+    /**
+     * As the daemon runs on a hybrid host (jgovernor.cgroup.hybrid-unified): every group also has a
+     * directory in the unified tree; {@link #joinAll} puts a process into all of them.
+     */
+    static KernelGroups withUnifiedGroups() {
+        TestCgroups cg = TestCgroups.create();
+        try {
+            return new KernelGroups(cg, io.jgovernor.cgroup.Backend.of(cg.layout().withUnifiedGroups(), cg.files()));
+        } catch (io.jgovernor.cgroup.CgroupException e) {
+            cg.close();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Moves a process into every directory the reconciler gives the group (GroupDirectories). */
+    void joinAll(long pid, String group) throws io.jgovernor.cgroup.CgroupException {
+        java.util.List<Path> dirs = reconciler.of(new GroupName(group));
+        assertTrue(!dirs.isEmpty(), "group " + group + " has no directory");
+        for (Path dir : dirs) {
+            cgroups.files().moveProcess(dir, (int) pid);
+        }
+    }
+
     SortedMap<GroupName, Policy> policies(String yaml) {
         return TestPolicies.parse(Path.of("test.yaml"), yaml);
     }

@@ -53,6 +53,11 @@ public final class TestCgroups implements AutoCloseable {
     private final String root;
     private final CgroupLayout layout;
     private final List<Hierarchy> hierarchies;
+    /**
+     * Where a test root is made: the hierarchies, plus on a hybrid host the unified tree, where a
+     * daemon (jgovernor.cgroup.hybrid-unified) makes its groups' directories too.
+     */
+    private final List<Hierarchy> roots;
     private final List<Path> created = new ArrayList<>();
     private final Set<ProcessHandle> registered = ConcurrentHashMap.newKeySet();
     private final Thread shutdownHook;
@@ -65,6 +70,8 @@ public final class TestCgroups implements AutoCloseable {
         this.hierarchies = layout.mode() == CgroupMode.UNIFIED
                 ? List.of(layout.unified().orElseThrow())
                 : layout.hierarchies();
+        this.roots = layout.withUnifiedGroups().hierarchies().stream().anyMatch(h -> !hierarchies.contains(h))
+                ? layout.withUnifiedGroups().hierarchies() : hierarchies;
         this.shutdownHook = new Thread(this::cleanupQuietly, "TestCgroups cleanup " + root);
     }
 
@@ -91,7 +98,7 @@ public final class TestCgroups implements AutoCloseable {
         TestCgroups cg = new TestCgroups(files, root, layout);
         Runtime.getRuntime().addShutdownHook(cg.shutdownHook);
         try {
-            for (Hierarchy h : cg.hierarchies) {
+            for (Hierarchy h : cg.roots) {
                 Path dir = layout.rootDir(h);
                 cg.checkTestRoot(h, dir);
                 if (!files.mkdir(dir)) {
@@ -166,7 +173,7 @@ public final class TestCgroups implements AutoCloseable {
     }
 
     public Hierarchy hierarchy(String controller) {
-        return hierarchies.stream().filter(h -> h.has(controller) || (h.isUnified() && controller.isEmpty()))
+        return roots.stream().filter(h -> h.has(controller) || (h.isUnified() && controller.isEmpty()))
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException("no " + controller + " hierarchy here: " + layout));
     }
@@ -258,7 +265,7 @@ public final class TestCgroups implements AutoCloseable {
     }
 
     private Hierarchy hierarchyOf(Path testRoot) {
-        for (Hierarchy h : hierarchies) {
+        for (Hierarchy h : roots) {
             if (layout.rootDir(h).equals(testRoot)) {
                 return h;
             }

@@ -228,6 +228,7 @@ public final class MemoryController implements Controller, OomFiles {
         if (oom != null) {
             sample.oomKills = in.keyed(dir, OOM_CONTROL, oom, "oom_kill");
         }
+        GroupSample.workingSet(in, dir, sample, "total_inactive_file");
     }
 
     // --- OOM: memory.oom_control's counters, told of by an eventfd (cgroup.event_control) ---

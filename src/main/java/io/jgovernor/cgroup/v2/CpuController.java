@@ -70,11 +70,22 @@ public final class CpuController implements Controller {
         Resources.Cpu cpu = asked.orElse(new Resources.Cpu(OptionalLong.empty(), OptionalLong.empty(),
                 java.util.OptionalDouble.empty(), Optional.empty()));
         List<Write> writes = new ArrayList<>(2);
+        // cpu.idle first: the kernel refuses cpu.weight (EINVAL) while a group is idle, so a group
+        // leaving idle must be out of it before its weight is written, and an idle group's weight
+        // (which the kernel shows as the idle weight, not what was written) is left alone.
+        // Only where the kernel has the file, or where the policy asks (an older kernel's ENOENT then says why).
+        String idleSeen = Normalize.text(observed, IDLE);
+        if (idleSeen != null || cpu.idle().isPresent()) {
+            String idle = cpu.idle().orElse(false) ? "1" : "0";
+            if (!idle.equals(idleSeen == null ? null : idleSeen.strip())) {
+                writes.add(new Write(IDLE, idle, Normalize.was(idleSeen), idle));
+            }
+        }
         String weightSeen = Normalize.text(observed, WEIGHT);
         // A group whose subtree needs no cpu has no cpu files (the parent did not enable the
         // controller): nothing to return to a default. A policy that asks gets its write, and an
         // ENOENT that says why.
-        if (weightSeen != null || asked.isPresent()) {
+        if ((weightSeen != null || asked.isPresent()) && !cpu.idle().orElse(false)) {
             long weight = wantedWeight(cpu);
             if (Normalize.parseLong(weightSeen).orElse(Long.MIN_VALUE) != weight) {
                 String shown = cpu.weight().isEmpty() && cpu.shares().isPresent()
@@ -88,14 +99,6 @@ public final class CpuController implements Controller {
             String max = wantedMax(cpu);
             if (!max.equals(normalMax(maxSeen))) {
                 writes.add(new Write(MAX, max, Normalize.was(maxSeen), max));
-            }
-        }
-        // Only where the kernel has the file, or where the policy asks (an older kernel's ENOENT then says why).
-        String idleSeen = Normalize.text(observed, IDLE);
-        if (idleSeen != null || cpu.idle().isPresent()) {
-            String idle = cpu.idle().orElse(false) ? "1" : "0";
-            if (!idle.equals(idleSeen == null ? null : idleSeen.strip())) {
-                writes.add(new Write(IDLE, idle, Normalize.was(idleSeen), idle));
             }
         }
         return writes;

@@ -145,7 +145,9 @@ public final class MemoryController implements Controller, OomFiles {
         String events = in.text(dir, EVENTS);
         if (events != null) {
             sample.oomKills = in.keyed(dir, EVENTS, events, "oom_kill");
+            GroupSample.memoryEvents(in, dir, sample, events);
         }
+        GroupSample.workingSet(in, dir, sample, "inactive_file");
     }
 
     // --- OOM: memory.events' counters, told of by inotify (a change to it is IN_MODIFY) ---

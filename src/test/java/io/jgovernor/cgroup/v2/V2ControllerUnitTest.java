@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.Map;
 
 import static io.jgovernor.testing.TestResources.cpu;
@@ -93,6 +95,22 @@ class V2ControllerUnitTest {
         CpuController c = new CpuController();
         Map<String, String> half = Map.of(CpuController.WEIGHT, "100\n", CpuController.MAX, v2("cpu.max-half"));
         assertEquals(List.of("cpu.weight=250", "cpu.max=max 100000"), values(c.reconcile(cpu(weight(250)), CTX, half)));
+    }
+
+    @Test
+    void anIdleGroupsWeightIsLeftAloneAndLeavingIdleComesBeforeTheWeight() {
+        CpuController c = new CpuController();
+        Resources idle = cpu(new Resources.Cpu(OptionalLong.empty(), OptionalLong.empty(), java.util.OptionalDouble.empty(),
+                Optional.empty(), Optional.of(true)));
+        // seen in the VM (kernel 6.1): an idle group's cpu.weight does not read as written, and a
+        // write to it is EINVAL; it must not be "repaired" on every pass
+        Map<String, String> idleNow = Map.of(CpuController.WEIGHT, "0\n", CpuController.MAX, "max 100000\n",
+                CpuController.IDLE, "1\n");
+        assertEquals(List.of(), values(c.reconcile(idle, CTX, idleNow)));
+        Map<String, String> fresh = Map.of(CpuController.WEIGHT, "100\n", CpuController.MAX, "max 100000\n",
+                CpuController.IDLE, "0\n");
+        assertEquals(List.of("cpu.idle=1"), values(c.reconcile(idle, CTX, fresh)));
+        assertEquals(List.of("cpu.idle=0", "cpu.weight=250"), values(c.reconcile(cpu(weight(250)), CTX, idleNow)));
     }
 
     @Test
