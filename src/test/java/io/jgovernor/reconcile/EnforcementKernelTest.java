@@ -76,6 +76,38 @@ class EnforcementKernelTest {
         }
     }
 
+    /**
+     * issue 15: v1 has no memory.low; the spec's nearest is the soft limit. It protects nothing, so
+     * the proof is what it does do: it holds the value, a second pass leaves it, and a process
+     * above it (below the hard limit) is not touched, while the group's usage shows it above.
+     */
+    @Test
+    void memoryLowOnV1IsTheSoftLimitAndAProcessAboveItRunsOn() throws Exception {
+        String yaml = """
+                name: soft
+                memory:
+                  limit: 256Mi
+                  low: 32Mi
+                """;
+        k.apply(yaml);
+        assertEquals(String.valueOf(32 << 20), k.read("memory", "soft", "memory.soft_limit_in_bytes"));
+        assertEquals(0, k.apply(yaml).writes(), "read back equal: nothing to write again");
+        // 64 MiB written (not calloc'd: those pages would stay untouched), held until a second line
+        Process p = k.shell("read go; exec python3 -c 'import sys; b = b\"x\" * (64 << 20); sys.stdin.readline()'");
+        k.join(p.pid(), "soft");
+        KernelGroups.go(p);
+        long usage = 0;
+        for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); usage < (64L << 20) && System.nanoTime() < end; ) {
+            Thread.sleep(50);
+            usage = Long.parseLong(k.read("memory", "soft", "memory.usage_in_bytes"));
+        }
+        assertTrue(usage >= 64L << 20, "the group's usage should pass the soft limit: " + usage);
+        assertTrue(p.isAlive(), "above the soft limit, below the hard one: nothing is killed");
+        KernelGroups.go(p);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+    }
+
     @Test
     void processAllocatingPastTheMemoryLimitIsOomKilled() throws Exception {
         k.apply("""
