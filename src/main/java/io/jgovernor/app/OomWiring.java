@@ -149,7 +149,7 @@ final class OomWiring {
      */
     void followPressure(CatalogState catalog, CgroupLayout layout) {
         PressureEvents p = pressure;
-        Optional<Hierarchy> unified = layout.unified();
+        Optional<Hierarchy> unified = layout.pressureTree();
         if (p == null || unified.isEmpty()) {
             return;
         }

@@ -60,6 +60,18 @@ public abstract class Backend {
         return name -> controllers.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
     }
 
+    /**
+     * The controllers that govern groups' directories in {@code h}, in a fixed order: a
+     * controller-less cgroup2 tree (a hybrid host's unified tree, joined for per-group pressure)
+     * holds processes only, and gets the {@link UnifiedDirectory} that makes its directories.
+     */
+    public List<Controller> controllersOf(Hierarchy h) {
+        if (h.isUnified() && !h.hasControllers()) {
+            return List.of(new UnifiedDirectory());
+        }
+        return h.controllers().stream().sorted().map(controllerFor()).filter(java.util.Objects::nonNull).toList();
+    }
+
     /** A controller whose stats are read, and jgovernor's root directory in its hierarchy. */
     public record StatSource(Controller controller, Path root) {
     }

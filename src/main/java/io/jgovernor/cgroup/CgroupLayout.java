@@ -236,6 +236,15 @@ public final class CgroupLayout {
         return Optional.ofNullable(unified);
     }
 
+    /**
+     * Where the kernel counts each group's pressure (PSI) and takes triggers: the cgroup2 tree,
+     * v2's one hierarchy or a hybrid host's unified tree (whose directories have the pressure files
+     * without any controller). Empty on a v1-only host.
+     */
+    public Optional<Hierarchy> pressureTree() {
+        return unified();
+    }
+
     /** jgovernor's root directory in {@code h}. */
     public Path rootDir(Hierarchy h) {
         Path dir = rootDirs.get(h);

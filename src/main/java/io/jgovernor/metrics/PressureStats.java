@@ -47,7 +47,7 @@ public final class PressureStats {
 
     /** Groups' pressure in the layout's cgroup2 tree (v2, or a hybrid host's unified tree). */
     public static PressureStats of(StatFiles files, CgroupLayout layout) {
-        Optional<Hierarchy> unified = layout.unified();
+        Optional<Hierarchy> unified = layout.pressureTree();
         return new PressureStats(files, unified.map(layout::rootDir).orElse(null), HOST);
     }
 

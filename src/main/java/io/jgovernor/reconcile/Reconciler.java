@@ -6,7 +6,6 @@ import io.jgovernor.cgroup.CgroupFiles;
 import io.jgovernor.cgroup.CgroupLayout;
 import io.jgovernor.cgroup.Controller;
 import io.jgovernor.cgroup.Hierarchy;
-import io.jgovernor.cgroup.UnifiedDirectory;
 import io.jgovernor.model.GroupName;
 import io.jgovernor.model.Policy;
 import io.jgovernor.model.Resources;
@@ -21,12 +20,10 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -66,12 +63,10 @@ public final class Reconciler implements GroupDirectories {
     public Reconciler(Backend backend, CgroupFiles files) {
         this.backend = backend;
         this.layout = backend.layout();
-        Function<String, Controller> controllerFor = backend.controllerFor();
         this.files = files;
         Map<Hierarchy, List<Controller>> byHierarchy = new LinkedHashMap<>();
         for (Hierarchy h : layout.hierarchies()) {
-            List<Controller> list = h.isUnified() && !h.hasControllers() ? List.of(new UnifiedDirectory())
-                    : h.controllers().stream().sorted().map(controllerFor).filter(Objects::nonNull).toList();
+            List<Controller> list = backend.controllersOf(h);
             if (!list.isEmpty()) {
                 byHierarchy.put(h, list);
             }

@@ -47,13 +47,13 @@ class CgroupLayoutTest {
     void aHybridHostsUnifiedTreeJoinsTheHierarchiesOnlyWhenAsked() {
         CgroupLayout l = layout("hybrid-host", "jgovernor", Map.of("/sys/fs/cgroup/unified", "hugetlb\n"));
         CgroupLayout u = l.withUnifiedGroups();
-        assertEquals(List.of("blkio", "cgroup2", "cpu", "cpuacct", "cpuset", "devices", "memory", "pids"),
+        assertEquals(List.of("blkio", "cgroup2", "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids"),
                 u.hierarchies().stream().map(Hierarchy::name).toList());
         Hierarchy unified = u.unified().orElseThrow();
         assertTrue(unified.isUnified() && !unified.hasControllers(), "a tree that only holds processes");
         assertEquals(unified.ownDir().resolve("jgovernor/web"), u.groupDir(unified, new GroupName("web")));
         assertTrue(u.groupDir(unified, new GroupName("web")).startsWith(unified.ownDir()), "beneath its own cgroup only");
-        assertEquals(7, l.hierarchies().size(), "the layout itself is unchanged");
+        assertEquals(8, l.hierarchies().size(), "the layout itself is unchanged");
         assertEquals(u, u.withUnifiedGroups());
         CgroupLayout v1 = layout("rhel7", "jgovernor", Map.of());
         assertEquals(v1, v1.withUnifiedGroups(), "no unified tree: nothing to add");

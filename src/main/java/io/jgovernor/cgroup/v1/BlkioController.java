@@ -80,10 +80,31 @@ public final class BlkioController implements Controller {
     /**
      * Fitted to the host from a directory of the blkio hierarchy (the daemon's own): CFQ shows
      * blkio.weight in every group including the root; BFQ shows blkio.bfq.weight only below the
-     * root, so its absence proves nothing and BFQ is assumed unless blkio.weight is there.
+     * root, so its absence there proves nothing: BFQ is taken when the kernel offers it to any
+     * block device ({@code /sys/block/DEV/queue/scheduler} lists "bfq", which is when the file
+     * exists in groups), and no weight file otherwise (every device on mq-deadline, kyber or none).
      */
     public static BlkioController forHierarchy(CgroupFiles files, Path ownDir) throws CgroupException {
-        return new BlkioController(files.read(ownDir, WEIGHT).isPresent() ? WeightFile.CFQ : WeightFile.BFQ);
+        if (files.read(ownDir, WEIGHT).isPresent()) {
+            return new BlkioController(WeightFile.CFQ);
+        }
+        return new BlkioController(bfqOffered(Path.of("/sys/block")) ? WeightFile.BFQ : WeightFile.NONE);
+    }
+
+    /** Whether any block device under {@code sysBlock} can use the BFQ scheduler. */
+    static boolean bfqOffered(Path sysBlock) {
+        try (java.util.stream.Stream<Path> devices = java.nio.file.Files.list(sysBlock)) {
+            return devices.anyMatch(d -> {
+                try {
+                    return java.util.List.of(java.nio.file.Files.readString(d.resolve("queue/scheduler"))
+                            .replace("[", "").replace("]", "").strip().split("\\s+")).contains("bfq");
+                } catch (java.io.IOException | RuntimeException e) {
+                    return false; // a device without a queue (or gone): it offers nothing
+                }
+            });
+        } catch (java.io.IOException e) {
+            return true; // no /sys/block to ask: keep the kernel-5.0-and-later guess
+        }
     }
 
     @Override

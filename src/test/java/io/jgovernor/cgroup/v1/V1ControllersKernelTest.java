@@ -157,10 +157,14 @@ class V1ControllersKernelTest {
 
     @Test
     void blkioController() throws Exception {
-        roundTrip(new BlkioController(),
-                io(200, device("254:0", Limit.of(10 * MiB), Limit.of(5 * MiB), Limit.of(1000), Limit.of(500)),
+        // fitted to this host: where no scheduler reads weights, the policies ask for none (the
+        // parser refuses io.weight there)
+        BlkioController fitted = BlkioController.forHierarchy(files, cg.hierarchy("blkio").ownDir());
+        boolean weights = io.jgovernor.testing.TestHost.weightsIo();
+        roundTrip(fitted,
+                io(weights ? 200 : null, device("254:0", Limit.of(10 * MiB), Limit.of(5 * MiB), Limit.of(1000), Limit.of(500)),
                         device("7:0", null, null, null, Limit.of(100))),
-                io(1000, device("254:0", Limit.of(20 * MiB), Limit.MAX, null, null)),
+                io(weights ? 1000 : null, device("254:0", Limit.of(20 * MiB), Limit.MAX, null, null)),
                 io(null, device("7:0", Limit.of(1), null, null, null)));
     }
 
