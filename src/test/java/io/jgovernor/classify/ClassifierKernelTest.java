@@ -390,7 +390,10 @@ class ClassifierKernelTest {
         String name = copy("/bin/sleep");
         startClassifier(true, 1); // the kernel's minimum buffer: a burst overflows it
         apply(one(match("web", name)));
-        start("/bin/sh", "-c", "for i in $(seq 200); do " + bin.resolve(name) + " 300 & done; wait");
+        // 2000 short-lived processes beside the 200: six thousand more events (fork, exec, exit),
+        // so the buffer overflows even when a loaded machine slows the burst down
+        start("/bin/sh", "-c", "for i in $(seq 200); do " + bin.resolve(name) + " 300 & done;"
+                + " for i in $(seq 2000); do /bin/true & done; wait");
         List<Long> pids = new ArrayList<>();
         await("200 processes started", () -> {
             pids.clear();
