@@ -70,6 +70,7 @@ public class Daemon {
     private volatile Workloads workloads;
     private volatile CgroupFiles files;
     private volatile PolicyParser parser;
+    private volatile FreezeControl freezeControl;
     private Set<String> loggedErrors = Set.of();
     private PidFile pidFile;
 
@@ -113,6 +114,9 @@ public class Daemon {
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(backend, files);
         this.reconciler = reconciler;
+        // run-time freezes (jgovernor freeze) are applied again from the first pass on, until thawed
+        reconciler.runtimeFreezes(io.jgovernor.reconcile.RuntimeFreezes.load(config.stateDir().resolve("frozen")));
+        freezeControl = new FreezeControl(this::lastCatalog, reconciler, backend.freezing(), files);
         groupStats = GroupStats.of(StatFiles.of(files), backend);
         metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters()),
                 new DaemonCollector(this::lastCatalog, reconciler::errorsTotal, reconciler::driftCorrectionsTotal,
@@ -396,6 +400,11 @@ public class Daemon {
     /** Null until startup. */
     public CgroupFiles files() {
         return files;
+    }
+
+    /** Null until startup: {@code jgovernor freeze} and {@code thaw}. */
+    FreezeControl freezeControl() {
+        return freezeControl;
     }
 
     /** Null until startup: the parser the catalog uses, with the same host facts. */
