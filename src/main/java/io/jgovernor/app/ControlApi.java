@@ -274,6 +274,13 @@ public class ControlApi {
             json(ctx, 404, new JsonObject().put("error", "no group " + g.value() + " (no valid policy defines it)"));
             return;
         }
+        // a command that joins a frozen group's cgroups is frozen at once and would hang the caller
+        FreezeControl freezes = daemon.freezeControl();
+        if (freezes != null && freezes.frozen(g)) {
+            json(ctx, 409, new JsonObject().put("error", g.value() + " is frozen: a command run in it would stop at "
+                    + "once; jgovernor thaw " + g.value() + " first (or edit its policy's freezer: key)"));
+            return;
+        }
         try {
             var join = daemon.workloads().join(g);
             JsonObject env = new JsonObject();

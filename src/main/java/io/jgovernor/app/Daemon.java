@@ -126,6 +126,7 @@ public class Daemon {
                 reconciler, files, Accounts.host(),
                 config.stateDir().resolve("workloads"));
         workloads.health(health);
+        workloads.beforeSignal(freezeControl::thawForStop);
         this.workloads = workloads;
         oom.onKills(workloads::oomKilled);
         reconciler.keepOccupied(workloads::holds);

@@ -124,6 +124,36 @@ final class FreezeControl {
         return "thawed " + g.value();
     }
 
+    /**
+     * Before a workload of {@code g} is signalled to stop: its freezer directories thawed (the
+     * run-time freeze stays recorded, so a group that stays gets frozen again by a later pass).
+     */
+    void thawForStop(GroupName g) {
+        for (Path d : freezerDirs(g)) {
+            try {
+                if (freezing.frozen(files, d).orElse(false)) {
+                    freezing.thaw(files, d);
+                }
+            } catch (CgroupException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Whether the kernel reports any of the group's freezer directories frozen now. */
+    boolean frozen(GroupName g) {
+        for (Path d : freezerDirs(g)) {
+            try {
+                if (freezing.frozen(files, d).orElse(false)) {
+                    return true;
+                }
+            } catch (CgroupException e) {
+                // gone meanwhile: not frozen
+            }
+        }
+        return false;
+    }
+
     private Policy policy(GroupName g) throws Refused {
         CatalogState c = catalog.get();
         Policy p = c == null ? null : c.desired().get(g);

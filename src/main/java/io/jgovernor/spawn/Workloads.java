@@ -74,6 +74,16 @@ public final class Workloads implements IntPredicate {
     private volatile LoopHealth health = new LoopHealth();
 
     /** Where each workload's supervisor registers its loop ("workload GROUP"). */
+    /**
+     * What runs before a workload is signalled to stop: the daemon thaws the group there (a
+     * frozen workload is stopped by thawing it first). Nothing by default.
+     */
+    public void beforeSignal(java.util.function.Consumer<GroupName> thaw) {
+        this.beforeSignal = thaw;
+    }
+
+    private volatile java.util.function.Consumer<GroupName> beforeSignal = g -> { };
+
     public void health(LoopHealth registry) {
         this.health = registry;
     }
@@ -419,6 +429,14 @@ public final class Workloads implements IntPredicate {
      * forking twice.
      */
     private void signal(GroupName g, Workload w, boolean kill, boolean wholeGroup) {
+        // a frozen process gets no signal until thawed (v1: not even SIGKILL), so a stop would
+        // wait out its stopTimeout and then SIGKILL in vain: thaw the group first
+        try {
+            beforeSignal.accept(g);
+        } catch (RuntimeException e) {
+            System.getLogger(Workloads.class.getName()).log(System.Logger.Level.WARNING,
+                    "workload " + g.value() + ": cannot thaw it before signalling it: " + e.getMessage());
+        }
         Set<ProcessHandle> targets = new LinkedHashSet<>();
         ProcessHandle.of(w.pid()).ifPresent(h -> {
             h.descendants().forEach(targets::add);
