@@ -166,15 +166,15 @@ final class FreezeControl {
     /** A pass makes the freezer directory and freezes it; the group's processes are moved in and frozen. */
     private void apply(GroupName g) throws Refused {
         Report report = reconciler.reconcileChanges(catalog.get().desired());
-        for (ReconcileError e : report.errors()) {
-            if (e.group().equals(g.value())) {
-                throw new Refused(500, "cannot freeze " + g.value() + ": " + e.message());
-            }
-        }
         List<Path> freezer = freezerDirs(g);
         if (freezer.isEmpty()) {
-            throw new Refused(500, "cannot freeze " + g.value() + ": the group has no freezer directory after the pass");
+            List<String> why = report.errors().stream().filter(e -> e.group().equals(g.value()))
+                    .map(ReconcileError::message).toList();
+            throw new Refused(500, "cannot freeze " + g.value() + ": the group has no freezer directory after the pass"
+                    + (why.isEmpty() ? "" : ": " + String.join("; ", why)));
         }
+        // a step of the pass that failed (the freeze itself gave up while the group forked, a
+        // write elsewhere) is not the answer: the loop below freezes and checks the kernel's state
         List<Path> others = new ArrayList<>(reconciler.of(g));
         others.removeAll(freezer);
         try {

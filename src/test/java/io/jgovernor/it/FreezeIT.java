@@ -125,6 +125,13 @@ class FreezeIT extends DaemonFixture {
         assertTrue(unknown.err().contains("no group nosuch"), unknown.toString());
         Result usage = jgovernor("thaw");
         assertEquals(2, usage.exit(), usage.toString());
+        for (String command : List.of("freeze", "thaw")) {
+            Result help = jgovernor(command, "--help");
+            assertEquals(0, help.exit(), help.toString());
+            assertTrue(help.out().startsWith("usage: jgovernor " + command), help.toString());
+            Result bad = jgovernor(command, "--no-such-option");
+            assertEquals(2, bad.exit(), bad.toString());
+        }
 
         // a restarted daemon keeps it frozen (passes every second would undo a freeze they did not know)
         daemon.close();
