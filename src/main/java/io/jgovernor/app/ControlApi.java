@@ -262,12 +262,8 @@ public class ControlApi {
         if (!local(ctx) || !started(ctx, daemon.lastCatalog(), daemon.workloads())) {
             return;
         }
-        String name = ctx.request().getParam("group");
-        io.jgovernor.model.GroupName g;
-        try {
-            g = new io.jgovernor.model.GroupName(name == null ? "" : name);
-        } catch (IllegalArgumentException e) {
-            json(ctx, 400, new JsonObject().put("error", "not a group name: \"" + name + "\""));
+        io.jgovernor.model.GroupName g = group(ctx);
+        if (g == null) {
             return;
         }
         if (!daemon.lastCatalog().desired().containsKey(g)) {
@@ -293,16 +289,23 @@ public class ControlApi {
         }
     }
 
+    /** The request's {@code ?group=}; null when it is not a group name (then answered 400). */
+    private static io.jgovernor.model.GroupName group(RoutingContext ctx) {
+        String name = ctx.request().getParam("group");
+        try {
+            return new io.jgovernor.model.GroupName(name == null ? "" : name);
+        } catch (IllegalArgumentException e) {
+            json(ctx, 400, new JsonObject().put("error", "not a group name: \"" + name + "\""));
+            return null;
+        }
+    }
+
     private void freezeOrThaw(RoutingContext ctx, boolean freeze) {
         if (!local(ctx) || !started(ctx, daemon.lastCatalog(), daemon.freezeControl())) {
             return;
         }
-        String name = ctx.request().getParam("group");
-        io.jgovernor.model.GroupName g;
-        try {
-            g = new io.jgovernor.model.GroupName(name == null ? "" : name);
-        } catch (IllegalArgumentException e) {
-            json(ctx, 400, new JsonObject().put("error", "not a group name: \"" + name + "\""));
+        io.jgovernor.model.GroupName g = group(ctx);
+        if (g == null) {
             return;
         }
         try {
