@@ -127,6 +127,7 @@ public class Daemon {
                 config.stateDir().resolve("workloads"));
         workloads.health(health);
         workloads.beforeSignal(freezeControl::thawForStop);
+        workloads.frozen(freezeControl::frozen);
         this.workloads = workloads;
         oom.onKills(workloads::oomKilled);
         reconciler.keepOccupied(workloads::holds);

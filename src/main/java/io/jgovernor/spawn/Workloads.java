@@ -84,6 +84,13 @@ public final class Workloads implements IntPredicate {
 
     private volatile java.util.function.Consumer<GroupName> beforeSignal = g -> { };
 
+    /** Whether a group is frozen now (the daemon asks the kernel): its workload is started once thawed. */
+    public void frozen(java.util.function.Predicate<GroupName> test) {
+        this.frozen = test;
+    }
+
+    private volatile java.util.function.Predicate<GroupName> frozen = g -> false;
+
     public void health(LoopHealth registry) {
         this.health = registry;
     }
@@ -185,6 +192,7 @@ public final class Workloads implements IntPredicate {
             Supervisor fresh = new Supervisor(g, spec, this::launch, this::signal, listener(g, spec));
             fresh.killWholeGroup = wholeGroup;
             fresh.health = health;
+            fresh.frozen = frozen;
             Optional<Workload> adopted = Optional.empty();
             if (first) {
                 Left left = leftIn(g, spec, wholeGroup);
