@@ -23,32 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FreezeIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(20);
 
-    record Result(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
-
     private Path socket;
 
     private Result jgovernor(String... args) throws IOException, InterruptedException {
         List<String> all = new java.util.ArrayList<>(List.of(args));
         all.add(1, "--socket=" + socket);
-        Path outFile = Files.createTempFile(tmp, "out", ".txt");
-        Path errFile = Files.createTempFile(tmp, "err", ".txt");
-        Process p = new ProcessBuilder(DaemonProcess.command(List.of("jgovernor.policy-dir=" + policies), all))
-                .redirectOutput(outFile.toFile()).redirectError(errFile.toFile()).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-        }
-        return new Result(p.waitFor(), Files.readString(outFile), Files.readString(errFile));
-    }
-
-    private void write(String name, String yaml) throws IOException {
-        Path f = policies.resolve(name);
-        Files.writeString(f, yaml);
-        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+        return runCli(all);
     }
 
     private DaemonProcess start() throws IOException {
@@ -88,14 +68,14 @@ class FreezeIT extends DaemonFixture {
         socket = tmp.resolve("run/api.sock");
         Path count = tmp.resolve("count");
         // forks on every round (the subshell and /bin/true), as a busy service does
-        write("work.yaml", """
+        writePolicy("work.yaml", """
                 name: work
                 run:
                   command: ["/bin/sh", "-c", "i=0; while :; do i=$((i+1)); (echo $i > %s.new; /bin/true); mv %s.new %s; sleep 0.01; done"]
                   stopTimeout: 1s
                 """.formatted(count, count, count));
-        write("held.yaml", "name: held\nfreezer: {frozen: true}\n");
-        write("running.yaml", "name: running\nfreezer: {frozen: false}\n");
+        writePolicy("held.yaml", "name: held\nfreezer: {frozen: true}\n");
+        writePolicy("running.yaml", "name: running\nfreezer: {frozen: false}\n");
         daemon = start();
         awaitCounting(count);
 
