@@ -57,6 +57,10 @@ public class ControlApi {
     /** GET: the named volumes; POST {@code /v1/volumes/rm?name=NAME} removes one ({@code jgovernor volume}). */
     static final String VOLUMES_PATH = "/v1/volumes";
     static final String VOLUME_RM_PATH = "/v1/volumes/rm";
+    /** POST ?group=NAME: freeze the group at run time, kept until thawed ({@code jgovernor freeze}). */
+    static final String FREEZE_PATH = "/v1/freeze";
+    /** POST ?group=NAME: thaw a group frozen at run time ({@code jgovernor thaw}). */
+    static final String THAW_PATH = "/v1/thaw";
     /** The most a plan request may carry: many policy files of at most 1 MiB each would not fit a request anyway. */
     private static final long MAX_BODY = 32L << 20;
     /** How long {@code jgovernor reload} waits for its pass; one takes milliseconds unless the kernel is stuck. */
@@ -89,6 +93,8 @@ public class ControlApi {
             router.get(EXEC_PATH).blockingHandler(this::exec, false);
             router.get(VOLUMES_PATH).blockingHandler(this::volumes, false);
             router.post(VOLUME_RM_PATH).blockingHandler(this::volumeRm, false);
+            router.post(FREEZE_PATH).blockingHandler(ctx -> freezeOrThaw(ctx, true), false);
+            router.post(THAW_PATH).blockingHandler(ctx -> freezeOrThaw(ctx, false), false);
             HttpServer s = vertx.createHttpServer(new HttpServerOptions()).requestHandler(router);
             s.listen(SocketAddress.domainSocketAddress(path.toString()))
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -160,8 +166,35 @@ public class ControlApi {
         var doc = StatusDocument.build(daemon.ready(), daemon.lastCatalog(), daemon.lastReport(),
                 daemon.groupErrors(), daemon.groupStats(), daemon.policyDirProblem(), daemon.classifier());
         doc.put("pid", ProcessHandle.current().pid());
+        frozen(doc);
         var workloads = daemon.workloads();
         json(ctx, 200, workloads == null ? doc : StatusDocument.withWorkloads(doc, workloads.status()));
+    }
+
+    /**
+     * "frozen" on each group that is: "run-time" (jgovernor freeze) or "policy" (freezer: {frozen:
+     * true}); and the run-time frozen groups as a list, also those no policy defines now.
+     */
+    private void frozen(JsonObject doc) {
+        var reconciler = daemon.reconciler();
+        var catalog = daemon.lastCatalog();
+        if (reconciler == null) {
+            return;
+        }
+        var runtime = reconciler.runtimeFreezes().groups();
+        for (Object o : doc.getJsonArray("groups", new JsonArray())) {
+            JsonObject g = (JsonObject) o;
+            String name = g.getString("name");
+            var policy = catalog == null || name == null ? null
+                    : catalog.desired().get(new io.jgovernor.model.GroupName(name));
+            if (policy != null && policy.resources().freezer().map(f -> f.frozen()).orElse(false)) {
+                g.put("frozen", "policy");
+            } else if (policy != null && policy.resources().freezer().isEmpty()
+                    && runtime.contains(new io.jgovernor.model.GroupName(name))) {
+                g.put("frozen", "run-time");
+            }
+        }
+        doc.put("frozenAtRunTime", new JsonArray(runtime.stream().map(io.jgovernor.model.GroupName::value).toList()));
     }
 
     private void reload(RoutingContext ctx) {
@@ -229,16 +262,19 @@ public class ControlApi {
         if (!local(ctx) || !started(ctx, daemon.lastCatalog(), daemon.workloads())) {
             return;
         }
-        String name = ctx.request().getParam("group");
-        io.jgovernor.model.GroupName g;
-        try {
-            g = new io.jgovernor.model.GroupName(name == null ? "" : name);
-        } catch (IllegalArgumentException e) {
-            json(ctx, 400, new JsonObject().put("error", "not a group name: \"" + name + "\""));
+        io.jgovernor.model.GroupName g = group(ctx);
+        if (g == null) {
             return;
         }
         if (!daemon.lastCatalog().desired().containsKey(g)) {
             json(ctx, 404, new JsonObject().put("error", "no group " + g.value() + " (no valid policy defines it)"));
+            return;
+        }
+        // a command that joins a frozen group's cgroups is frozen at once and would hang the caller
+        FreezeControl freezes = daemon.freezeControl();
+        if (freezes != null && freezes.frozen(g)) {
+            json(ctx, 409, new JsonObject().put("error", g.value() + " is frozen: a command run in it would stop at "
+                    + "once; jgovernor thaw " + g.value() + " first (or edit its policy's freezer: key)"));
             return;
         }
         try {
@@ -250,6 +286,33 @@ public class ControlApi {
             json(ctx, 200, doc);
         } catch (io.jgovernor.spawn.Workloads.Refused e) {
             json(ctx, 409, new JsonObject().put("error", e.getMessage()));
+        }
+    }
+
+    /** The request's {@code ?group=}; null when it is not a group name (then answered 400). */
+    private static io.jgovernor.model.GroupName group(RoutingContext ctx) {
+        String name = ctx.request().getParam("group");
+        try {
+            return new io.jgovernor.model.GroupName(name == null ? "" : name);
+        } catch (IllegalArgumentException e) {
+            json(ctx, 400, new JsonObject().put("error", "not a group name: \"" + name + "\""));
+            return null;
+        }
+    }
+
+    private void freezeOrThaw(RoutingContext ctx, boolean freeze) {
+        if (!local(ctx) || !started(ctx, daemon.lastCatalog(), daemon.freezeControl())) {
+            return;
+        }
+        io.jgovernor.model.GroupName g = group(ctx);
+        if (g == null) {
+            return;
+        }
+        try {
+            FreezeControl c = daemon.freezeControl();
+            json(ctx, 200, new JsonObject().put("group", g.value()).put("done", freeze ? c.freeze(g) : c.thaw(g)));
+        } catch (FreezeControl.Refused e) {
+            json(ctx, e.status, new JsonObject().put("error", e.getMessage()));
         }
     }
 

@@ -71,6 +71,7 @@ public class Daemon {
     private volatile Workloads workloads;
     private volatile CgroupFiles files;
     private volatile PolicyParser parser;
+    private volatile FreezeControl freezeControl;
     private Set<String> loggedErrors = Set.of();
     private PidFile pidFile;
 
@@ -117,6 +118,9 @@ public class Daemon {
         PolicyCatalog catalog = new PolicyCatalog(parser, policyDir, accepted, config.reconcile().removalDelay());
         Reconciler reconciler = new Reconciler(backend, files);
         this.reconciler = reconciler;
+        // run-time freezes (jgovernor freeze) are applied again from the first pass on, until thawed
+        reconciler.runtimeFreezes(io.jgovernor.reconcile.RuntimeFreezes.load(config.stateDir().resolve("frozen")));
+        freezeControl = new FreezeControl(this::lastCatalog, reconciler, backend.freezing(), files);
         groupStats = GroupStats.of(StatFiles.of(files), backend);
         metrics = new Metrics(new GroupCollector(this::groups, groupStats, oom.counters(),
                         PressureStats.of(StatFiles.of(files), layout)),
@@ -127,6 +131,8 @@ public class Daemon {
                 reconciler, files, Accounts.host(),
                 config.stateDir().resolve("workloads"));
         workloads.health(health);
+        workloads.beforeSignal(freezeControl::thawForStop);
+        workloads.frozen(freezeControl::frozen);
         this.workloads = workloads;
         oom.onKills(workloads::oomKilled);
         reconciler.keepOccupied(workloads::holds);
@@ -403,6 +409,11 @@ public class Daemon {
     /** Null until startup. */
     public CgroupFiles files() {
         return files;
+    }
+
+    /** Null until startup: {@code jgovernor freeze} and {@code thaw}. */
+    FreezeControl freezeControl() {
+        return freezeControl;
     }
 
     /** Null until startup: the parser the catalog uses, with the same host facts. */

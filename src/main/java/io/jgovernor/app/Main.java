@@ -37,7 +37,9 @@ public final class Main {
             new Subcommand(WhyCommand.COMMAND, WhyCommand::run),
             new Subcommand(ReloadCommand.COMMAND, ReloadCommand::run),
             new Subcommand(ExecCommand.COMMAND, ExecCommand::run),
-            new Subcommand(VolumeCommand.COMMAND, VolumeCommand::run));
+            new Subcommand(VolumeCommand.COMMAND, VolumeCommand::run),
+            new Subcommand(FreezeCommand.FREEZE, FreezeCommand::freeze),
+            new Subcommand(FreezeCommand.THAW, FreezeCommand::thaw));
 
     public static void main(String... args) {
         if (args.length > 0) {

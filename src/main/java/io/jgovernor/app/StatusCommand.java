@@ -82,7 +82,9 @@ final class StatusCommand {
             String memory = g.getValue("memoryUsageBytes") == null ? "-"
                     : bytes(g.getLong("memoryUsageBytes")) + " / "
                     + (limit == null ? "-" : limit instanceof Number n ? bytes(n.longValue()) : limit.toString());
-            out.printf(format, g.getString("name"), g.getString("state"),
+            // a frozen group's processes neither run nor exit: that is its state, whatever else holds
+            String state = g.getString("frozen") == null ? g.getString("state") : "frozen";
+            out.printf(format, g.getString("name"), state,
                     g.getValue("processes") == null ? "-" : g.getLong("processes").toString(),
                     g.getValue("cpuSeconds") == null ? "-" : String.format(Locale.ROOT, "%.2f", g.getDouble("cpuSeconds")),
                     memory, g.getValue("oomKills") == null ? "-" : g.getLong("oomKills").toString(),

@@ -41,6 +41,11 @@ public record Resources(Optional<Cpu> cpu, Optional<Cpuset> cpuset, Optional<Mem
         return new Resources(cpu, cpuset, memory, io, pids, d, files, freezer, hugetlb, network, perfEvent);
     }
 
+    /** The same resources with {@code freezer} in place of this one (a run-time freeze). */
+    public Resources withFreezer(Optional<Freezer> f) {
+        return new Resources(cpu, cpuset, memory, io, pids, devices, files, f, hugetlb, network, perfEvent);
+    }
+
     /**
      * The raw files ({@code files:}) whose name starts with {@code controller} and a dot: they are
      * written in that controller's directory, after its own files.

@@ -45,6 +45,7 @@ public final class Reconciler implements GroupDirectories {
     private final Map<String, Resources> applied = new HashMap<>();
     /** What the last pass applied (the catalog makes a new map for every refresh and never changes it). */
     private SortedMap<GroupName, Policy> lastDesired = new TreeMap<>();
+    private volatile RuntimeFreezes freezes = RuntimeFreezes.none();
     private Planner planner;
     /** The tree of the last pass, read by other threads through {@link #of(GroupName)}. */
     private volatile DesiredTree lastTree;
@@ -76,6 +77,18 @@ public final class Reconciler implements GroupDirectories {
                 (group, pid) -> occupants.holds(group, pid));
     }
 
+    /**
+     * The groups frozen at run time, laid over each pass's desired state as
+     * {@code freezer: {frozen: true}} (see {@link RuntimeFreezes}); none until set.
+     */
+    public void runtimeFreezes(RuntimeFreezes f) {
+        this.freezes = f;
+    }
+
+    public RuntimeFreezes runtimeFreezes() {
+        return freezes;
+    }
+
     /** Processes that keep a removed group's directories (the workloads, which are built after this). */
     public void keepOccupied(Occupants o) {
         this.occupants = o;
@@ -83,6 +96,7 @@ public final class Reconciler implements GroupDirectories {
 
     /** A full pass: every group, drift repaired everywhere, orphan directories removed. */
     public synchronized Report reconcileAll(SortedMap<GroupName, Policy> desired) {
+        desired = freezes.overlay(desired);
         long start = System.nanoTime();
         return pass(desired, DesiredTree.build(desired, controllers, backend::everyGroupHasDirectory), Scope.ALL, start);
     }
@@ -93,6 +107,7 @@ public final class Reconciler implements GroupDirectories {
      * their ancestors, whose set of hierarchies follows their descendants'.
      */
     public synchronized Report reconcileChanges(SortedMap<GroupName, Policy> desired) {
+        desired = freezes.overlay(desired);
         return changes(desired, changedGroups(lastDesired, desired));
     }
 
@@ -105,7 +120,7 @@ public final class Reconciler implements GroupDirectories {
      */
     public synchronized Report reconcileChanges(SortedMap<GroupName, Policy> desired,
                                                 SortedMap<GroupName, Policy> base, Set<GroupName> touched) {
-        if (base != lastDesired) {
+        if (base != lastDesired || freezes.overlay(desired) != desired) {
             return reconcileChanges(desired);
         }
         Set<GroupName> changed = new HashSet<>();
@@ -252,6 +267,7 @@ public final class Reconciler implements GroupDirectories {
      * changes (the daemon's root is not made; a missing one shows as its mkdir).
      */
     public synchronized Preview preview(SortedMap<GroupName, Policy> desired) {
+        desired = freezes.overlay(desired);
         DesiredTree tree = DesiredTree.build(desired, controllers, backend::everyGroupHasDirectory);
         List<ReconcileError> unreadable = new ArrayList<>();
         Plan plan = planner().plan(tree, lastTree, Scope.ALL, applied, unreadable);

@@ -81,6 +81,8 @@ final class Supervisor {
     private Thread thread;
     /** Where this workload's loop reports itself; set before {@link #start}. */
     volatile LoopHealth health = new LoopHealth();
+    /** Whether the group is frozen now: no workload is launched into it until thawed. */
+    volatile java.util.function.Predicate<GroupName> frozen = g -> false;
     /** A launch (the exec stage preparing namespaces and root) longer than this is a stuck supervisor. */
     static final Duration LAUNCH_BOUND = Duration.ofSeconds(60);
     /** Stop signals every process in the group, not only the workload's tree (no match rules adopt others there). */
@@ -137,6 +139,15 @@ final class Supervisor {
         while (!stopping) {
             Workload w = current;
             if (w == null) {
+                // a stage started in a frozen group freezes as it joins it, and its launch would
+                // hang past LAUNCH_BOUND (a stuck loop to the liveness check): wait for the thaw
+                if (frozen.test(group)) {
+                    loop.idle();
+                    if (!pause(Duration.ofSeconds(1))) {
+                        break;
+                    }
+                    continue;
+                }
                 state = State.STARTING;
                 loop.busy();
                 try {

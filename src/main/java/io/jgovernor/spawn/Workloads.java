@@ -74,6 +74,23 @@ public final class Workloads implements IntPredicate {
     private volatile LoopHealth health = new LoopHealth();
 
     /** Where each workload's supervisor registers its loop ("workload GROUP"). */
+    /**
+     * What runs before a workload is signalled to stop: the daemon thaws the group there (a
+     * frozen workload is stopped by thawing it first). Nothing by default.
+     */
+    public void beforeSignal(java.util.function.Consumer<GroupName> thaw) {
+        this.beforeSignal = thaw;
+    }
+
+    private volatile java.util.function.Consumer<GroupName> beforeSignal = g -> { };
+
+    /** Whether a group is frozen now (the daemon asks the kernel): its workload is started once thawed. */
+    public void frozen(java.util.function.Predicate<GroupName> test) {
+        this.frozen = test;
+    }
+
+    private volatile java.util.function.Predicate<GroupName> frozen = g -> false;
+
     public void health(LoopHealth registry) {
         this.health = registry;
     }
@@ -175,6 +192,7 @@ public final class Workloads implements IntPredicate {
             Supervisor fresh = new Supervisor(g, spec, this::launch, this::signal, listener(g, spec));
             fresh.killWholeGroup = wholeGroup;
             fresh.health = health;
+            fresh.frozen = frozen;
             Optional<Workload> adopted = Optional.empty();
             if (first) {
                 Left left = leftIn(g, spec, wholeGroup);
@@ -419,6 +437,14 @@ public final class Workloads implements IntPredicate {
      * forking twice.
      */
     private void signal(GroupName g, Workload w, boolean kill, boolean wholeGroup) {
+        // a frozen process gets no signal until thawed (v1: not even SIGKILL), so a stop would
+        // wait out its stopTimeout and then SIGKILL in vain: thaw the group first
+        try {
+            beforeSignal.accept(g);
+        } catch (RuntimeException e) {
+            System.getLogger(Workloads.class.getName()).log(System.Logger.Level.WARNING,
+                    "workload " + g.value() + ": cannot thaw it before signalling it: " + e.getMessage());
+        }
         Set<ProcessHandle> targets = new LinkedHashSet<>();
         ProcessHandle.of(w.pid()).ifPresent(h -> {
             h.descendants().forEach(targets::add);

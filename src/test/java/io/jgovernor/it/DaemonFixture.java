@@ -48,6 +48,33 @@ abstract class DaemonFixture {
         }
     }
 
+    /** What a CLI command did. */
+    record Result(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+
+    /** Runs the packaged CLI with {@code args}, its output in files of the temp dir (at most 60 s). */
+    Result runCli(java.util.List<String> args) throws IOException, InterruptedException {
+        Path outFile = Files.createTempFile(tmp, "out", ".txt");
+        Path errFile = Files.createTempFile(tmp, "err", ".txt");
+        Process p = new ProcessBuilder(DaemonProcess.command(java.util.List.of("jgovernor.policy-dir=" + policies), args))
+                .redirectOutput(outFile.toFile()).redirectError(errFile.toFile()).start();
+        if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        return new Result(p.waitFor(), Files.readString(outFile), Files.readString(errFile));
+    }
+
+    /** A policy file the daemon accepts (0644). */
+    void writePolicy(String name, String yaml) throws IOException {
+        Path f = policies.resolve(name);
+        Files.writeString(f, yaml);
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
     /** The pid in {@code group}'s workload record, or 0 while there is none. */
     int recordedPid(String group) {
         try {

@@ -26,31 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EngineIT extends DaemonFixture {
     private static final Duration SOON = Duration.ofSeconds(20);
 
-    record Result(int exit, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
-        }
-    }
-
     private ProcessBuilder cli(String... args) {
         return new ProcessBuilder(DaemonProcess.command(List.of("jgovernor.policy-dir=" + policies), List.of(args)));
     }
 
     private Result jgovernor(String... args) throws IOException, InterruptedException {
-        Path outFile = Files.createTempFile(tmp, "out", ".txt");
-        Path errFile = Files.createTempFile(tmp, "err", ".txt");
-        Process p = cli(args).redirectOutput(outFile.toFile()).redirectError(errFile.toFile()).start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-        }
-        return new Result(p.waitFor(), Files.readString(outFile), Files.readString(errFile));
-    }
-
-    private void write(String name, String yaml) throws IOException {
-        Path f = policies.resolve(name);
-        Files.writeString(f, yaml);
-        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+        return runCli(List.of(args));
     }
 
     private Path busyboxRootfs() throws IOException {
@@ -75,7 +56,7 @@ class EngineIT extends DaemonFixture {
     void execIntoARunningWorkloadAndItsVolume() throws Exception {
         Path socket = tmp.resolve("run/api.sock");
         Path rootfs = busyboxRootfs();
-        write("iso.yaml", """
+        writePolicy("iso.yaml", """
                 name: iso
                 run:
                   command: ["/bin/sh", "-c", "echo from-the-workload > /data/made; exec sleep 300"]
@@ -86,7 +67,7 @@ class EngineIT extends DaemonFixture {
                     rootfs: %s
                     volumes: [{name: data, target: /data}]
                 """.formatted(rootfs));
-        write("plain.yaml", "name: plain\ncpu: {shares: 512}\n");
+        writePolicy("plain.yaml", "name: plain\ncpu: {shares: 512}\n");
         daemon = DaemonProcess.start(log, "jgovernor.policy-dir=" + policies, "jgovernor.state-dir=" + state,
                 "jgovernor.cgroup.root=" + cgroups.root(), "jgovernor.api.socket=" + socket,
                 "jgovernor.reconcile.interval=1s");
