@@ -158,11 +158,7 @@ public final class Classifier implements AutoCloseable {
         if (fd < 0) {
             return;
         }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment one = a.allocate(8);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            Libc.writeRaw(fd, one, 8);
-        }
+        Libc.eventfdSignal(fd);
     }
 
     private void run() {

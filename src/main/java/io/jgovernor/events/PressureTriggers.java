@@ -8,7 +8,6 @@ import io.jgovernor.sys.LoopHealth;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -221,11 +220,7 @@ public final class PressureTriggers<K> implements AutoCloseable {
             return;
         }
         closed = true;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            Libc.writeRaw(stop, one, 8);
-        }
+        Libc.eventfdSignal(stop);
         try {
             thread.join(2000);
         } catch (InterruptedException e) {

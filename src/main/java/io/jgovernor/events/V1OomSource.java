@@ -11,7 +11,6 @@ import io.jgovernor.sys.LoopHealth;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -161,11 +160,7 @@ public final class V1OomSource implements OomSource {
     }
 
     private void wake() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(8);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            Libc.writeRaw(wakeFd, one, 8); // EAGAIN only when the counter is full: awake anyway
-        }
+        Libc.eventfdSignal(wakeFd); // EAGAIN only when the counter is full: awake anyway
     }
 
     private static Object inode(Path dir) {

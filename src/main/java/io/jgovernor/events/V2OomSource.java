@@ -238,11 +238,7 @@ public final class V2OomSource implements OomSource {
             return;
         }
         closed = true;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
-            one.set(ValueLayout.JAVA_LONG, 0, 1L);
-            Libc.writeRaw(stop, one, 8);
-        }
+        Libc.eventfdSignal(stop);
         try {
             thread.join(2000);
         } catch (InterruptedException e) {

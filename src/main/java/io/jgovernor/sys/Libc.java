@@ -277,6 +277,18 @@ public final class Libc {
         }
     }
 
+    /**
+     * Adds 1 to eventfd {@code fd}'s counter: how a loop blocked in epoll/poll on it is woken.
+     * Bytes written (8), or {@code -errno} (EAGAIN only when the counter is full: awake anyway).
+     */
+    public static long eventfdSignal(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
+            one.set(ValueLayout.JAVA_LONG, 0, 1L);
+            return writeRaw(fd, one, 8);
+        }
+    }
+
     /** One write(2) of {@code count} bytes of {@code buf}; bytes written, or {@code -errno}. */
     public static long writeRaw(int fd, MemorySegment buf, long count) {
         MemorySegment state = STATE.get();
