@@ -2,9 +2,6 @@ package io.jgovernor.cgroup;
 
 import io.jgovernor.model.Resources;
 
-import java.util.List;
-import java.util.Map;
-
 /**
  * A group's directory in a hybrid host's unified (cgroup2) tree, which carries no controller
  * jgovernor manages: nothing is written in it, it is made for every group and the group's
@@ -12,7 +9,7 @@ import java.util.Map;
  * memory.pressure, io.pressure) per group, as systemd's directories there track its units. See
  * {@link CgroupLayout#withUnifiedGroups()}.
  */
-public final class UnifiedDirectory implements Controller {
+public final class UnifiedDirectory implements DirectoryOnly {
     /** The hierarchy's name ({@link Hierarchy#name()}): no kernel controller has it. */
     public static final String NAME = "cgroup2";
 
@@ -24,20 +21,5 @@ public final class UnifiedDirectory implements Controller {
     @Override
     public boolean usedBy(Resources resources) {
         return true;
-    }
-
-    @Override
-    public List<String> observedFiles() {
-        return List.of();
-    }
-
-    @Override
-    public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
-        return List.of();
-    }
-
-    @Override
-    public Map<String, String> fresh(GroupContext context) {
-        return Map.of();
     }
 }

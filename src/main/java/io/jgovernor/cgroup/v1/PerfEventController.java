@@ -1,12 +1,7 @@
 package io.jgovernor.cgroup.v1;
 
-import io.jgovernor.cgroup.Controller;
-import io.jgovernor.cgroup.GroupContext;
-import io.jgovernor.cgroup.Write;
+import io.jgovernor.cgroup.DirectoryOnly;
 import io.jgovernor.model.Resources;
-
-import java.util.List;
-import java.util.Map;
 
 /**
  * "perf_event": no files at all. A group's directory in the perf_event hierarchy is what lets
@@ -14,7 +9,7 @@ import java.util.Map;
  * processes alone; {@code perfEvent: true} asks for it. cgroup v2 needs nothing: perf_event is
  * implicitly on in every cgroup2 directory, so v2 has no class of its own.
  */
-public final class PerfEventController implements Controller {
+public final class PerfEventController implements DirectoryOnly {
     @Override
     public String name() {
         return "perf_event";
@@ -23,20 +18,5 @@ public final class PerfEventController implements Controller {
     @Override
     public boolean usedBy(Resources resources) {
         return resources.perfEventDirectory();
-    }
-
-    @Override
-    public List<String> observedFiles() {
-        return List.of();
-    }
-
-    @Override
-    public List<Write> reconcile(Resources resources, GroupContext context, Map<String, String> observed) {
-        return List.of();
-    }
-
-    @Override
-    public Map<String, String> fresh(GroupContext context) {
-        return Map.of();
     }
 }
