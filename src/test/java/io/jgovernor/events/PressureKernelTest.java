@@ -129,6 +129,39 @@ class PressureKernelTest {
         }
     }
 
+    /** A listener that throws is the loop's counted error, not its death: the next firing still comes. */
+    @Test
+    void aListenerThatThrowsIsCountedAndTheLoopGoesOn() throws Exception {
+        GroupName group = new GroupName("spin");
+        Path cpu = cg.makeGroup("cpu", group);
+        Files.writeString(cpu.resolve("cpu.cfs_quota_us"), "20000");
+        Path unified = cg.makeGroup("", group);
+        LoopHealth health = new LoopHealth();
+        LoopHealth.Loop loop = health.register("pressure", Duration.ofSeconds(30));
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        try (PressureTriggers<String> triggers = new PressureTriggers<>((key, dir, t) -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("a receiver-side bug");
+            }
+        }, loop)) {
+            triggers.register("spin", unified,
+                    new Pressure.Trigger(Pressure.Resource.CPU, Pressure.Stall.SOME, 15, window()));
+            Process p = cg.start("sh", "-c", "while :; do :; done");
+            cg.files().moveProcess(unified, (int) p.pid());
+            cg.files().moveProcess(cpu, (int) p.pid());
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (calls.get() < 2 && System.nanoTime() < end) {
+                Thread.sleep(50);
+            }
+            p.destroyForcibly().waitFor();
+            assertTrue(calls.get() >= 2, "the firing after the failed one reached the listener: " + calls.get());
+            LoopHealth.Status status = health.statuses().getFirst();
+            assertTrue(status.up(), "the loop is alive");
+            assertTrue(status.errors() >= 1, "the failure is counted: " + status);
+            assertTrue(health.allLive(), health.problems().toString());
+        }
+    }
+
     @Test
     void aWindowTheKernelRefusesIsNotRegisteredAndTriedAgainLater() throws Exception {
         Assumptions.assumeTrue(window().equals(Duration.ofSeconds(2)), "only without CAP_SYS_RESOURCE");
