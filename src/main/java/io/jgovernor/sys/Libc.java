@@ -13,6 +13,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The C library calls jgovernor makes, as downcalls through the Foreign Function and Memory API.
@@ -146,7 +147,8 @@ public final class Libc {
         }
     }
 
-    private static final List<Downcall> DOWNCALLS = new ArrayList<>();
+    /** Holders may be linked by two threads at once. */
+    private static final List<Downcall> DOWNCALLS = new CopyOnWriteArrayList<>();
 
     // open(2) is variadic (the mode); calling it as a fixed-arity function is undefined on
     // some ABIs, so the mode is passed as the declared first variadic argument.
@@ -166,8 +168,6 @@ public final class Libc {
     // directory for its children needs no stat(2) per control file.
     private static final MethodHandle GETDENTS64 = handle("getdents64", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
     private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
-    /** execve(2): {@code jgovernor exec} hands its process to the exec stage. */
-    private static final MethodHandle EXECVE = handle("execve", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER), true, -1);
     private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER), true, -1);
@@ -176,31 +176,58 @@ public final class Libc {
     private static final MethodHandle BIND = handle("bind", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle SETSOCKOPT = handle("setsockopt", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT), true, -1);
-    // syscall(2) is variadic after the number; bpf(2) has no glibc wrapper
-    private static final MethodHandle SYSCALL = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_POINTER, C_INT), true, 1);
-    // setpriority(2) and ioprio_set(2)/ioprio_get(2) (through syscall(2): glibc has no wrapper)
-    // take a thread id: nice and the I/O priority are per thread, whatever "PRIO_PROCESS" says
-    private static final MethodHandle SETPRIORITY = handle("setpriority", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
-    private static final MethodHandle SYSCALL_3INT = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_INT, C_INT), true, 1);
     private static final MethodHandle SCHED_SETSCHEDULER = handle("sched_setscheduler", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER), true, -1);
-    // posix_spawn(3) and what it takes, for starting the exec stage without the JDK's jspawnhelper
-    // (see spawnProcess). The spawn functions return an error number instead of setting errno.
-    private static final MethodHandle PIPE2 = handle("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT), true, -1);
-    private static final MethodHandle POSIX_SPAWN = handle("posix_spawn", FunctionDescriptor.of(C_INT, C_POINTER,
-            C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER), false, -1);
-    private static final MethodHandle SPAWN_FILE_ACTIONS_INIT = handle("posix_spawn_file_actions_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
-    private static final MethodHandle SPAWN_FILE_ACTIONS_ADDDUP2 = handle("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT), false, -1);
-    private static final MethodHandle SPAWN_FILE_ACTIONS_DESTROY = handle("posix_spawn_file_actions_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
-    private static final MethodHandle SPAWNATTR_INIT = handle("posix_spawnattr_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
-    private static final MethodHandle SPAWNATTR_SETFLAGS = handle("posix_spawnattr_setflags", FunctionDescriptor.of(C_INT, C_POINTER, C_SHORT), false, -1);
-    private static final MethodHandle SPAWNATTR_SETSIGMASK = handle("posix_spawnattr_setsigmask", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
-    private static final MethodHandle SPAWNATTR_SETSIGDEFAULT = handle("posix_spawnattr_setsigdefault", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
-    private static final MethodHandle SPAWNATTR_DESTROY = handle("posix_spawnattr_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
-    private static final MethodHandle SIGEMPTYSET = handle("sigemptyset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
-    private static final MethodHandle SIGFILLSET = handle("sigfillset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
-    private static final MethodHandle WAITID = handle("waitid", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
-    private static final MethodHandle WAITPID = handle("waitpid", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
-    private static final MethodHandle KILL = handle("kill", FunctionDescriptor.of(C_INT, C_INT, C_INT), true, -1);
+
+    // Downcalls off the startup path live in holder classes, linked the first time one is called:
+    // each handle costs a few milliseconds of lambda forms and stubs at startup (issue 18), and a
+    // daemon without workloads, knobs or v2 device rules never needs these. downcalls() links all.
+    /** Starting, waiting for and signalling processes: a daemon that runs workloads, and exec. */
+    private static final class Exec {
+        /** execve(2): {@code jgovernor exec} hands its process to the exec stage. */
+        private static final MethodHandle EXECVE = handle("execve", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER), true, -1);
+        // posix_spawn(3) and what it takes, for starting the exec stage without the JDK's
+        // jspawnhelper (see spawnProcess). The spawn functions return an error number instead of
+        // setting errno.
+        private static final MethodHandle PIPE2 = handle("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT), true, -1);
+        private static final MethodHandle POSIX_SPAWN = handle("posix_spawn", FunctionDescriptor.of(C_INT, C_POINTER,
+                C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER), false, -1);
+        private static final MethodHandle SPAWN_FILE_ACTIONS_INIT = handle("posix_spawn_file_actions_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+        private static final MethodHandle SPAWN_FILE_ACTIONS_ADDDUP2 = handle("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT), false, -1);
+        private static final MethodHandle SPAWN_FILE_ACTIONS_DESTROY = handle("posix_spawn_file_actions_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+        private static final MethodHandle SPAWNATTR_INIT = handle("posix_spawnattr_init", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+        private static final MethodHandle SPAWNATTR_SETFLAGS = handle("posix_spawnattr_setflags", FunctionDescriptor.of(C_INT, C_POINTER, C_SHORT), false, -1);
+        private static final MethodHandle SPAWNATTR_SETSIGMASK = handle("posix_spawnattr_setsigmask", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
+        private static final MethodHandle SPAWNATTR_SETSIGDEFAULT = handle("posix_spawnattr_setsigdefault", FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER), false, -1);
+        private static final MethodHandle SPAWNATTR_DESTROY = handle("posix_spawnattr_destroy", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+        private static final MethodHandle SIGEMPTYSET = handle("sigemptyset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+        private static final MethodHandle SIGFILLSET = handle("sigfillset", FunctionDescriptor.of(C_INT, C_POINTER), false, -1);
+        private static final MethodHandle WAITID = handle("waitid", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT), true, -1);
+        private static final MethodHandle WAITPID = handle("waitpid", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT), true, -1);
+        private static final MethodHandle KILL = handle("kill", FunctionDescriptor.of(C_INT, C_INT, C_INT), true, -1);
+
+        private Exec() {
+        }
+    }
+
+    /** Per-thread nice and I/O priority: linked once some group has process knobs. */
+    private static final class Priority {
+        // setpriority(2) and ioprio_set(2)/ioprio_get(2) (through syscall(2): glibc has no wrapper)
+        // take a thread id: nice and the I/O priority are per thread, whatever "PRIO_PROCESS" says
+        private static final MethodHandle SETPRIORITY = handle("setpriority", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
+        private static final MethodHandle SYSCALL_3INT = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_INT, C_INT), true, 1);
+
+        private Priority() {
+        }
+    }
+
+    /** bpf(2): linked on a cgroup v2 host with device rules. */
+    private static final class Bpf {
+        // syscall(2) is variadic after the number; bpf(2) has no glibc wrapper
+        private static final MethodHandle SYSCALL = handle("syscall", FunctionDescriptor.of(C_LONG, C_LONG, C_INT, C_POINTER, C_INT), true, 1);
+
+        private Bpf() {
+        }
+    }
 
     private static final class PageSize {
         static final long VALUE = sysconfOrFail(_SC_PAGESIZE);
@@ -220,6 +247,13 @@ public final class Libc {
 
     /** Every downcall this class makes, in the form native-image metadata lists them. */
     public static List<Downcall> downcalls() {
+        for (Class<?> holder : List.of(Exec.class, Priority.class, Bpf.class)) {
+            try {
+                Class.forName(holder.getName(), true, holder.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
+            }
+        }
         return Collections.unmodifiableList(DOWNCALLS);
     }
 
@@ -367,7 +401,7 @@ public final class Libc {
     public static ErrnoException execve(String path, List<String> argv, List<String> env) {
         MemorySegment state = STATE.get();
         try (Arena arena = Arena.ofConfined()) {
-            int r = (int) EXECVE.invokeExact(state, arena.allocateFrom(path), strings(arena, argv), strings(arena, env));
+            int r = (int) Exec.EXECVE.invokeExact(state, arena.allocateFrom(path), strings(arena, argv), strings(arena, env));
             return new ErrnoException("execve", path, r == 0 ? 0 : errno(state));
         } catch (Throwable t) {
             throw unexpected(t);
@@ -535,7 +569,7 @@ public final class Libc {
     public static int setNiceRaw(int tid, int nice) {
         MemorySegment state = STATE.get();
         try {
-            int r = (int) SETPRIORITY.invokeExact(state, PRIO_PROCESS, tid, nice);
+            int r = (int) Priority.SETPRIORITY.invokeExact(state, PRIO_PROCESS, tid, nice);
             return r == 0 ? 0 : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -552,7 +586,7 @@ public final class Libc {
     public static int ioprioSetRaw(int tid, int ioprio) {
         MemorySegment state = STATE.get();
         try {
-            long r = (long) SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_SET, IOPRIO_WHO_PROCESS, tid, ioprio);
+            long r = (long) Priority.SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_SET, IOPRIO_WHO_PROCESS, tid, ioprio);
             return r == 0 ? 0 : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -563,7 +597,7 @@ public final class Libc {
     public static int ioprioGetRaw(int tid) {
         MemorySegment state = STATE.get();
         try {
-            long r = (long) SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_GET, IOPRIO_WHO_PROCESS, tid, 0);
+            long r = (long) Priority.SYSCALL_3INT.invokeExact(state, SYS_IOPRIO_GET, IOPRIO_WHO_PROCESS, tid, 0);
             return r >= 0 ? (int) r : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -586,7 +620,7 @@ public final class Libc {
         MemorySegment state = STATE.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(C_INT, 2);
-            int r = (int) PIPE2.invokeExact(state, fds, flags);
+            int r = (int) Exec.PIPE2.invokeExact(state, fds, flags);
             if (r != 0) {
                 throw new ErrnoException("pipe2", "", errno(state));
             }
@@ -614,31 +648,31 @@ public final class Libc {
             MemorySegment none = arena.allocate(SPAWN_STRUCT_SIZE, 16);
             MemorySegment all = arena.allocate(SPAWN_STRUCT_SIZE, 16);
             MemorySegment pid = arena.allocate(C_INT);
-            spawnCheck("posix_spawn_file_actions_init", (int) SPAWN_FILE_ACTIONS_INIT.invokeExact(actions));
+            spawnCheck("posix_spawn_file_actions_init", (int) Exec.SPAWN_FILE_ACTIONS_INIT.invokeExact(actions));
             try {
-                spawnCheck("posix_spawnattr_init", (int) SPAWNATTR_INIT.invokeExact(attr));
+                spawnCheck("posix_spawnattr_init", (int) Exec.SPAWNATTR_INIT.invokeExact(attr));
                 try {
                     for (int fd = 0; fd < 3; fd++) {
                         spawnCheck("posix_spawn_file_actions_adddup2",
-                                (int) SPAWN_FILE_ACTIONS_ADDDUP2.invokeExact(actions, stdio[fd], fd));
+                                (int) Exec.SPAWN_FILE_ACTIONS_ADDDUP2.invokeExact(actions, stdio[fd], fd));
                     }
-                    spawnCheck("sigemptyset", (int) SIGEMPTYSET.invokeExact(none) == 0 ? 0 : Errno.EINVAL);
-                    spawnCheck("sigfillset", (int) SIGFILLSET.invokeExact(all) == 0 ? 0 : Errno.EINVAL);
-                    spawnCheck("posix_spawnattr_setsigmask", (int) SPAWNATTR_SETSIGMASK.invokeExact(attr, none));
-                    spawnCheck("posix_spawnattr_setsigdefault", (int) SPAWNATTR_SETSIGDEFAULT.invokeExact(attr, all));
-                    spawnCheck("posix_spawnattr_setflags", (int) SPAWNATTR_SETFLAGS.invokeExact(attr,
+                    spawnCheck("sigemptyset", (int) Exec.SIGEMPTYSET.invokeExact(none) == 0 ? 0 : Errno.EINVAL);
+                    spawnCheck("sigfillset", (int) Exec.SIGFILLSET.invokeExact(all) == 0 ? 0 : Errno.EINVAL);
+                    spawnCheck("posix_spawnattr_setsigmask", (int) Exec.SPAWNATTR_SETSIGMASK.invokeExact(attr, none));
+                    spawnCheck("posix_spawnattr_setsigdefault", (int) Exec.SPAWNATTR_SETSIGDEFAULT.invokeExact(attr, all));
+                    spawnCheck("posix_spawnattr_setflags", (int) Exec.SPAWNATTR_SETFLAGS.invokeExact(attr,
                             (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
                     MemorySegment path = arena.allocateFrom(argv.getFirst());
-                    int r = (int) POSIX_SPAWN.invokeExact(pid, path, actions, attr, words(arena, argv), words(arena, env));
+                    int r = (int) Exec.POSIX_SPAWN.invokeExact(pid, path, actions, attr, words(arena, argv), words(arena, env));
                     if (r != 0) {
                         throw new ErrnoException("posix_spawn", argv.getFirst(), r);
                     }
                     return pid.get(C_INT, 0);
                 } finally {
-                    int ignored = (int) SPAWNATTR_DESTROY.invokeExact(attr);
+                    int ignored = (int) Exec.SPAWNATTR_DESTROY.invokeExact(attr);
                 }
             } finally {
-                int ignored = (int) SPAWN_FILE_ACTIONS_DESTROY.invokeExact(actions);
+                int ignored = (int) Exec.SPAWN_FILE_ACTIONS_DESTROY.invokeExact(actions);
             }
         } catch (ErrnoException e) {
             throw e;
@@ -672,7 +706,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(SPAWN_STRUCT_SIZE, 16);
             while (true) {
-                int r = (int) WAITID.invokeExact(state, P_PID, pid, info, WEXITED | WNOWAIT);
+                int r = (int) Exec.WAITID.invokeExact(state, P_PID, pid, info, WEXITED | WNOWAIT);
                 if (r == 0) {
                     return;
                 }
@@ -694,7 +728,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(C_INT);
             while (true) {
-                int r = (int) WAITPID.invokeExact(state, pid, status, 0);
+                int r = (int) Exec.WAITPID.invokeExact(state, pid, status, 0);
                 if (r == pid) {
                     return status.get(C_INT, 0);
                 }
@@ -714,7 +748,7 @@ public final class Libc {
     public static int killRaw(int pid, int sig) {
         MemorySegment state = STATE.get();
         try {
-            int r = (int) KILL.invokeExact(state, pid, sig);
+            int r = (int) Exec.KILL.invokeExact(state, pid, sig);
             return r == 0 ? 0 : -errno(state);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -733,7 +767,7 @@ public final class Libc {
         MemorySegment state = STATE.get();
         try {
             for (int attempt = 0; ; attempt++) {
-                long r = (long) SYSCALL.invokeExact(state, SYS_BPF, cmd, attr, size);
+                long r = (long) Bpf.SYSCALL.invokeExact(state, SYS_BPF, cmd, attr, size);
                 if (r >= 0) {
                     return r;
                 }
