@@ -3,7 +3,6 @@ package io.jgovernor.policy;
 import io.jgovernor.model.Limit;
 
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,7 +17,6 @@ final class Units {
     private static final Pattern DURATION = Pattern.compile(NUMBER + "\\s*(us|ms|s|m|h)");
     private static final Pattern BARE = Pattern.compile(NUMBER);
     private static final Pattern PERCENT = Pattern.compile(NUMBER + "\\s*%");
-    private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
 
     private Units() {
     }
@@ -34,17 +32,43 @@ final class Units {
             throw new IllegalArgumentException(Nodes.quote(text) + " is not a size; write bytes, or a number with K, M, G, T"
                     + " (1024-based) or Ki, Mi, Gi, Ti, like \"256Mi\"" + (maxAllowed ? ", or \"max\"" : ""));
         }
-        BigDecimal bytes = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(multiplier(m.group(2))));
-        BigInteger whole;
-        try {
-            whole = bytes.toBigIntegerExact();
-        } catch (ArithmeticException e) {
+        Scaled bytes = Scaled.of(m.group(1), multiplier(m.group(2)));
+        if (!bytes.exact()) {
             throw new IllegalArgumentException(Nodes.quote(text) + " is not a whole number of bytes");
         }
-        if (whole.compareTo(LONG_MAX) > 0) {
+        if (bytes.overflow()) {
             throw new IllegalArgumentException(Nodes.quote(text) + " is larger than any size the kernel accepts");
         }
-        return Limit.of(whole.longValueExact());
+        return Limit.of(bytes.whole());
+    }
+
+    /**
+     * A decimal number ({@code digits[.digits]}) times a multiplier, truncated toward zero, in long
+     * arithmetic: exact, and without BigDecimal, whose class initialisation alone costs about 20 ms
+     * of a daemon's start (issue 18). {@code exact}: nothing was truncated; {@code overflow}: the
+     * product is past Long.MAX_VALUE ({@code whole} is then meaningless).
+     */
+    record Scaled(long whole, boolean exact, boolean overflow) {
+        static Scaled of(String number, long multiplier) {
+            int dot = number.indexOf('.');
+            String integer = dot < 0 ? number : number.substring(0, dot);
+            // The fraction times the multiplier, digit by digit from the last: floor((d * m + q) / 10)
+            // at each step is the floor of the exact value, since d * m is whole; a remainder at any
+            // step leaves a fraction no later step can cancel. d * m + q < 10 * m never overflows
+            // for the multipliers here (at most an hour in nanoseconds).
+            long fraction = 0;
+            boolean exact = true;
+            for (int i = number.length() - 1; i > dot && dot >= 0; i--) {
+                long n = (number.charAt(i) - '0') * multiplier + fraction;
+                exact &= n % 10 == 0;
+                fraction = n / 10;
+            }
+            try {
+                return new Scaled(Math.addExact(Math.multiplyExact(Long.parseLong(integer), multiplier), fraction), exact, false);
+            } catch (NumberFormatException | ArithmeticException e) { // more digits than a long holds, or the product
+                return new Scaled(0, exact, true);
+            }
+        }
     }
 
     private static long multiplier(String suffix) {
@@ -79,11 +103,11 @@ final class Units {
             case "h" -> 3_600_000_000_000L;
             default -> throw new IllegalStateException(m.group(2));
         };
-        BigInteger nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unitNanos)).toBigInteger();
-        if (nanos.compareTo(LONG_MAX) > 0) {
+        Scaled nanos = Scaled.of(m.group(1), unitNanos);
+        if (nanos.overflow()) {
             throw new IllegalArgumentException(Nodes.quote(text) + " is longer than any duration jgovernor can wait");
         }
-        return Duration.ofNanos(nanos.longValueExact());
+        return Duration.ofNanos(nanos.whole());
     }
 
     static double percent(String text) {
