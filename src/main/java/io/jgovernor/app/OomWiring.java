@@ -88,7 +88,8 @@ final class OomWiring {
             }
         });
         int replayed = e.replaySpool();
-        LOG.infof("OOM events: %d daemon-wide webhooks%s, spool %s%s", urls.size(),
+        // %s, not %d: a %d loads the locale's number symbols, tens of ms on the way to READY
+        LOG.infof("OOM events: %s daemon-wide webhooks%s, spool %s%s", urls.size(),
                 signer.isPresent() ? " (signed)" : "", spool.dir(),
                 replayed > 0 ? " (" + replayed + " undelivered events from before, sending again)" : "");
         events = e;
