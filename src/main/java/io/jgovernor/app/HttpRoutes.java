@@ -1,7 +1,7 @@
 package io.jgovernor.app;
 
 import io.jgovernor.metrics.Metrics;
-import io.vertx.core.buffer.Buffer;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -10,7 +10,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
-import java.io.ByteArrayOutputStream;
 
 /**
  * The TCP port ({@code quarkus.http.port}): Prometheus metrics at {@code /metrics} and health at
@@ -42,14 +41,15 @@ public class HttpRoutes {
                     .end("jgovernor is starting\n");
             return;
         }
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
-            String type = m.write(out, ctx.request().getHeader("Accept"));
-            ctx.response().putHeader("Content-Type", type).end(Buffer.buffer(out.toByteArray()));
+        ExpositionFormatWriter writer = m.writerFor(ctx.request().getHeader("Accept"));
+        ctx.response().putHeader("Content-Type", writer.getContentType());
+        try (ResponseStream out = new ResponseStream(ctx.response())) {
+            writer.write(out, m.scrape());
         } catch (Exception e) {
-            // the collectors never throw; this is the writer or the connection
+            // the collectors never throw; this is the writer or the connection, and the status
+            // line may be sent already: the client sees the connection cut, not a short body
             LOG.warnf("metrics: scrape failed: %s", e.toString());
-            ctx.response().setStatusCode(500).end();
+            ctx.response().reset();
         }
     }
 
