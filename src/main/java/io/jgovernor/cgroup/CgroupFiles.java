@@ -35,6 +35,25 @@ public final class CgroupFiles {
         final MemorySegment path = arena.allocate(PATH_MAX);
         MemorySegment data = arena.allocate(INITIAL_DATA);
 
+        /** The heap copy of what was read, reused: one copy into the String, not two. */
+        byte[] bytes = new byte[INITIAL_DATA];
+
+        /** The UTF-8 text of data's first {@code used} bytes, up to a NUL as a C string ends. */
+        String text(MemorySegment data, long used) {
+            int n = Math.toIntExact(used);
+            if (bytes.length < n) {
+                bytes = new byte[Math.max(n, bytes.length * 2)];
+            }
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, bytes, 0, n);
+            for (int i = 0; i < n; i++) {
+                if (bytes[i] == 0) {
+                    n = i;
+                    break;
+                }
+            }
+            return new String(bytes, 0, n, StandardCharsets.UTF_8);
+        }
+
         MemorySegment grow(long used) {
             MemorySegment bigger = arena.allocate(data.byteSize() * 2);
             MemorySegment.copy(data, 0, bigger, 0, used);
@@ -66,7 +85,7 @@ public final class CgroupFiles {
                     data = b.grow(used);
                     continue;
                 }
-                long n = Libc.readRaw(fd, data.asSlice(used), room);
+                long n = Libc.readRaw(fd, used == 0 ? data : data.asSlice(used), room);
                 if (n < 0) {
                     throw new CgroupException(dir, file, "read", null, (int) -n);
                 }
@@ -75,8 +94,7 @@ public final class CgroupFiles {
                 }
                 used += n;
             }
-            data.set(ValueLayout.JAVA_BYTE, used, (byte) 0);
-            return Optional.of(data.getString(0));
+            return Optional.of(b.text(data, used));
         } finally {
             Libc.closeRaw(fd);
         }

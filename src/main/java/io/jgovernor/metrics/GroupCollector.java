@@ -140,6 +140,7 @@ public final class GroupCollector implements MultiCollector {
                 ownErrors.incrementAndGet();
             }
         }
+        stats.keepOnly(names);
         PressureSeries hostPressure = new PressureSeries("jgovernor_host_pressure_",
                 "on the whole host (/proc/pressure/%s %s total)");
         try {

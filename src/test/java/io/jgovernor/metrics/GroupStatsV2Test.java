@@ -92,4 +92,28 @@ class GroupStatsV2Test {
         assertEquals(OptionalLong.empty(), s.cpuUsageNanos());
         assertEquals(2, stats.errors());
     }
+
+    @Test
+    void aGroupsDirectoriesAreKeptBetweenScrapesAndForgottenWithTheGroup() {
+        List<Path> asked = new java.util.ArrayList<>();
+        GroupStats counting = new GroupStats((dir, file) -> {
+            asked.add(dir);
+            return Optional.empty();
+        }, V2Controllers.all().stream().map(c -> new Backend.StatSource(c, ROOT)).toList());
+        GroupName web = new GroupName("web");
+        counting.read(web);
+        List<Path> first = List.copyOf(asked);
+        assertFalse(first.isEmpty());
+        asked.clear();
+        counting.read(web);
+        assertEquals(first.size(), asked.size());
+        for (int i = 0; i < first.size(); i++) {
+            assertTrue(asked.get(i) == first.get(i), "the same Path object, not a new resolve: " + asked.get(i));
+        }
+        counting.keepOnly(List.of(new GroupName("db")));
+        asked.clear();
+        counting.read(web);
+        assertEquals(first, asked);
+        assertTrue(asked.get(0) != first.get(0), "forgotten with the group, made again");
+    }
 }
