@@ -81,6 +81,7 @@ public final class Libc {
     public static final int SCHED_OTHER = 0;
     public static final int SCHED_FIFO = 1;
     public static final int SCHED_RR = 2;
+    public static final int SCHED_IDLE = 5;
     /** Or-ed into the policy: children and threads the caller makes start as SCHED_OTHER. */
     public static final int SCHED_RESET_ON_FORK = 0x40000000;
 
@@ -169,6 +170,8 @@ public final class Libc {
     private static final MethodHandle GETDENTS64 = handle("getdents64", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_SIZE_T), true, -1);
     private static final MethodHandle RMDIR = handle("rmdir", FunctionDescriptor.of(C_INT, C_POINTER), true, -1);
     private static final MethodHandle FSYNC = handle("fsync", FunctionDescriptor.of(C_INT, C_INT), true, -1);
+    /** syncfs(2): every dirty page of the filesystem that holds fd, in one journal commit. */
+    private static final MethodHandle SYNCFS = handle("syncfs", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CREATE1 = handle("epoll_create1", FunctionDescriptor.of(C_INT, C_INT), true, -1);
     private static final MethodHandle EPOLL_CTL = handle("epoll_ctl", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER), true, -1);
     private static final MethodHandle SOCKET = handle("socket", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), true, -1);
@@ -907,16 +910,25 @@ public final class Libc {
 
     /** fsync(2): the file's data and metadata reach the disk before this returns. */
     public static void fsync(int fd) throws ErrnoException {
+        sync(FSYNC, "fsync", fd);
+    }
+
+    /** syncfs(2): writes out the whole filesystem that holds {@code fd}; reports writeback errors (Linux 5.8+). */
+    public static void syncfs(int fd) throws ErrnoException {
+        sync(SYNCFS, "syncfs", fd);
+    }
+
+    private static void sync(MethodHandle call, String name, int fd) throws ErrnoException {
         MemorySegment state = STATE.get();
         try {
             while (true) {
-                int r = (int) FSYNC.invokeExact(state, fd);
+                int r = (int) call.invokeExact(state, fd);
                 if (r == 0) {
                     return;
                 }
                 int errno = errno(state);
                 if (errno != Errno.EINTR) {
-                    throw new ErrnoException("fsync", "fd " + fd, errno);
+                    throw new ErrnoException(name, "fd " + fd, errno);
                 }
             }
         } catch (ErrnoException e) {

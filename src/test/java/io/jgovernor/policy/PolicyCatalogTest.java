@@ -111,6 +111,31 @@ class PolicyCatalogTest {
     }
 
     @Test
+    void copiesAreWrittenInTheIdleSchedulingClassAndAFlushStillFinishesThem() throws IOException {
+        PolicyCatalog catalog = catalog();
+        for (int i = 0; i < 50; i++) {
+            write("g" + i + ".yaml", "name: g" + i + "\nmemory: {limit: " + (i + 1) + "Mi}\n");
+        }
+        catalog.refresh();
+        for (int i = 0; i < 50; i++) {
+            assertEquals("name: g" + i + "\nmemory: {limit: " + (i + 1) + "Mi}\n", Files.readString(copy("g" + i + ".yaml")));
+        }
+        // the writer thread (comm is cut to 15 bytes) is back in SCHED_IDLE (5) after the flush
+        List<Integer> policies = new java.util.ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                if (Files.readString(t.resolve("comm")).strip().equals("jgovernor-accep")) {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    policies.add(Integer.parseInt(f[38])); // field 41, policy
+                }
+            }
+        }
+        assertFalse(policies.isEmpty(), "no copy writer thread");
+        assertTrue(policies.contains(5), "policies of the copy writers: " + policies);
+    }
+
+    @Test
     void aTypoKeepsTheOldGroups() throws IOException {
         PolicyCatalog catalog = catalog();
         Path web = write("web.yaml", "name: web\nmemory: {limit: 256Mi}\n");

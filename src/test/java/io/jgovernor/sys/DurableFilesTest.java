@@ -128,4 +128,34 @@ class DurableFilesTest {
         DurableFiles.replace(f, bytes);
         assertArrayEquals(bytes, Files.readAllBytes(f));
     }
+
+    @Test
+    void aBatchReplacesAndRemovesInOneGoAndLeavesNoTemporaryFile() throws IOException {
+        Files.writeString(dir.resolve("old.yaml"), "old\n");
+        Files.writeString(dir.resolve("web.yaml"), "web 1\n");
+        java.util.LinkedHashMap<String, byte[]> batch = new java.util.LinkedHashMap<>();
+        batch.put("web.yaml", "web 2\n".getBytes(StandardCharsets.UTF_8));
+        batch.put("db.yaml", "db\n".getBytes(StandardCharsets.UTF_8));
+        batch.put("old.yaml", null);
+        batch.put("never-was.yaml", null);
+        DurableFiles.replaceAll(dir, batch);
+        assertEquals("web 2\n", Files.readString(dir.resolve("web.yaml")));
+        assertEquals("db\n", Files.readString(dir.resolve("db.yaml")));
+        try (var list = Files.list(dir)) {
+            assertEquals(List.of("db.yaml", "web.yaml"), list.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void aBatchThatCannotBeWrittenChangesNoFileAndLeavesNoTemporaryFile() throws IOException {
+        Files.writeString(dir.resolve("web.yaml"), "web 1\n");
+        Files.createDirectory(dir.resolve(".db.yaml.tmp")); // db's temporary file cannot be made
+        java.util.LinkedHashMap<String, byte[]> batch = new java.util.LinkedHashMap<>();
+        batch.put("web.yaml", "web 2\n".getBytes(StandardCharsets.UTF_8));
+        batch.put("db.yaml", "db\n".getBytes(StandardCharsets.UTF_8));
+        assertThrows(IOException.class, () -> DurableFiles.replaceAll(dir, batch));
+        assertEquals("web 1\n", Files.readString(dir.resolve("web.yaml")));
+        assertFalse(Files.exists(dir.resolve(".web.yaml.tmp")));
+        assertFalse(Files.exists(dir.resolve("db.yaml")));
+    }
 }
