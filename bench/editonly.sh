@@ -18,9 +18,26 @@ work=/run/$ROOT
 HIERS="cpu cpuacct cpuset memory blkio pids"
 own() { awk -F: -v c="$1" '{n=split($2,a,","); for(i=1;i<=n;i++) if(a[i]==c) print $3}' /proc/self/cgroup; }
 base() { local p; p=$(own "$1"); echo "/sys/fs/cgroup/$1${p%/}"; }
-remove_groups() { local h d; for h in $HIERS devices freezer; do d="$(base "$h")/$1"; [ -d "$d" ] || continue; find "$d" -depth -type d -print0 | xargs -0 -r rmdir 2>/dev/null || true; done; }
+# the unified tree of a hybrid host too ("0::"): the daemon gives each group a directory there
+unified_base() { local p; p=$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup); echo "/sys/fs/cgroup/unified${p%/}"; }
+remove_groups() { local h d; for d in $(for h in $HIERS devices freezer; do echo "$(base "$h")/$1"; done) "$(unified_base)/$1"; do [ -d "$d" ] || continue; find "$d" -depth -type d -print0 | xargs -0 -r rmdir 2>/dev/null || true; done; }
 pid=""
-cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; sleep 2; [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; remove_groups "$ROOT"; rm -rf "$work"; }
+cleanup() {
+  if [ -n "$pid" ]; then
+    # || true: this runs under set -e, and the daemon may be gone already
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  # a memory cgroup stays busy for a moment after its last process exits: try a few times
+  for _ in 1 2 3 4 5; do
+    remove_groups "$ROOT"
+    [ -z "$(for h in $HIERS devices freezer; do d="$(base "$h")/$ROOT"; [ -d "$d" ] && echo "$d"; done)" ] && [ ! -d "$(unified_base)/$ROOT" ] && break
+    sleep 0.5
+  done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 mkdir -p "$work"/{bin,state,inputs}
 MAJMIN=$(printf '%d:%d' "0x$(stat -c %t /dev/vda)" "0x$(stat -c %T /dev/vda)")
