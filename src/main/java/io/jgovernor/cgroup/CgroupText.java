@@ -41,10 +41,7 @@ public final class CgroupText {
         int n = text.length();
         int line = 0;
         while (line < n) {
-            int eol = text.indexOf('\n', line);
-            if (eol < 0) {
-                eol = n;
-            }
+            int eol = lineEnd(text, line);
             int k = key.length();
             if (eol - line > k && text.startsWith(key, line) && text.charAt(line + k) == ' ') {
                 return OptionalLong.of(digits(text, line + k + 1, eol, text));
@@ -54,16 +51,19 @@ public final class CgroupText {
         return OptionalLong.empty();
     }
 
+    /** Where the line that starts at {@code from} ends: its newline, or the end of the text. */
+    static int lineEnd(String text, int from) {
+        int eol = text.indexOf('\n', from);
+        return eol < 0 ? text.length() : eol;
+    }
+
     /** The number of non-empty lines, e.g. the processes in cgroup.procs. */
     public static long lines(String text) {
         long count = 0;
         int n = text.length();
         int start = 0;
         while (start < n) {
-            int eol = text.indexOf('\n', start);
-            if (eol < 0) {
-                eol = n;
-            }
+            int eol = lineEnd(text, start);
             if (eol > start) {
                 count++;
             }
@@ -84,10 +84,7 @@ public final class CgroupText {
         int n = text.length();
         int line = 0;
         while (line < n) {
-            int eol = text.indexOf('\n', line);
-            if (eol < 0) {
-                eol = n;
-            }
+            int eol = lineEnd(text, line);
             int sp1 = text.indexOf(' ', line);
             if (eol > line && (sp1 < 0 || sp1 > eol)) {
                 throw new IllegalArgumentException("expected \"MAJ:MIN Op N\", got \"" + text.substring(line, eol) + "\"");

@@ -34,10 +34,7 @@ public record Psi(long someMicros, OptionalLong fullMicros) {
         int n = text.length();
         int line = 0;
         while (line < n) {
-            int eol = text.indexOf('\n', line);
-            if (eol < 0) {
-                eol = n;
-            }
+            int eol = CgroupText.lineEnd(text, line);
             if (text.startsWith("some ", line)) {
                 some = total(text, line, eol);
             } else if (text.startsWith("full ", line)) {
